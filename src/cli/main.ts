@@ -1,0 +1,43 @@
+/**
+ * The `ckpty` command line. Each component registers its own subcommand; the
+ * registration modules are light (options only) and load their implementation
+ * lazily, so that `ckpty freeze` does not pay for the terminal UI's imports.
+ */
+import { Command, CommanderError } from 'commander';
+import { CkptyError, ExitCode } from './errors.js';
+
+const program = new Command();
+program
+  .name('ckpty')
+  .description('A checkpoint key for the terminal: freeze the foreground job to a file, thaw it later.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (err) {
+    return report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // help and version are "errors" only to commander.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  if (err instanceof CkptyError) {
+    process.stderr.write(`ckpty: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const detail = process.env.CKPTY_DEBUG && err instanceof Error ? err.stack : String(err);
+  process.stderr.write(`ckpty: internal error: ${detail}\n`);
+  return ExitCode.internal;
+}
+
+process.exitCode = await main(process.argv);
