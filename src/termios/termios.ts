@@ -55,9 +55,13 @@ export const FFDLY = 0o100000;
 export const FF0 = 0;
 export const FF1 = 0o100000;
 
-/** Control modes (c_cflag). */
+/** Control modes (c_cflag). The line speed lives in CBAUD (output) and CIBAUD (input). */
 export const CBAUD = 0o10017;
+export const B0 = 0;
 export const B38400 = 0o17;
+export const CIBAUD = 0o2003600000;
+/** CIBAUD holds a speed code shifted left by this much. */
+export const IBSHIFT = 16;
 export const CSIZE = 0o60;
 export const CS5 = 0;
 export const CS6 = 0o20;
@@ -70,6 +74,8 @@ export const PARODD = 0o1000;
 export const HUPCL = 0o2000;
 export const CLOCAL = 0o4000;
 export const CBAUDEX = 0o10000;
+/** RS-485 address bit; the tty core clears it for drivers without support (ptys). */
+export const ADDRB = 0o4000000000;
 export const CMSPAR = 0o10000000000;
 export const CRTSCTS = 0o20000000000;
 
@@ -110,6 +116,8 @@ export const VWERASE = 14;
 export const VLNEXT = 15;
 export const VEOL2 = 16;
 export const KERNEL_NCCS = 19;
+/** glibc's struct termios has 32 c_cc slots; GNU `stty -g` prints all of them. */
+export const GLIBC_NCCS = 32;
 
 /** Linux's _POSIX_VDISABLE: a control character set to 0 is disabled. */
 export const VDISABLE = 0;
@@ -127,9 +135,9 @@ export interface Termios {
   cc: number[];
   /** The checkpoint character, or VDISABLE. Not known to the kernel. */
   ckpt: number;
-  ispeed: number;
-  ospeed: number;
 }
+// The line speeds are not separate fields: as in the kernel they are the CBAUD and
+// CIBAUD bits of cflag (see speed.ts), so they can never disagree with cflag.
 
 export interface WindowSize {
   rows: number;
@@ -152,11 +160,33 @@ export function newPtyTermios(): Termios {
     line: 0,
     cc: [...INIT_CC],
     ckpt: CKPT_DEFAULT,
-    ispeed: 38400,
-    ospeed: 38400,
   };
 }
 
 export function cloneTermios(t: Termios): Termios {
   return { ...t, cc: [...t.cc] };
+}
+
+export function termiosEqual(a: Termios, b: Termios): boolean {
+  return (
+    a.iflag === b.iflag &&
+    a.oflag === b.oflag &&
+    a.cflag === b.cflag &&
+    a.lflag === b.lflag &&
+    a.line === b.line &&
+    a.ckpt === b.ckpt &&
+    a.cc.length === b.cc.length &&
+    a.cc.every((value, index) => value === b.cc[index])
+  );
+}
+
+/**
+ * What a pty keeps of a requested termios: the kernel's pty_set_termios() forces
+ * 8-bit characters, no parity and the receiver on (drivers/tty/pty.c), and the tty
+ * core drops ADDRB, which ptys do not support.
+ */
+export function ptyTermios(requested: Termios): Termios {
+  const t = cloneTermios(requested);
+  t.cflag = ((t.cflag & ~(CSIZE | PARENB | ADDRB)) | CS8 | CREAD) >>> 0;
+  return t;
 }
