@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CkptyError, ExitCode } from './errors.js';
+import { register as registerLdisc } from '../ldisc/command.js';
 
 const program = new Command();
 program
@@ -13,6 +14,7 @@ program
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+registerLdisc(program);
 
 export async function main(argv: string[]): Promise<number> {
   try {
