@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { CkptyError, ExitCode } from './errors.js';
 import { register as registerLdisc } from '../ldisc/command.js';
+import { register as registerImage } from '../image/command.js';
+import { register as registerFreezer } from '../freezer/command.js';
 
 const program = new Command();
 program
@@ -15,6 +17,8 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 registerLdisc(program);
+registerImage(program);
+registerFreezer(program);
 
 export async function main(argv: string[]): Promise<number> {
   try {

@@ -15,7 +15,10 @@
  *
  * Standard notes, in the order the kernel writes them (owner "CORE" unless
  * said otherwise): NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE,
- * NT_FPREGSET, NT_X86_XSTATE (owner "LINUX").
+ * NT_FPREGSET, NT_X86_XSTATE (owner "LINUX"). NT_PRSTATUS holds the registers
+ * the thaw loads (syscall restart applied, orig_rax -1). NT_X86_XSTATE is cut
+ * after the last component XCR0 enables (AMX tiles only when in use): the size
+ * gdb expects; a loader pads it with zeros to the kernel's full size.
  *
  * ckpty notes (owner CKPT_NOTE_OWNER), each at most once:
  *   NT_CKPT_PROCESS     struct ckpt_process

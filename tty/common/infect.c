@@ -57,8 +57,11 @@ int infect_seize(struct infect *t, pid_t pid)
 	t->mem_fd = -1;
 	t->group_stopped = task_in_job_stop(pid);
 
-	/* SEIZE does not stop the task (unlike ATTACH it sends no SIGSTOP that could reach the program). */
-	if (ptrace(PTRACE_SEIZE, pid, 0, 0) < 0)
+	/*
+	 * SEIZE does not stop the task (unlike ATTACH it sends no SIGSTOP that could reach the program).
+	 * TRACESYSGOOD tells syscall stops (SIGTRAP|0x80) from traps, for infect_use_syscall_insn().
+	 */
+	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD) < 0)
 		return -errno;
 	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0) {
 		int err = -errno;
@@ -82,6 +85,18 @@ int infect_seize(struct infect *t, pid_t pid)
 		}
 	}
 
+	bool group_stopped = t->group_stopped;
+	int err = infect_adopt(t, pid);
+	if (err)
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+	t->group_stopped = group_stopped;
+	return err;
+}
+
+int infect_adopt(struct infect *t, pid_t pid)
+{
+	memset(t, 0, sizeof *t);
+	t->pid = pid;
 	int err = 0;
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
@@ -95,11 +110,10 @@ int infect_seize(struct infect *t, pid_t pid)
 	if (err) {
 		if (t->mem_fd >= 0)
 			close(t->mem_fd);
-		ptrace(PTRACE_DETACH, pid, 0, 0);
+		t->mem_fd = -1;
 		t->pid = 0;
-		return err;
 	}
-	return 0;
+	return err;
 }
 
 int infect_read(struct infect *t, uint64_t addr, void *buf, size_t len)
@@ -136,6 +150,7 @@ int infect_set_code(struct infect *t, uint64_t addr, bool patch)
 	if (err)
 		return err;
 	t->code_addr = addr;
+	t->syscall_stops = false;
 	if (!patch)
 		return 0;
 	uint64_t word;
@@ -147,6 +162,16 @@ int infect_set_code(struct infect *t, uint64_t addr, bool patch)
 		return err;
 	t->saved_code = word;
 	t->code_patched = true;
+	return 0;
+}
+
+int infect_use_syscall_insn(struct infect *t, uint64_t addr)
+{
+	int err = infect_restore_code(t);
+	if (err)
+		return err;
+	t->code_addr = addr;
+	t->syscall_stops = true;
 	return 0;
 }
 
@@ -183,13 +208,20 @@ int infect_syscall(struct infect *t, long nr, const long args[6], long *result)
 	if (ptrace(PTRACE_SETREGS, t->pid, 0, &r) < 0)
 		return -errno;
 
+	/* Done at the int3 after the syscall, or at the second syscall stop (entry, then exit). */
+	int syscall_stops = 0;
 	for (;;) {
-		if (ptrace(PTRACE_CONT, t->pid, 0, 0) < 0)
+		if (ptrace(t->syscall_stops ? PTRACE_SYSCALL : PTRACE_CONT, t->pid, 0, 0) < 0)
 			return -errno;
 		int status = wait_stop(t);
 		if (status < 0)
 			return status;
 		int sig = WSTOPSIG(status);
+		if (sig == (SIGTRAP | 0x80)) {
+			if (++syscall_stops == 2)
+				break;
+			continue;
+		}
 		if (sig == SIGTRAP && (status >> 16) == 0)
 			break;
 		/* A group-stop (SIGSTOP from someone) or an unblockable signal: note it and go on. */

@@ -25,6 +25,7 @@ struct infect {
 	uint64_t code_addr; /* where `syscall; int3` is (0: none yet) */
 	uint64_t saved_code; /* the word we overwrote at code_addr, if patched */
 	bool code_patched;
+	bool syscall_stops; /* code_addr is a bare `syscall`: run to its syscall-exit stop instead of an int3 */
 };
 
 /* `syscall; int3`: what infect_set_code() writes. */
@@ -34,6 +35,13 @@ struct infect {
 int infect_seize(struct infect *t, pid_t pid);
 
 /*
+ * Take over a task the caller already traces (seized with PTRACE_O_TRACESYSGOOD)
+ * and that sits in a ptrace-stop, e.g. the thawer's child at its execve exit.
+ * 0 or -errno; on error the task stays traced and stopped.
+ */
+int infect_adopt(struct infect *t, pid_t pid);
+
+/*
  * Run injected syscalls from addr (an executable address in the task).
  * With patch, the word at addr is saved and `syscall; int3` written there;
  * it is put back by infect_restore_code(), infect_resume() and infect_release().
@@ -41,6 +49,17 @@ int infect_seize(struct infect *t, pid_t pid);
  */
 int infect_set_code(struct infect *t, uint64_t addr, bool patch);
 int infect_restore_code(struct infect *t);
+
+/*
+ * Run injected syscalls from addr, which already holds a `syscall` instruction
+ * (bytes 0f 05, e.g. rip - 2 of a task stopped in a syscall, or any such pair in
+ * the vdso): the task's memory is never written. Each syscall runs to its
+ * syscall-exit stop (PTRACE_SYSCALL). That costs two stops instead of one, but
+ * raises no signal: an int3 or a single step is a forced SIGTRAP, and a forced
+ * signal that is blocked (as all are while we inject) resets the task's SIGTRAP
+ * disposition to SIG_DFL (kernel/signal.c force_sig_info_to_task).
+ */
+int infect_use_syscall_insn(struct infect *t, uint64_t addr);
 
 /* Run syscall nr with up to six arguments in the task; *result gets its return value. 0 or -errno. */
 int infect_syscall(struct infect *t, long nr, const long args[6], long *result);

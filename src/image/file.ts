@@ -1,0 +1,110 @@
+/**
+ * Images on disk: open and read one (headers and notes only), and check that a
+ * file the image depends on is still the one that was there at the freeze.
+ */
+import { constants, type BigIntStats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { CkptyError, ExitCode } from '../cli/errors.js';
+import { ImageError, foreign } from './errors.js';
+import type { Image, MappedFile } from './image.js';
+import { readImage, type ByteSource } from './reader.js';
+
+function fileSource(handle: FileHandle, size: number): ByteSource {
+  return {
+    size,
+    async read(offset, length) {
+      const buffer = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+        // The file shrank under us: what is missing reads as a truncated image.
+        if (bytesRead === 0) throw new ImageError('truncated', `the file ended at ${offset + done} while reading it`);
+        done += bytesRead;
+      }
+      return buffer;
+    },
+  };
+}
+
+/** A user-facing error for a failed open/stat of `path`. */
+export function fileError(path: string, err: unknown): CkptyError {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new CkptyError(`${path}: no such file`, ExitCode.notFound);
+    case 'EACCES':
+    case 'EPERM':
+      return new CkptyError(`${path}: permission denied`, ExitCode.permission);
+    default:
+      return new CkptyError(`${path}: ${(err as Error).message}`, ExitCode.io);
+  }
+}
+
+/**
+ * Reads and validates the image at `path`. Throws ImageError (naming the path) for
+ * anything wrong with the file's contents, CkptyError for a file that cannot be read.
+ */
+export async function openImage(path: string): Promise<Image> {
+  let handle: FileHandle;
+  try {
+    // O_NONBLOCK: a FIFO under the image's name must not hang the open.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw fileError(path, err);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw foreign(info.isDirectory() ? 'a directory' : 'not a regular file').inFile(path);
+    const image = await readImage(fileSource(handle, info.size));
+    // From the same open file, so the owner checked is the owner of the bytes read.
+    image.file = { path, uid: info.uid, gid: info.gid, mode: info.mode };
+    return image;
+  } catch (err) {
+    if (err instanceof ImageError && err.path === undefined) throw err.inFile(path);
+    if (err instanceof CkptyError) throw err;
+    throw fileError(path, err);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * null when `uid` may trust the image file: owned by that uid and not writable by
+ * group or others (the image becomes a process of the user who thaws it).
+ */
+export function checkImageOwnership(image: Image, uid: number): string | null {
+  const file = image.file;
+  if (file === undefined) return 'the image was not read from a file';
+  if (file.uid !== uid) return `${file.path} is owned by uid ${file.uid}, not by uid ${uid}`;
+  if ((file.mode & 0o022) !== 0) {
+    return `${file.path} is writable by ${file.mode & 0o002 ? 'others' : 'its group'} (mode ${(file.mode & 0o7777).toString(8).padStart(4, '0')})`;
+  }
+  return null;
+}
+
+const IDENTITY_FIELDS = [
+  ['device', (file: MappedFile, now: BigIntStats) => file.dev === now.dev],
+  ['inode', (file: MappedFile, now: BigIntStats) => file.ino === now.ino],
+  ['size', (file: MappedFile, now: BigIntStats) => file.size === now.size],
+  ['mtime', (file: MappedFile, now: BigIntStats) => file.mtimeNs === now.mtimeNs],
+  ['ctime', (file: MappedFile, now: BigIntStats) => file.ctimeNs === now.ctimeNs],
+] as const;
+
+/**
+ * null when the file at `file.path` is the one recorded at the freeze (same device,
+ * inode, size, mtime and ctime); otherwise why not, e.g.
+ * `/usr/lib/x86_64-linux-gnu/libc.so.6 changed since the freeze (mtime)`.
+ */
+export async function checkFileIdentity(file: MappedFile): Promise<string | null> {
+  let now: BigIntStats;
+  try {
+    now = await stat(file.path, { bigint: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `${file.path} no longer exists`;
+    return `${file.path} cannot be checked: ${(err as Error).message}`;
+  }
+  const changed = IDENTITY_FIELDS.filter(([, same]) => !same(file, now)).map(([name]) => name);
+  return changed.length === 0 ? null : `${file.path} changed since the freeze (${changed.join(', ')})`;
+}

@@ -1,0 +1,234 @@
+/**
+ * Freezes that must not happen, or cannot finish: each is refused with its reason and
+ * the process runs on untouched (its output continues), with no file left behind.
+ * Checked in the TypeScript policy (before the process is touched) and, where the
+ * native freezer checks again after seizing, in the native freezer alone.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CkptyError, ExitCode, type ExitCodeValue } from '../src/cli/errors.js';
+import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
+import { FREEZER_PATH, FreezerStatus } from '../src/freezer/native.js';
+import { buildFixture, cliRootFor, removeTempDirs, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';
+import { runCli } from './helpers/freezer.js';
+
+const mounts: string[] = [];
+afterEach(() => {
+  stopProcesses();
+  for (const dir of mounts.splice(0)) spawnSync('umount', ['-l', dir]);
+});
+afterAll(removeTempDirs);
+
+function mountTmpfs(options: string): string {
+  const dir = tempDir('ckpty-mnt');
+  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'ckpty-test', dir], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`mount tmpfs ${options}: ${result.stderr}`);
+  mounts.push(dir);
+  return dir;
+}
+
+/** The error freezeProcess throws, which must be a CkptyError. */
+async function refusal(pid: number, options: FreezeOptions = {}): Promise<CkptyError> {
+  try {
+    await freezeProcess(pid, options);
+  } catch (err) {
+    if (err instanceof CkptyError) return err;
+    throw err;
+  }
+  throw new Error('the freeze was not refused');
+}
+
+async function expectRefused(pid: number, code: ExitCodeValue, message: RegExp, options: FreezeOptions = {}): Promise<void> {
+  const err = await refusal(pid, options);
+  expect(err.message).toMatch(message);
+  expect(err.exitCode).toBe(code);
+}
+
+/** The process still runs and writes: its output grows. */
+async function expectRunsOn(proc: TestProcess): Promise<void> {
+  const before = proc.output().length;
+  await until(() => proc.output().length > before, 3000, 'more output');
+  expect(proc.state()).toMatch(/^[RSD]$/);
+}
+
+/** Run the native freezer alone: its exit status and JSON answer. */
+function native(args: string[]): Promise<{ status: number | null; report: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(FREEZER_PATH, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, report: JSON.parse(out) as Record<string, unknown> }));
+  });
+}
+
+async function ticker(fixture: string, args: string[] = [], options: Parameters<typeof startProcess>[2] = {}): Promise<TestProcess> {
+  const proc = startProcess(await buildFixture(fixture), args, options);
+  await proc.waitFor(/ready pid=\d+/);
+  return proc;
+}
+
+describe('unsupported processes are refused before they are touched', () => {
+  it('more than one thread', async () => {
+    const proc = await ticker('threads');
+    await expectRefused(proc.pid, ExitCode.unsupported, /^cannot freeze threads\[\d+\]: it has 2 threads/);
+    await expectRunsOn(proc);
+  });
+
+  it('a pipe on fd 1', async () => {
+    const proc = await ticker('fdkinds', ['stdout-pipe']);
+    await proc.waitFor(/tick 1\n/);
+    await expectRefused(proc.pid, ExitCode.unsupported, /open files the thaw cannot rebuild: fd 1 \(pipe\)$/);
+    await expectRunsOn(proc);
+  });
+
+  it('sockets and an eventfd, each named', async () => {
+    const proc = await ticker('fdkinds', ['socket', 'eventfd']);
+    await expectRefused(proc.pid, ExitCode.unsupported, /fd 3 \(socket\), fd 4 \(socket\), fd 5 \(eventfd\)$/);
+    await expectRunsOn(proc);
+  });
+
+  it('a core size limit of 0', async () => {
+    const proc = await ticker('counter', ['10'], { coreLimit: '0' });
+    await expectRefused(proc.pid, ExitCode.permission, /core file size limit \(RLIMIT_CORE, ulimit -c\) is 0/);
+    await expectRunsOn(proc);
+  });
+
+  it('a set-uid program', async () => {
+    const dir = tempDir('ckpty-suid');
+    const suidSleep = join(dir, 'sleep');
+    copyFileSync('/usr/bin/sleep', suidSleep);
+    chmodSync(suidSleep, 0o4755);
+    const proc = startProcess(suidSleep, ['1000']);
+    await until(() => proc.state() === 'S');
+    await expectRefused(proc.pid, ExitCode.unsupported, /it is a set-uid or set-gid program/);
+    expect(proc.state()).toBe('S');
+  });
+
+  it('a mapped file that was deleted', async () => {
+    const dir = tempDir('ckpty-freeze');
+    const proc = startProcess(await buildFixture('memory'), ['file', '1', join(dir, 'backing')]);
+    await proc.waitFor(/ready/);
+    unlinkSync(join(dir, 'backing'));
+    await expectRefused(proc.pid, ExitCode.unsupported, new RegExp(`it maps deleted files: ${dir}/backing$`));
+    proc.kill('SIGUSR1');
+    await proc.waitFor(/verify ok/);
+  });
+
+  it('init, kernel threads, zombies, ckpty itself and its parents, missing processes', async () => {
+    await expectRefused(1, ExitCode.unsupported, /: it is the init process$/);
+    await expectRefused(2, ExitCode.unsupported, /: it is a kernel thread$/);
+    await expectRefused(process.pid, ExitCode.unsupported, /: it is ckpty itself or one of its parents$/);
+    await expectRefused(process.ppid, ExitCode.unsupported, /: it is ckpty itself or one of its parents$/);
+    await expectRefused(4194304, ExitCode.notFound, /^no process 4194304$/);
+    // sleep never waits for the `true` that sh started before becoming sleep: a zombie.
+    const parent = startProcess('/bin/sh', ['-c', 'true & exec sleep 1000']);
+    let zombie = 0;
+    await until(() => {
+      const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'latin1').trim();
+      zombie = Number(children.split(' ')[0] ?? 0);
+      return zombie > 0 && readFileSync(`/proc/${zombie}/stat`, 'latin1').includes(') Z ');
+    });
+    await expectRefused(zombie, ExitCode.unsupported, /: it has already exited \(zombie\)$/);
+  });
+
+  it('a bad name template', async () => {
+    const proc = await ticker('counter', ['10']);
+    await expectRefused(proc.pid, ExitCode.usage, /bad name template '%N-%Q': unknown '%Q'/, { nameTemplate: '%N-%Q' });
+  });
+});
+
+describe('the native freezer checks again once the process is seized', () => {
+  it('threads and unsupported descriptors: exit status 3, the process released', async () => {
+    const dir = tempDir('ckpty-freeze');
+    const threads = await ticker('threads');
+    const a = await native(['--pid', String(threads.pid), '--out', join(dir, 'a.ckpt')]);
+    expect(a.status).toBe(FreezerStatus.unsupported);
+    expect(a.report).toMatchObject({ stage: 'threads', restored: true, error: 'the process has 2 threads' });
+    const fdkinds = await ticker('fdkinds', ['pipe']);
+    const b = await native(['--pid', String(fdkinds.pid), '--out', join(dir, 'b.ckpt')]);
+    expect(b.status).toBe(FreezerStatus.unsupported);
+    expect(b.report.error).toBe('open files the thaw cannot rebuild: 3 (pipe), 4 (pipe)');
+    expect(readdirSync(dir)).toEqual([]);
+    await expectRunsOn(threads);
+    await expectRunsOn(fdkinds);
+  });
+
+  it('a deleted mapped file', async () => {
+    const dir = tempDir('ckpty-freeze');
+    const proc = startProcess(await buildFixture('memory'), ['anon', '1']);
+    await proc.waitFor(/ready/);
+    const memory = startProcess(await buildFixture('memory'), ['file', '1', join(dir, 'backing')]);
+    await memory.waitFor(/ready/);
+    unlinkSync(join(dir, 'backing'));
+    const run = await native(['--pid', String(memory.pid), '--out', join(dir, 'm.ckpt')]);
+    expect(run.status).toBe(FreezerStatus.unsupported);
+    expect(run.report.error).toBe(`a mapped file was deleted: ${dir}/backing (deleted)`);
+    memory.kill('SIGUSR1');
+    await memory.waitFor(/verify ok/);
+  });
+});
+
+describe('a freeze that cannot be written leaves the process running and no file', () => {
+  it('disk full', async () => {
+    const dir = mountTmpfs('size=1m');
+    const proc = startProcess(await buildFixture('memory'), ['anon', '4'], { cwd: dir });
+    await proc.waitFor(/ready/);
+    await expectRefused(proc.pid, ExitCode.io, /^cannot write the image .*\/memory\.ckpt: cannot reserve \d+ bytes for the image: no space left on device; memory\[\d+\] runs on untouched$/);
+    expect(readdirSync(dir)).toEqual([]);
+    proc.kill('SIGUSR1');
+    await proc.waitFor(/verify ok/);
+  });
+
+  it('a read-only directory', async () => {
+    const dir = mountTmpfs('ro,size=1m');
+    const proc = await ticker('counter', ['10'], { cwd: dir });
+    await expectRefused(proc.pid, ExitCode.io, /the directory .* is not writable \(read-only file system\)$/);
+    // The native freezer refuses it by itself too.
+    const run = await native(['--pid', String(proc.pid), '--out', join(dir, 'x.ckpt')]);
+    expect(run.status).toBe(FreezerStatus.target);
+    expect(run.report).toMatchObject({ stage: 'target', errno_text: 'Read-only file system' });
+    await expectRunsOn(proc);
+  });
+
+  it('a directory the user may not write to', async () => {
+    const user = testUser();
+    const dir = tempDir('ckpty-freeze');
+    const proc = await ticker('counter', ['10'], { user, cwd: tempDir('ckpty-cwd', user) });
+    const run = await runCli(['freeze', String(proc.pid), '-o', join(dir, 'x.ckpt')], { root: cliRootFor(user), uid: user.uid, gid: user.gid });
+    expect(run.status).toBe(ExitCode.io);
+    expect(run.stderr).toMatch(/is not writable \(permission denied\)\n$/);
+    await expectRunsOn(proc);
+  });
+
+  it('a symbolic link or a directory at the image name', async () => {
+    const dir = tempDir('ckpty-freeze');
+    const proc = await ticker('counter', ['10'], { cwd: dir });
+    writeFileSync(join(dir, 'victim'), 'precious');
+    symlinkSync(join(dir, 'victim'), join(dir, 'counter.ckpt'));
+    await expectRefused(proc.pid, ExitCode.io, /^refusing to write the image through a symbolic link: .*\/counter\.ckpt$/);
+    const run = await native(['--pid', String(proc.pid), '--out', join(dir, 'counter.ckpt')]);
+    expect(run.status).toBe(FreezerStatus.target);
+    expect(run.report.error).toMatch(/counter\.ckpt is a symbolic link$/);
+    expect(readlinkSync(join(dir, 'counter.ckpt'))).toBe(join(dir, 'victim'));
+    expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('precious');
+
+    mkdirSync(join(dir, 'taken.ckpt'));
+    await expectRefused(proc.pid, ExitCode.io, /taken\.ckpt: it exists and is not a regular file$/, { output: join(dir, 'taken.ckpt') });
+    expect(readdirSync(dir).sort()).toEqual(['counter.ckpt', 'taken.ckpt', 'victim']);
+    await expectRunsOn(proc);
+  });
+
+  it('a process the caller may not trace: the native freezer reports EPERM', async () => {
+    const user = testUser();
+    const proc = await ticker('counter', ['10']);
+    const out = join(tempDir('ckpty-out', user), 'x.ckpt');
+    const freezer = join(cliRootFor(user), 'tty/bin/ckpty-freezer');
+    const run = spawnSync(freezer, ['--pid', String(proc.pid), '--out', out], { uid: user.uid, gid: user.gid, encoding: 'utf8' });
+    expect(run.status).toBe(FreezerStatus.permission);
+    expect(JSON.parse(run.stdout)).toMatchObject({ stage: 'seize', errno: 1, restored: true });
+    await expectRunsOn(proc);
+  });
+});

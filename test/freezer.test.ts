@@ -1,0 +1,228 @@
+/**
+ * Freezing real processes: how they end (status 161, no exit handlers, no stdio
+ * flush), stopped jobs, real programs (sleep, bc, python3) as root and as an
+ * unprivileged user, through `ckpty freeze` as a user runs it.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FROZEN_EXIT_STATUS, ExitCode } from '../src/cli/errors.js';
+import { describeFreeze, formatBytes, freezeProcess } from '../src/freezer/freeze.js';
+import { expandTemplate } from '../src/freezer/target.js';
+import {
+  ROOT,
+  buildFixture,
+  cliRootFor,
+  removeTempDirs,
+  startOnPty,
+  startProcess,
+  stopProcesses,
+  tempDir,
+  testUser,
+  until,
+  type TestUser,
+} from './helpers/fixtures.js';
+import { processNote, readCore } from './helpers/core-file.js';
+import { gdb, readelf, runCli } from './helpers/freezer.js';
+
+afterEach(stopProcesses);
+afterAll(removeTempDirs);
+
+const CKPT_PROC_WAS_STOPPED = 2;
+
+const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function lineCountAfter(proc: { output(): string }, ms: number): Promise<[number, number]> {
+  const before = proc.output().split('\n').length;
+  await sleepMs(ms);
+  return [before, proc.output().split('\n').length];
+}
+
+describe('a frozen process', () => {
+  it('ends with status 161 once its image is on disk, and prints nothing more', async () => {
+    const counter = await buildFixture('counter');
+    const dir = tempDir('ckpty-freeze');
+    const proc = startProcess(counter, ['10'], { cwd: dir });
+    await proc.waitFor(/count 3\n/);
+    const result = await freezeProcess(proc.pid);
+    expect(await proc.exited).toEqual({ code: FROZEN_EXIT_STATUS, signal: null });
+    expect(statSync(join(dir, 'counter.ckpt')).size).toBe(result.bytes);
+    const lines = proc.output().length;
+    await sleepMs(100);
+    expect(proc.output().length).toBe(lines);
+  });
+
+  it('runs no exit handlers and does not flush its stdio buffers', async () => {
+    const unflushed = await buildFixture('unflushed');
+    const dir = tempDir('ckpty-freeze');
+    const proc = startProcess(unflushed, [], { cwd: dir });
+    await proc.waitFor(/ready pid=\d+/);
+    await freezeProcess(proc.pid);
+    expect((await proc.exited).code).toBe(FROZEN_EXIT_STATUS);
+    expect(proc.output()).not.toContain('UNFLUSHED-STDOUT');
+    expect(proc.output()).not.toContain('ATEXIT-RAN');
+  });
+
+  it('can be a stopped job: a snapshot leaves it stopped, a freeze ends it', async () => {
+    const counter = await buildFixture('counter');
+    const dir = tempDir('ckpty-freeze');
+    const proc = startProcess(counter, ['10'], { cwd: dir });
+    await proc.waitFor(/count 2\n/);
+    proc.kill('SIGSTOP');
+    await until(() => proc.state() === 'T');
+
+    const snapshot = await freezeProcess(proc.pid, { snapshot: true, output: join(dir, 'snap.ckpt') });
+    expect(snapshot.wasStopped).toBe(true);
+    expect(proc.state()).toBe('T');
+    const [before, after] = await lineCountAfter(proc, 150);
+    expect(after).toBe(before);
+    proc.kill('SIGCONT');
+    await until(() => proc.output().split('\n').length > after + 2);
+
+    proc.kill('SIGSTOP');
+    await until(() => proc.state() === 'T');
+    const frozen = await freezeProcess(proc.pid);
+    expect((await proc.exited).code).toBe(FROZEN_EXIT_STATUS);
+    expect(processNote(readCore(frozen.path)).flags & CKPT_PROC_WAS_STOPPED).toBe(CKPT_PROC_WAS_STOPPED);
+  });
+
+  it('can be running on the CPU, outside any syscall', async () => {
+    const counter = await buildFixture('counter');
+    const dir = tempDir('ckpty-freeze');
+    const proc = startProcess(counter, ['0'], { cwd: dir });
+    await proc.waitFor(/count 2\n/);
+    const snapshot = await freezeProcess(proc.pid, { snapshot: true });
+    expect(gdb(snapshot.path, counter, ['bt'])).toMatch(/#\d+ .*main \(.*\) at .*counter\.c/);
+    const [before, after] = await lineCountAfter(proc, 300);
+    expect(after).toBeGreaterThan(before);
+    await freezeProcess(proc.pid);
+    expect((await proc.exited).code).toBe(FROZEN_EXIT_STATUS);
+  });
+});
+
+describe('the image name template', () => {
+  it("expands DragonFly's %N %P %U %% relative to the process's directory", async () => {
+    expect(expandTemplate('%N.%P.%U.%%.ckpt', { pid: 42, comm: 'a/b c', uid: 1000 })).toBe('a_b c.42.1000.%.ckpt');
+    expect(() => expandTemplate('%N%', { pid: 1, comm: 'x', uid: 0 })).toThrow(/unknown '%'/);
+    const dir = tempDir('ckpty-freeze');
+    const sleep = startProcess('/usr/bin/sleep', ['1000'], { cwd: dir });
+    await until(() => sleep.state() === 'S');
+    const result = await freezeProcess(sleep.pid, { nameTemplate: 'img-%P-%N.ckpt', snapshot: true });
+    expect(result.path).toBe(join(dir, `img-${sleep.pid}-sleep.ckpt`));
+  });
+});
+
+describe('the freeze report', () => {
+  it('reads like `froze bc[4242] -> /home/u/bc.ckpt (1.4 MiB, 9 ms)`', () => {
+    const base = { pid: 4242, comm: 'bc', path: '/home/u/bc.ckpt', storedBytes: 0, mappings: 1, wasStopped: false, seizedMs: 1 };
+    expect(describeFreeze({ ...base, bytes: 1468006, snapshot: false, exitStatus: 161, durationMs: 9.2 })).toBe(
+      'froze bc[4242] -> /home/u/bc.ckpt (1.4 MiB, 9.2 ms)',
+    );
+    expect(describeFreeze({ ...base, bytes: 135168, snapshot: true, exitStatus: null, durationMs: 23.4 })).toBe(
+      'snapshot of bc[4242] -> /home/u/bc.ckpt (132 KiB, 23 ms)',
+    );
+    expect([formatBytes(512), formatBytes(10 * 1024 * 1024), formatBytes(3 * 1024 ** 3)]).toEqual(['512 B', '10 MiB', '3.0 GiB']);
+  });
+});
+
+/** Interactive programs wait for input at a terminal; sleep waits in nanosleep. */
+const PROGRAMS: { name: string; start: (dir: string, user?: TestUser) => { pid: number; waitReady(): Promise<void>; exited: Promise<{ code: number | null }> } }[] = [
+  {
+    name: 'sleep',
+    start: (dir, user) => {
+      const proc = startProcess('/usr/bin/sleep', ['1000'], { cwd: dir, user });
+      return { pid: proc.pid, exited: proc.exited, waitReady: () => until(() => proc.state() === 'S') };
+    },
+  },
+  {
+    name: 'bc',
+    start: (dir, user) => {
+      const proc = startOnPty('/usr/bin/bc', ['-q'], { cwd: dir, user });
+      return {
+        pid: proc.pid,
+        exited: proc.exited,
+        waitReady: async () => {
+          proc.write('x = 6 * 7\nx\n');
+          await proc.waitFor(/42/);
+          await until(() => proc.state() === 'S');
+        },
+      };
+    },
+  },
+  {
+    name: 'python3',
+    start: (dir, user) => {
+      const proc = startOnPty('/usr/bin/python3', ['-q'], { cwd: dir, user });
+      return {
+        pid: proc.pid,
+        exited: proc.exited,
+        waitReady: async () => {
+          proc.write('print(6 * 7)\n');
+          await proc.waitFor(/42\r?\n>>> $/, 10_000);
+          await until(() => proc.state() === 'S');
+        },
+      };
+    },
+  },
+];
+
+describe('`ckpty freeze` on real programs', () => {
+  it.each(PROGRAMS)('freezes $name as root', async ({ name, start }) => {
+    const dir = tempDir('ckpty-freeze');
+    const program = start(dir);
+    await program.waitReady();
+    const run = await runCli(['freeze', String(program.pid)], { root: ROOT });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(new RegExp(`^froze ${name}\\[${program.pid}\\] -> ${dir}/${name}\\.ckpt \\([\\d.]+ (KiB|MiB), [\\d.]+ ms\\)\\n$`));
+    expect(run.status).toBe(ExitCode.ok);
+    expect((await program.exited).code).toBe(FROZEN_EXIT_STATUS);
+    expect(readelf(join(dir, `${name}.ckpt`))).toContain('NT_X86_XSTATE');
+    expect(gdb(join(dir, `${name}.ckpt`), `/usr/bin/${name}`, ['bt'])).toMatch(/#0 /);
+  });
+
+  describe('as an unprivileged user', () => {
+    let user: TestUser;
+    let cliRoot: string;
+    beforeAll(() => {
+      user = testUser();
+      cliRoot = cliRootFor(user);
+    });
+
+    it.each(PROGRAMS)('freezes their own $name; the image is theirs, mode 0600', async ({ name, start }) => {
+      const dir = tempDir('ckpty-freeze', user);
+      const program = start(dir, user);
+      await program.waitReady();
+      const run = await runCli(['freeze', String(program.pid), '--json'], { root: cliRoot, uid: user.uid, gid: user.gid, cwd: dir });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(ExitCode.ok);
+      const result = JSON.parse(run.stdout) as { path: string; comm: string; exitStatus: number };
+      expect(result).toMatchObject({ path: join(dir, `${name}.ckpt`), comm: name, exitStatus: FROZEN_EXIT_STATUS });
+      expect((await program.exited).code).toBe(FROZEN_EXIT_STATUS);
+      const image = statSync(result.path);
+      expect([image.uid, image.mode & 0o777]).toEqual([user.uid, 0o600]);
+    });
+
+    it("gives root's image of their process to them", async () => {
+      const dir = tempDir('ckpty-freeze', user);
+      const sleep = startProcess('/usr/bin/sleep', ['1000'], { cwd: dir, user });
+      await until(() => sleep.state() === 'S');
+      const result = await freezeProcess(sleep.pid);
+      expect(statSync(result.path).uid).toBe(user.uid);
+    });
+
+    it("may not freeze root's process, which runs on", async () => {
+      const dir = tempDir('ckpty-freeze');
+      const counter = startProcess(await buildFixture('counter'), ['10'], { cwd: dir });
+      await counter.waitFor(/count 2\n/);
+      const run = await runCli(['freeze', String(counter.pid), '-o', join(tempDir('ckpty-out', user), 'x.ckpt')], {
+        root: cliRoot,
+        uid: user.uid,
+        gid: user.gid,
+      });
+      expect(run.status).toBe(ExitCode.permission);
+      expect(run.stderr).toMatch(/^ckpty: cannot freeze counter\[\d+\]: it belongs to another user \(uid 0\)/);
+      const [before, after] = await lineCountAfter(counter, 100);
+      expect(after).toBeGreaterThan(before);
+    });
+  });
+});

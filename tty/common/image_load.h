@@ -1,0 +1,71 @@
+/*
+ * image_load: read a ckpty image (image.h) into memory the thawer can trust.
+ *
+ * Only the headers and the notes are read; the PT_LOAD data stays in the file
+ * (the thawer maps it or copies it straight from there). Every offset, size,
+ * count and string reference is checked against the file, so later code may
+ * index the tables without further bounds checks. Policy checks (owner, file
+ * identities, compatibility) are not done here.
+ */
+#ifndef CKPTY_IMAGE_LOAD_H
+#define CKPTY_IMAGE_LOAD_H
+
+#include <elf.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "image.h"
+
+/* Size of one queued siginfo record in NT_CKPT_SIGNALS (the kernel's siginfo_t). */
+#define CKPT_SIGINFO_SIZE 128
+
+struct ckpt_image {
+	uint64_t file_size;
+	Elf64_Phdr *loads; /* PT_LOADs in file order, all page-aligned and inside the file */
+	size_t nloads;
+
+	bool has_regs;
+	struct user_regs_struct regs; /* NT_PRSTATUS pr_reg */
+	uint8_t *fpregs; /* NT_FPREGSET (512 bytes) or NULL */
+	uint8_t *xstate; /* NT_X86_XSTATE or NULL */
+	size_t xstate_len;
+	uint8_t *auxv; /* NT_AUXV */
+	size_t auxv_len;
+
+	struct ckpt_process *process;
+	char *strings; /* NT_CKPT_STRINGS; ends with a NUL */
+	size_t strings_len;
+	struct ckpt_vma *vmas; /* sorted, page-aligned, non-overlapping */
+	size_t nvmas;
+	struct ckpt_file *files; /* files[0] is the executable */
+	size_t nfiles;
+	struct ckpt_fd *fds; /* sorted by fd, no duplicates */
+	size_t nfds;
+	struct ckpt_sigaction *sigactions; /* 64 entries */
+	struct ckpt_signals *signals;
+	uint8_t *queued; /* signals->nqueued records of CKPT_SIGINFO_SIZE bytes */
+	struct ckpt_tty *tty; /* NULL when the program had no terminal */
+	char *argv; /* raw /proc/PID/cmdline */
+	size_t argv_len;
+
+	void *owned[16]; /* note copies, freed by image_free() */
+	size_t nowned;
+};
+
+/*
+ * Read and check the image in fd. 0 on success; otherwise -errno for an IO
+ * error, or -EINVAL with a description of what is wrong in why.
+ */
+int image_load(int fd, struct ckpt_image *img, char *why, size_t why_size);
+void image_free(struct ckpt_image *img);
+
+/* The string at offset s of NT_CKPT_STRINGS (checked by image_load()). */
+const char *image_string(const struct ckpt_image *img, ckpt_str s);
+
+/* The mapping that contains [start, start + len), or NULL. */
+const struct ckpt_vma *image_vma_of(const struct ckpt_image *img, uint64_t start, uint64_t len);
+
+#endif

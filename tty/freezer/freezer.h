@@ -1,0 +1,111 @@
+/*
+ * ckpty-freezer internals. Stages: target (temp file) -> seize -> capture (state,
+ * by /proc, ptrace and injected syscalls) -> plan (which pages to store) ->
+ * write (ELF core) -> commit (fsync, rename) -> end or resume the process.
+ */
+#ifndef CKPTY_FREEZER_H
+#define CKPTY_FREEZER_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "image.h"
+#include "infect.h"
+
+/* Failure classes; each is the freezer's exit status (see main.c's usage text). */
+enum frz_class {
+	FRZ_OK = 0,
+	FRZ_USAGE = 2,
+	FRZ_UNSUPPORTED = 3, /* threads, fds or mappings the thaw cannot rebuild */
+	FRZ_PERMISSION = 4, /* ptrace or /proc access denied */
+	FRZ_IO = 6, /* writing the image failed (ENOSPC, EIO, EROFS…) */
+	FRZ_NOTFOUND = 8, /* no such process, or it ended during the freeze */
+	FRZ_TARGET = 9, /* the image path is refused (symlink, not a regular file, no directory) */
+	FRZ_NOT_RESTORED = 10, /* the process could not be put back as it was: it may be damaged */
+	FRZ_INTERNAL = 70,
+};
+
+struct frz_error {
+	enum frz_class cls;
+	int err; /* errno, 0 if none */
+	const char *stage;
+	char message[1024];
+};
+
+/* Record a failure in e; returns -1 so callers can `return frz_fail(...)`. */
+int frz_fail(struct frz_error *e, enum frz_class cls, int err, const char *stage, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* A failure class for an errno from /proc or ptrace on the target. */
+enum frz_class frz_class_of_errno(int err);
+
+/* Growable byte buffer. */
+struct buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_pad(struct buf *b, size_t align);
+void buf_free(struct buf *b);
+
+/* One run of pages stored in a PT_LOAD. */
+struct frz_run {
+	uint64_t start, len;
+	uint32_t prot;
+	uint32_t vma; /* index of its mapping in capture.vmas */
+	bool via_mem; /* read through /proc/PID/mem (unreadable protection or special mapping) */
+};
+
+/* Everything the image holds, gathered while the process is seized. */
+struct capture {
+	pid_t pid;
+	uint32_t flags; /* CKPT_PROC_* */
+	struct user_regs_struct seized_regs; /* as seized */
+	struct user_regs_struct regs; /* with the syscall restart applied: what the thaw loads */
+	uint32_t restart; /* enum ckpt_restart */
+	uint8_t fpregs[512];
+	struct buf xstate;
+	siginfo_t stop_info; /* for NT_SIGINFO */
+	struct ckpt_signals signals;
+	struct buf queued; /* siginfo_t records */
+	struct ckpt_sigaction sigactions[64];
+	uint64_t rseq_addr;
+	uint32_t rseq_len, rseq_sig;
+	struct buf auxv, cmdline;
+	char comm[16];
+	char state;
+	int32_t ppid, pgid, sid;
+	uint32_t uid, gid, umask, personality;
+	struct ckpt_mm mm;
+	struct ckpt_rlimit rlimits[CKPT_NRLIMITS];
+	uint64_t freeze_time_ns;
+	struct buf strings; /* NT_CKPT_STRINGS */
+	ckpt_str exe, cwd, kernel_release;
+	struct buf vmas; /* struct ckpt_vma */
+	struct buf files; /* struct ckpt_file */
+	struct buf fds; /* struct ckpt_fd */
+	bool has_tty;
+	struct ckpt_tty tty;
+	uint64_t vdso_size, vdso_hash;
+	struct buf runs; /* struct frz_run */
+	uint64_t stored_bytes;
+};
+
+void capture_free(struct capture *c);
+ckpt_str capture_string(struct capture *c, const char *s);
+
+/* Registers, signals, sigactions (injected), mm, limits, ids, fds and terminal. */
+int capture_state(struct infect *t, struct capture *c, struct frz_error *e);
+
+/* Mappings, mapped files' identities, and the runs of pages to store (pagemap). */
+int capture_memory(struct infect *t, struct capture *c, struct frz_error *e);
+
+/* Write the image to fd (an empty regular file); *size gets the file's size. */
+int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, struct frz_error *e);
+
+#endif
