@@ -8,6 +8,7 @@ import { CkptyError, ExitCode } from './errors.js';
 import { register as registerLdisc } from '../ldisc/command.js';
 import { register as registerImage } from '../image/command.js';
 import { register as registerFreezer } from '../freezer/command.js';
+import { register as registerThawer } from '../thawer/command.js';
 
 const program = new Command();
 program
@@ -19,6 +20,7 @@ program
 registerLdisc(program);
 registerImage(program);
 registerFreezer(program);
+registerThawer(program);
 
 export async function main(argv: string[]): Promise<number> {
   try {

@@ -1,0 +1,129 @@
+/**
+ * Running tty/bin/ckpty-thawer (contract in tty/thawer/main.c): it inherits our
+ * stdin/stdout/stderr, which become the program's, and reports JSON lines on fd 3,
+ * a socket. On "ready" the program is rebuilt but still stopped and the terminal is
+ * in its modes; it starts when we answer, so whatever we print comes first.
+ */
+import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import { CkptyError, ExitCode } from '../cli/errors.js';
+
+export const THAWER_PATH = new URL('../../tty/bin/ckpty-thawer', import.meta.url).pathname;
+
+/** The thawer's exit status per failure class (enum thaw_class), before the program runs. */
+export const ThawerStatus = {
+  usage: 2,
+  unsupported: 3,
+  permission: 4,
+  badImage: 5,
+  io: 6,
+  changed: 7,
+  notFound: 8,
+  internal: 70,
+} as const;
+
+export interface NativeThawReady {
+  event: 'ready';
+  pid: number;
+  comm: string;
+  mappings: number;
+  stored: number;
+  lazy: number;
+  copied: number;
+  fpu_only: boolean;
+  duration_ns: number;
+}
+
+export interface NativeThawError {
+  error: string;
+  class: number;
+  errno: number;
+  errno_text: string;
+  stage: string;
+  path: string;
+}
+
+/** A failure the thawer reported before the program ran: nothing was started. */
+export class ThawerFailure extends Error {
+  constructor(readonly report: NativeThawError) {
+    super(report.error);
+    this.name = 'ThawerFailure';
+  }
+}
+
+/** How the thawed program ended (the thawer ends the same way). */
+export type ProgramEnd = { code: number; signal: null } | { code: null; signal: NodeJS.Signals };
+
+export interface ThawerRun {
+  /** Resolves once the program is rebuilt, before it runs; rejects with a ThawerFailure. */
+  ready: Promise<NativeThawReady>;
+  /** Let the program run (after printing whatever must come first). */
+  start(): void;
+  /** Resolves when the program has ended. */
+  ended: Promise<ProgramEnd>;
+}
+
+/** Paths and names arrive with one \u00XX per byte that is not printable ASCII: back to UTF-8. */
+function decodeBytes(text: string): string {
+  return Buffer.from(text, 'latin1').toString('utf8');
+}
+
+function parseLine(line: string): NativeThawReady | NativeThawError | undefined {
+  try {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    for (const key of ['comm', 'error', 'path']) {
+      if (typeof parsed[key] === 'string') parsed[key] = decodeBytes(parsed[key]);
+    }
+    return parsed as unknown as NativeThawReady | NativeThawError;
+  } catch {
+    return undefined;
+  }
+}
+
+export function runThawer(image: string): ThawerRun {
+  const child = spawn(THAWER_PATH, ['--report-fd', '3', image], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const channel = child.stdio[3] as Duplex;
+  let settleReady: { resolve(r: NativeThawReady): void; reject(e: Error): void } | undefined;
+  const ready = new Promise<NativeThawReady>((resolve, reject) => (settleReady = { resolve, reject }));
+  // The caller may never wait on `ready` after a failure it learns from `ended`.
+  ready.catch(() => undefined);
+
+  let buffered = '';
+  channel.setEncoding('latin1');
+  channel.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const report = parseLine(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+      if (report && 'error' in report) settleReady?.reject(new ThawerFailure(report));
+      else if (report?.event === 'ready') settleReady?.resolve(report);
+    }
+  });
+  // The thawer closes its end once the program runs; a reset after it ended is no news.
+  channel.on('error', () => undefined);
+
+  const ended = new Promise<ProgramEnd>((resolve, reject) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const hint = error.code === 'ENOENT' ? ' (run `npm run build:native`)' : '';
+      const failure = new CkptyError(`cannot run the thawer ${THAWER_PATH}: ${error.message}${hint}`, ExitCode.internal);
+      settleReady?.reject(failure);
+      reject(failure);
+    });
+    // 'close', not 'exit': the report channel has been read to its end by then.
+    child.on('close', (code, signal) => {
+      const lost = new CkptyError(`the thawer ${signal ? `was killed by ${signal}` : `exited with status ${code}`} before the program ran`, ExitCode.internal);
+      // A no-op when ready was settled: the program ran and this is its end.
+      settleReady?.reject(lost);
+      resolve(signal ? { code: null, signal } : { code: code ?? ExitCode.internal, signal: null });
+    });
+  });
+
+  return {
+    ready,
+    start: () => {
+      channel.end('g');
+    },
+    ended,
+  };
+}

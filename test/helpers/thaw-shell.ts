@@ -1,0 +1,88 @@
+/**
+ * An interactive bash on a real pseudo-terminal, driven as a user would: type a
+ * command, wait for what appears, freeze its foreground program from outside, type
+ * `ckpty thaw FILE` into the same shell.
+ */
+import { readFileSync } from 'node:fs';
+import { startOnPty, until, type PtyProcess, type StartOptions } from './fixtures.js';
+import { CLI } from './thaw.js';
+
+export interface Shell {
+  readonly pty: PtyProcess;
+  /** Type text as keystrokes (use \r for Enter, \x03 for ^C). */
+  type(text: string): void;
+  /** Forget the output so far: later waits look only at what comes after. */
+  mark(): void;
+  /** Output since the last mark. */
+  since(): string;
+  /** Wait until the output since the last mark matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** The pid of the shell's foreground program (its only child), once there is one. */
+  child(): Promise<number>;
+  /** Resolves once the process waits for terminal input (what is typed before might go to the shell). */
+  waitingForInput(pid: number): Promise<void>;
+  /** $? of the last command, asked at the prompt. */
+  status(): Promise<number>;
+  /** The terminal modes as `stty -g` prints them, asked at the prompt. */
+  modes(): Promise<string>;
+}
+
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Syscalls a program waits for its terminal in: read, poll, select, pselect6, ppoll. */
+const INPUT_SYSCALLS = new Set([0, 7, 23, 270, 271]);
+
+function waitsForInput(pid: number): boolean {
+  try {
+    const nr = Number(readFileSync(`/proc/${pid}/syscall`, 'latin1').split(' ')[0]);
+    return INPUT_SYSCALLS.has(nr);
+  } catch {
+    return false;
+  }
+}
+
+export async function startShell(options: Omit<StartOptions, 'stdout'> = {}): Promise<Shell> {
+  const pty = startOnPty('bash', ['--norc', '--noprofile', '-i'], options);
+  let offset = 0;
+  const since = (): string => pty.output().slice(offset);
+  const shell: Shell = {
+    pty,
+    type: (text) => pty.write(text),
+    mark: () => (offset = pty.output().length),
+    since,
+    waitFor: async (pattern, timeoutMs = 10_000) => {
+      let match: RegExpMatchArray | null = null;
+      await until(() => (match = since().match(pattern)) !== null, timeoutMs, `${pattern} on the terminal (have: ${JSON.stringify(since().slice(-300))})`);
+      return match as unknown as RegExpMatchArray;
+    },
+    child: async () => {
+      let pids: number[] = [];
+      await until(() => (pids = children(pty.pid)).length === 1, 5000, 'the shell to start a program');
+      return pids[0] as number;
+    },
+    waitingForInput: (pid) => until(() => waitsForInput(pid), 5000, `process ${pid} to read its terminal`),
+    status: async () => {
+      shell.mark();
+      shell.type('echo "rc=$?."\r');
+      return Number((await shell.waitFor(/rc=(\d+)\./))[1]);
+    },
+    modes: async () => {
+      shell.mark();
+      shell.type('echo "modes=$(stty -g)."\r');
+      return (await shell.waitFor(/modes=([0-9a-f:]+)\./))[1] as string;
+    },
+  };
+  // node-pty passes the test worker's open descriptors on (other terminals' masters among
+  // them); the freezer rightly refuses programs holding those, so the shell drops them.
+  const dropInherited = 'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|255) ;; *) eval "exec $n>&-" ;; esac; done';
+  shell.type(`PS1='$ '; ckpty() { node ${CLI} "$@"; }; ${dropInherited}; echo "shell ready."\r`);
+  await shell.waitFor(/shell ready\.\r?\n/);
+  shell.mark();
+  return shell;
+}

@@ -1,0 +1,118 @@
+/**
+ * Running `ckpty thaw` in tests, outside a terminal: the thawed program writes where
+ * its frozen self wrote (a file), the command's stdout carries the --json line.
+ *
+ *   const run = startThaw(image);                 // node bin/ckpty.js thaw --json IMAGE
+ *   const { pid } = await run.result;             // the thawed program
+ *   ...
+ *   afterEach(stopThaws);                         // kills every thaw's process group
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ThawResult } from '../../src/thawer/thaw.js';
+import { ROOT, type TestUser } from './fixtures.js';
+
+export const CLI = join(ROOT, 'bin/ckpty.js');
+
+export interface ThawEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ThawRun {
+  readonly pid: number;
+  /** The --json line: resolves once the program runs, rejects if the command ended first. */
+  readonly result: Promise<ThawResult>;
+  readonly ended: Promise<ThawEnd>;
+  stderr(): string;
+}
+
+const groups = new Set<number>();
+
+export interface ThawOptions {
+  user?: TestUser;
+  /** The CLI to run (a copy the user can read); default the checkout's. */
+  cli?: string;
+  args?: string[];
+}
+
+/** `ckpty thaw --json IMAGE` in its own process group, no terminal. */
+export function startThaw(image: string, options: ThawOptions = {}): ThawRun {
+  const args = [options.cli ?? CLI, 'thaw', ...(options.args ?? ['--json']), image];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    uid: options.user?.uid,
+    gid: options.user?.gid,
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('spawn failed');
+  groups.add(pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ended = new Promise<ThawEnd>((resolve) => {
+    child.on('close', (code, signal) => {
+      groups.delete(pid);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  const result = new Promise<ThawResult>((resolve, reject) => {
+    const poll = setInterval(() => {
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line) {
+        clearInterval(poll);
+        resolve(JSON.parse(line) as ThawResult);
+      }
+    }, 5);
+    void ended.then((end) => {
+      clearInterval(poll);
+      if (!stdout.includes('\n')) reject(new Error(`thaw ended (${end.code ?? end.signal}) before the program ran: ${end.stderr}`));
+    });
+  });
+  result.catch(() => undefined);
+  return { pid, result, ended, stderr: () => stderr };
+}
+
+/** The whole `ckpty thaw` when it is expected to refuse. */
+export function thawRefused(image: string, options: ThawOptions = {}): Promise<ThawEnd> {
+  return startThaw(image, { ...options, args: options.args ?? [] }).ended;
+}
+
+/** Kill what the thaws of a test started: node, the thawer and the program share a group. */
+export function stopThaws(): void {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  groups.clear();
+}
+
+/** Pids of the processes running `executable` (resolved path, as /proc/PID/exe shows it). */
+export function processesRunning(executable: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/exe`) === executable) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to look at
+    }
+  }
+  return pids;
+}
+
+/** A private copy of a binary in dir, so that what runs it can be told apart from other tests'. */
+export function privateCopy(binary: string, dir: string, name = 'program'): string {
+  const copy = join(dir, name);
+  copyFileSync(binary, copy);
+  spawnSync('chmod', ['755', copy]);
+  return copy;
+}

@@ -1,0 +1,201 @@
+/**
+ * Thawing in a real terminal, as a user does: a program runs in bash on a pty, it is
+ * frozen from outside (`ckpty freeze` would do the same), and `ckpty thaw FILE` typed
+ * into that bash brings it back as the foreground job, to be typed into.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freezeProcess } from '../src/freezer/freeze.js';
+import { openImage } from '../src/image/file.js';
+import { buildFixture, stopProcesses, tempDir } from './helpers/fixtures.js';
+import { privateCopy } from './helpers/thaw.js';
+import { startShell, type Shell } from './helpers/thaw-shell.js';
+
+afterEach(stopProcesses);
+
+/** Freeze the shell's foreground program; resolves at the shell's next prompt. */
+async function freezeForeground(shell: Shell, image: string): Promise<void> {
+  const pid = await shell.child();
+  shell.mark();
+  await freezeProcess(pid, { output: image });
+  await shell.waitFor(/\$ $/);
+}
+
+/** The processes of a running `ckpty thaw` job: Node, the thawer, the program. */
+async function openRunning(shell: Shell): Promise<{ node: number; thawer: number; program: number }> {
+  const node = await shell.child();
+  const only = (pid: number): number => {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).map(Number);
+    expect(kids).toHaveLength(1);
+    return kids[0] as number;
+  };
+  const thawer = only(node);
+  return { node, thawer, program: only(thawer) };
+}
+
+/** Type `ckpty thaw IMAGE` (after `before`, e.g. `stty sane;`) and wait until the program runs. */
+async function thaw(shell: Shell, image: string, before = ''): Promise<void> {
+  shell.mark();
+  shell.type(`${before}ckpty thaw ${image}\r`);
+  await shell.waitFor(/ckpty: thawed \S+\[\d+\] from /);
+}
+
+describe('ckpty thaw in a terminal', () => {
+  it('a program blocked in a terminal read reads the line typed after the thaw; ^Z, fg and ^C work', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    shell.type(`${await buildFixture('ttyread')}\r`);
+    await shell.waitFor(/ready pid=\d+/);
+    shell.type('one\r');
+    await shell.waitFor(/got: one/);
+    const image = join(dir, 'ttyread.ckpt');
+    await freezeForeground(shell, image);
+
+    await thaw(shell, image);
+    shell.type('two\r');
+    await shell.waitFor(/got: two/);
+
+    shell.mark();
+    shell.type('\x1a');
+    await shell.waitFor(/Stopped/);
+    shell.mark();
+    shell.type('fg\r');
+    await shell.waitFor(/ckpty\.js.*\r\n/);
+    shell.type('three\r');
+    await shell.waitFor(/got: three/);
+
+    shell.mark();
+    shell.type('\x03');
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(130);
+  });
+
+  it('a job frozen while stopped (^Z) comes back running; a program that stops itself stops the whole job', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    shell.type(`${await buildFixture('ttyread')}\r`);
+    await shell.waitFor(/ready pid=\d+/);
+    const pid = await shell.child();
+    shell.type('\x1a');
+    await shell.waitFor(/Stopped/);
+    const image = join(dir, 'stopped.ckpt');
+    await freezeProcess(pid, { output: image });
+    expect((await openImage(image)).process.wasStopped).toBe(true);
+
+    await thaw(shell, image);
+    shell.type('one\r');
+    await shell.waitFor(/got: one/);
+    // As if it had called kill(getpid(), SIGTSTP): the shell must see its job stop.
+    shell.mark();
+    process.kill((await openRunning(shell)).program, 'SIGTSTP');
+    await shell.waitFor(/Stopped/);
+    shell.mark();
+    shell.type('fg\r');
+    await shell.waitFor(/ckpty\.js.*\r\n/);
+    shell.type('two\r');
+    await shell.waitFor(/got: two/);
+    shell.type('\x04');
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(0);
+  });
+
+  it('bc keeps a variable defined before the freeze', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    shell.type('bc -q\r');
+    await shell.waitingForInput(await shell.child());
+    shell.type('x = 6 * 7\r');
+    shell.type('x\r');
+    await shell.waitFor(/^42\r$/m);
+    const image = join(dir, 'bc.ckpt');
+    await freezeForeground(shell, image);
+
+    await thaw(shell, image);
+    shell.type('x + 1\r');
+    await shell.waitFor(/^43\r$/m);
+    shell.type('quit\r');
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(0);
+  });
+
+  it('python3 keeps a variable, and its exit status becomes the command\'s', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    shell.type('python3 -q\r');
+    await shell.waitFor(/>>> $/);
+    shell.mark();
+    shell.type('word = "thawed" * 2\r');
+    await shell.waitFor(/>>> $/);
+    const image = join(dir, 'python3.ckpt');
+    await freezeForeground(shell, image);
+
+    await thaw(shell, image);
+    shell.type('print(word.upper(), len(word))\r');
+    await shell.waitFor(/THAWEDTHAWED 12/);
+    shell.type('raise SystemExit(7)\r');
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(7);
+  });
+
+  it('a shell while loop goes on counting', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    shell.type(`sh -c 'n=0; while read line; do n=$((n + 1)); echo "n=$n:$line"; done'\r`);
+    await shell.waitingForInput(await shell.child());
+    shell.type('a\r');
+    await shell.waitFor(/n=1:a/);
+    shell.type('b\r');
+    await shell.waitFor(/n=2:b/);
+    const image = join(dir, 'sh.ckpt');
+    await freezeForeground(shell, image);
+
+    await thaw(shell, image);
+    shell.type('c\r');
+    await shell.waitFor(/n=3:c/);
+    shell.type('\x04');
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(0);
+  });
+
+  it('a raw-mode program gets raw mode back: ^C arrives as a byte', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    const cooked = await shell.modes();
+    shell.type(`${await buildFixture('thaw-raw')}\r`);
+    await shell.waitFor(/ready pid=\d+/);
+    shell.type('a');
+    await shell.waitFor(/key=0x61/);
+    const image = join(dir, 'raw.ckpt');
+    await freezeForeground(shell, image);
+
+    // Cooked again before the thaw: the raw mode must come from the image.
+    await thaw(shell, image, 'stty sane; ');
+    shell.type('\x03');
+    await shell.waitFor(/key=0x03/);
+    shell.type('b');
+    await shell.waitFor(/key=0x62/);
+    shell.type('q');
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(0);
+    // It put back the modes it had saved in its memory before the freeze.
+    expect(await shell.modes()).toBe(cooked);
+  });
+
+  it('a refusal leaves the terminal modes as they were', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const binary = privateCopy(await buildFixture('counter'), dir, 'counter');
+    const shell = await startShell({ cwd: dir });
+    shell.type(`${binary} 1000 >out 2>&1 </dev/null & echo "bg=$!."\r`);
+    const pid = Number((await shell.waitFor(/bg=(\d+)\./))[1]);
+    const image = (await freezeProcess(pid, { output: join(dir, 'counter.ckpt') })).path;
+    appendFileSync(binary, '\0');
+    shell.type('stty -echo -icanon min 1\r');
+    const before = await shell.modes();
+    shell.mark();
+    shell.type(`ckpty thaw ${image}\r`);
+    await shell.waitFor(/ckpty: cannot thaw .* changed since the freeze/);
+    expect(await shell.status()).toBe(7);
+    expect(await shell.modes()).toBe(before);
+  });
+});
