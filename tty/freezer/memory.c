@@ -1,5 +1,6 @@
 /* The mappings, the identity of mapped files, and which pages the image stores. */
 #include "freezer.h"
+#include "fnv.h"
 #include "procfs.h"
 
 #include <elf.h>
@@ -325,14 +326,6 @@ static int64_t plan_pages(struct capture *c, int pagemap, const struct procfs_vm
 	return plan_pages_by_pagemap(c, pagemap, v, policy, via_mem);
 }
 
-static uint64_t fnv1a(const uint8_t *data, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ data[i]) * 0x100000001b3ull;
-	return h;
-}
-
 static int hash_vdso(struct infect *t, struct capture *c, const struct procfs_vma *v)
 {
 	size_t len = v->end - v->start;
@@ -342,7 +335,7 @@ static int hash_vdso(struct infect *t, struct capture *c, const struct procfs_vm
 	int err = infect_read(t, v->start, bytes, len);
 	if (!err) {
 		c->vdso_size = len;
-		c->vdso_hash = fnv1a(bytes, len);
+		c->vdso_hash = fnv1a64(bytes, len);
 	}
 	free(bytes);
 	return err;
