@@ -3,11 +3,14 @@
  * frozen from outside (`ckpty freeze` would do the same), and `ckpty thaw FILE` typed
  * into that bash brings it back as the foreground job, to be typed into.
  */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { openImage } from '../src/image/file.js';
+import { parseSaved } from '../src/termios/stty.js';
+import { ECHO, ICANON, ISIG } from '../src/termios/termios.js';
 import { buildFixture, stopProcesses, tempDir } from './helpers/fixtures.js';
 import { privateCopy } from './helpers/thaw.js';
 import { startShell, type Shell } from './helpers/thaw-shell.js';
@@ -117,6 +120,23 @@ describe('ckpty thaw in a terminal', () => {
     shell.type('quit\r');
     await shell.waitFor(/\$ $/);
     expect(await shell.status()).toBe(0);
+  });
+
+  it('a freeze gives the shell back a terminal that echoes and edits lines, though bc had turned that off', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    shell.type('bc -q\r');
+    const bc = await shell.child();
+    await shell.waitingForInput(bc);
+    // What bc set, read through its own descriptor by the real stty.
+    const bcModes = parseSaved(execFileSync('stty', ['-g', '-F', `/proc/${bc}/fd/0`], { encoding: 'latin1' }).trim());
+    expect(bcModes && bcModes.lflag & (ICANON | ECHO)).toBe(0);
+    await freezeForeground(shell, join(dir, 'bc.ckpt'));
+
+    const after = parseSaved(await shell.modes());
+    expect(after && after.lflag & (ICANON | ECHO | ISIG)).toBe(ICANON | ECHO | ISIG);
+    // The image keeps bc's own modes for the thaw.
+    expect((await openImage(join(dir, 'bc.ckpt'))).tty?.termios.lflag).toBe(bcModes?.lflag);
   });
 
   it('python3 keeps a variable, and its exit status becomes the command\'s', async () => {

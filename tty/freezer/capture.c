@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -330,6 +331,7 @@ static int capture_identity(struct infect *t, struct capture *c, char **status, 
 	c->ppid = st.ppid;
 	c->pgid = st.pgrp;
 	c->sid = st.session;
+	c->tpgid = st.tpgid;
 	c->mm = (struct ckpt_mm){
 		.start_code = st.start_code, .end_code = st.end_code,
 		.start_data = st.start_data, .end_data = st.end_data,
@@ -437,6 +439,28 @@ static int capture_terminal(struct capture *c, int fd, const char *path)
 	c->tty.ypixel = ws.ws_ypixel;
 	c->tty.path = capture_string(c, path);
 	return 0;
+}
+
+/*
+ * A shell adopts the modes its foreground job leaves on the terminal when the job
+ * exits normally (bash restores its own only after a death by signal), so a job
+ * frozen in raw or no-echo mode would leave the next prompt without echo. The
+ * program would have restored them on a clean exit; do it for it. The image keeps
+ * the modes as they were, for the thaw.
+ */
+void capture_cook_terminal(const struct capture *c)
+{
+	if (!c->has_tty || c->tpgid != c->pgid)
+		return;
+	int fd = grab_fd(c->pid, c->tty.fd);
+	if (fd < 0)
+		return;
+	struct ckpt_kernel_termios t = c->tty.termios;
+	t.c_iflag = (t.c_iflag | ICRNL) & ~(tcflag_t)(INLCR | IGNCR);
+	t.c_oflag |= OPOST | ONLCR;
+	t.c_lflag |= ISIG | ICANON | IEXTEN | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE;
+	ioctl(fd, TCSETS, &t);
+	close(fd);
 }
 
 static int compare_ints(const void *a, const void *b)

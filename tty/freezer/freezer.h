@@ -80,6 +80,7 @@ struct capture {
 	char comm[16];
 	char state;
 	int32_t ppid, pgid, sid;
+	int32_t tpgid;
 	uint32_t uid, gid, umask, personality;
 	struct ckpt_mm mm;
 	struct ckpt_rlimit rlimits[CKPT_NRLIMITS];
@@ -101,6 +102,12 @@ ckpt_str capture_string(struct capture *c, const char *s);
 
 /* Registers, signals, sigactions (injected), mm, limits, ids, fds and terminal. */
 int capture_state(struct infect *t, struct capture *c, struct frz_error *e);
+
+/*
+ * Before a freeze ends the process: if its job holds the terminal, put back the
+ * line-editing modes (ICANON, ECHO…, ISIG, ICRNL, OPOST) it may have turned off.
+ */
+void capture_cook_terminal(const struct capture *c);
 
 /* Mappings, mapped files' identities, and the runs of pages to store (pagemap). */
 int capture_memory(struct infect *t, struct capture *c, struct frz_error *e);

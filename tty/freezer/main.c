@@ -144,10 +144,13 @@ int main(int argc, char **argv)
 			if ((err = infect_resume(&t)))
 				/* The image is complete; the process may not have got its registers back. */
 				failed = frz_fail(&e, FRZ_NOT_RESTORED, -err, "resume", "cannot resume process %d", (int)o.pid);
-		} else if ((err = infect_exit(&t, o.exit_status))) {
-			/* It runs on: an image of a live process under the final name would thaw as a twin. */
-			target_remove_final(&tg);
-			failed = frz_fail(&e, FRZ_IO, -err, "exit", "cannot end process %d", (int)o.pid);
+		} else {
+			capture_cook_terminal(&c);
+			if ((err = infect_exit(&t, o.exit_status))) {
+				/* It runs on: an image of a live process under the final name would thaw as a twin. */
+				target_remove_final(&tg);
+				failed = frz_fail(&e, FRZ_IO, -err, "exit", "cannot end process %d", (int)o.pid);
+			}
 		}
 	}
 	bool restored = true;
