@@ -7,6 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { CkptyError, ExitCode } from './errors.js';
 import { register as registerLdisc } from '../ldisc/command.js';
 import { register as registerImage } from '../image/command.js';
+import { register as registerShell } from '../host/command.js';
+import { register as registerRecorder } from '../recorder/command.js';
+import { register as registerTerminal } from '../terminal/command.js';
 import { register as registerFreezer } from '../freezer/command.js';
 import { register as registerThawer } from '../thawer/command.js';
 
@@ -19,6 +22,9 @@ program
   .exitOverride();
 registerLdisc(program);
 registerImage(program);
+registerShell(program);
+registerRecorder(program);
+registerTerminal(program);
 registerFreezer(program);
 registerThawer(program);
 

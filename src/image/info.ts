@@ -13,7 +13,7 @@ const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
 const octal = (value: number, width: number): string => value.toString(8).padStart(width, '0');
 
 /** An argument as a shell would need it typed. */
-function shellWord(arg: string): string {
+export function shellWord(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 

@@ -1,0 +1,96 @@
+/**
+ * What the checkpoint key does to the foreground job: pick the one process to freeze,
+ * have the freezer write its image, and describe the outcome. Policy lives here; the
+ * mechanism is the freezer's.
+ */
+import { basename } from 'node:path';
+import { CkptyError } from '../cli/errors.js';
+import { freezeProcess } from '../freezer/freeze.js';
+import { processLabel } from '../freezer/policy.js';
+import { THAWER_PATH } from '../thawer/native.js';
+import { THAW_PROCESS_TITLE } from '../thawer/thaw.js';
+import type { CheckpointAction, CheckpointOutcome, JobMember } from './events.js';
+import { executablePath, processGroupMembers, type ProcessInfo } from './processes.js';
+
+export interface ForegroundJob {
+  pgrp: number;
+  /** The job's processes, ckpty's own thaw supervisors excluded. */
+  members: JobMember[];
+}
+
+export interface CheckpointRequest {
+  pgrp: number;
+  action: CheckpointAction;
+  nameTemplate: string;
+}
+
+/** The job in process group `pgrp`, or undefined when no live process is left in it. */
+export function foregroundJob(pgrp: number): ForegroundJob | undefined {
+  const processes = jobProcesses(pgrp);
+  return processes.length === 0 ? undefined : { pgrp, members: processes.map(member) };
+}
+
+function jobProcesses(pgrp: number): ProcessInfo[] {
+  return processGroupMembers(pgrp).filter((info) => !isThawSupervisor(info));
+}
+
+const member = (info: ProcessInfo): JobMember => ({ pid: info.pid, name: info.comm });
+
+/**
+ * Why a job of several processes is not frozen: a pipeline (several processes the
+ * shell started), or one program with children of its own.
+ */
+function severalProcesses(processes: readonly ProcessInfo[]): string {
+  const started = processes.filter((info) => !processes.some((other) => other.pid === info.ppid));
+  const [program] = started;
+  const shape =
+    started.length === 1 && program
+      ? `${processLabel(program.pid, program.comm)} runs ${processes.length - 1} other process${processes.length > 2 ? 'es' : ''}`
+      : `a pipeline of ${processes.length} processes`;
+  return `${shape} (ckpty freezes one process at a time)`;
+}
+
+/**
+ * `ckpty thaw` runs as a Node process titled "ckpty-thaw" that starts the native
+ * "ckpty-thawer", which brings the program back as its only child, all in one process
+ * group. The job the user sees is the program; the other two are ckpty's own. Names
+ * alone could be anyone's: the executables must be Node and ckpty's thawer.
+ */
+function isThawSupervisor(info: ProcessInfo): boolean {
+  if (info.comm === THAW_PROCESS_TITLE) {
+    const exe = executablePath(info.pid);
+    return exe !== undefined && (exe === process.execPath || basename(exe) === 'node');
+  }
+  return info.comm === basename(THAWER_PATH) && executablePath(info.pid) === THAWER_PATH;
+}
+
+/**
+ * Freeze or snapshot the job in `pgrp`. Never throws: every failure is a `refused`
+ * outcome with the reason. Undefined when the group has no live process (its last
+ * member just ended): there is nothing to report.
+ */
+export async function checkpointJob(request: CheckpointRequest): Promise<CheckpointOutcome | undefined> {
+  const processes = jobProcesses(request.pgrp);
+  const [target, ...others] = processes;
+  if (!target) return undefined;
+  const refuse = (reason: string): CheckpointOutcome => ({
+    kind: 'refused',
+    action: request.action,
+    pgrp: request.pgrp,
+    members: processes.map(member),
+    reason,
+  });
+  if (others.length > 0) return refuse(severalProcesses(processes));
+  try {
+    const result = await freezeProcess(target.pid, {
+      nameTemplate: request.nameTemplate,
+      snapshot: request.action === 'snapshot',
+    });
+    return { kind: request.action === 'snapshot' ? 'snapshot' : 'froze', pgrp: request.pgrp, ...result };
+  } catch (err) {
+    if (!(err instanceof CkptyError)) return refuse(`internal error: ${String(err)}`);
+    // The freezer names the process first; the status line already does.
+    const prefix = `cannot freeze ${processLabel(target.pid, target.comm)}: `;
+    return refuse(err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The control channel between a session host and the in-session `stty`: JSON lines over
+ * the Unix socket named by $CKPTY_SOCKET. One request per line, one reply per line.
+ * This module is the client side too, so the shim loads nothing heavier than `net`.
+ */
+import { connect } from 'node:net';
+
+/** Names the session's control socket in the environment of everything in the session. */
+export const SOCKET_ENV = 'CKPTY_SOCKET';
+
+export type ControlRequest = { op: 'get' } | { op: 'set'; ckpt: number };
+
+/** The session's state: its ckpt character (0 when disabled) and its terminal. */
+export interface SessionKeyState {
+  ckpt: number;
+  /** The slave side of the session's pty, e.g. /dev/pts/3. */
+  tty: string;
+}
+
+export type ControlReply = ({ ok: true } & SessionKeyState) | { ok: false; error: string };
+
+/** Longest line either side accepts; requests and replies are a few dozen bytes. */
+export const MAX_LINE = 4096;
+
+export function parseRequest(line: string): ControlRequest | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const request = value as { op?: unknown; ckpt?: unknown };
+  if (request.op === 'get') return { op: 'get' };
+  const ckpt = request.ckpt;
+  if (request.op === 'set' && typeof ckpt === 'number' && Number.isInteger(ckpt) && ckpt >= 0 && ckpt <= 0xff) {
+    return { op: 'set', ckpt };
+  }
+  return undefined;
+}
+
+/** Send requests in order over one connection and collect the replies. */
+export function askHost(socketPath: string, requests: ControlRequest[]): Promise<ControlReply[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    const replies: ControlReply[] = [];
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.end(requests.map((request) => JSON.stringify(request) + '\n').join('')));
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > MAX_LINE * requests.length) socket.destroy(new Error('reply too long'));
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      for (const line of buffered.split('\n')) {
+        if (line !== '') replies.push(JSON.parse(line) as ControlReply);
+      }
+      if (replies.length === requests.length) resolve(replies);
+      else reject(new Error('the session closed the connection'));
+    });
+  });
+}

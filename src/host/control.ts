@@ -1,0 +1,96 @@
+/**
+ * The host side of the control channel. The socket lives in a fresh directory that only
+ * the session's user can enter (mode 0700), and every connection's peer uid is checked
+ * against ours (SO_PEERCRED), so no other user — root aside — can change the key.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState } from './control-protocol.js';
+import { peerUid } from './native.js';
+
+export interface ControlHandler {
+  get(): SessionKeyState;
+  set(ckpt: number): void;
+}
+
+export class ControlServer {
+  private closed = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly directory: string,
+    readonly socketPath: string,
+  ) {}
+
+  static listen(handler: ControlHandler): Promise<ControlServer> {
+    const directory = mkdtempSync(join(privateBase(), 'ckpty-'));
+    const socketPath = join(directory, 'control');
+    const server = createServer((socket) => serve(socket, handler));
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => {
+        rmSync(directory, { recursive: true, force: true });
+        reject(err);
+      });
+      server.listen(socketPath, () => resolve(new ControlServer(server, directory, socketPath)));
+    });
+  }
+
+  /** Stop listening and remove the socket's directory (synchronous: also used at exit). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.close();
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+}
+
+/** $XDG_RUNTIME_DIR when it is ours and private (as the spec requires), else the temp dir. */
+function privateBase(): string {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (runtime) {
+    try {
+      const info = statSync(runtime);
+      if (info.isDirectory() && info.uid === process.geteuid?.() && (info.mode & 0o077) === 0) return runtime;
+    } catch {
+      // Not there: fall back.
+    }
+  }
+  return tmpdir();
+}
+
+function serve(socket: Socket, handler: ControlHandler): void {
+  socket.on('error', () => socket.destroy());
+  let uid: number;
+  try {
+    uid = peerUid(socket);
+  } catch {
+    socket.destroy();
+    return;
+  }
+  if (uid !== process.geteuid?.()) {
+    socket.end(JSON.stringify({ ok: false, error: 'permission denied' } satisfies ControlReply) + '\n');
+    return;
+  }
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      socket.write(JSON.stringify(answer(line, handler)) + '\n');
+    }
+    if (buffered.length > MAX_LINE) socket.destroy();
+  });
+  socket.on('end', () => socket.end());
+}
+
+function answer(line: string, handler: ControlHandler): ControlReply {
+  const request = parseRequest(line);
+  if (!request) return { ok: false, error: 'bad request' };
+  if (request.op === 'set') handler.set(request.ckpt);
+  return { ok: true, ...handler.get() };
+}

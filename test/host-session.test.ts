@@ -1,0 +1,186 @@
+/**
+ * `ckpty shell` as a program in the user's terminal: it leaves that terminal as it found
+ * it on every way out, passes on the window size and the exit status, and sets up the
+ * session's environment. Plus the control channel's access rules.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { askHost } from '../src/host/control-protocol.js';
+import { Session } from '../src/host/session.js';
+import { buildFixture, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
+import { CKPTY, PROMPT, TestTerminal, sessionCliFor, startShellSession, stopSessions, testEnvironment } from './helpers/host.js';
+
+const OUTER_PROMPT = 'OUTER$ ';
+const run = promisify(execFile);
+
+afterEach(stopSessions);
+
+/** A bash in a terminal of its own: the user's terminal, from which ckpty is started. */
+async function outerShell(cwd: string): Promise<TestTerminal> {
+  const term = new TestTerminal('bash', ['--norc', '--noprofile'], { cwd, env: testEnvironment(cwd, { PS1: OUTER_PROMPT }) });
+  await term.waitFor(/OUTER\$ $/);
+  return term;
+}
+
+/** Type a line at the outer prompt and wait for the next outer prompt; what was shown. */
+async function outerRun(term: TestTerminal, line: string): Promise<string> {
+  const mark = term.mark();
+  term.type(`${line}\r`);
+  await term.waitFor(/OUTER\$ $/, { after: mark });
+  return term.since(mark);
+}
+
+const startInner = `PS1='${PROMPT}' ${process.execPath} ${CKPTY} shell -- bash --norc --noprofile`;
+
+describe('ckpty shell in the user terminal', () => {
+  it.each([
+    ['exit 7', 7],
+    ['kill -TERM $PPID', 143],
+    ['kill -HUP $PPID', 129],
+    ['kill -INT $PPID', 130],
+  ])('restores the outer terminal after `%s` (exit status %i)', async (how, status) => {
+    const cwd = tempDir('ckpty-session');
+    const outer = await outerShell(cwd);
+    try {
+      await outerRun(outer, 'stty -g > before');
+      const mark = outer.mark();
+      outer.type(`${startInner}\r`);
+      await outer.waitFor(/PROMPT\$ $/, { after: mark });
+      // While the session runs, the outer terminal is raw: bytes pass unchanged both ways.
+      const outerTerminal = 'stty -a -F "$(readlink /proc/$PPID/fd/0)"';
+      const during = (await outer.run(`${outerTerminal} | tr ' ' '\\n' | grep -x -e -icanon -e -isig -e -opost -e -echo | sort | tr '\\n' ' '`)).trim();
+      expect(during).toBe('-echo -icanon -isig -opost');
+      const socketPath = (await outer.run('echo "$CKPTY_SOCKET"')).trim();
+      expect(existsSync(socketPath)).toBe(true);
+      outer.type(`${how}\r`);
+      await outer.waitFor(/OUTER\$ $/, { after: mark });
+      const shown = await outerRun(outer, 'echo status=$?; stty -g > after; cmp before after && echo same modes');
+      expect(shown).toContain(`status=${status}`);
+      expect(shown).toContain('same modes');
+      // The control socket's private directory goes with the session.
+      expect(existsSync(dirname(socketPath))).toBe(false);
+    } finally {
+      outer.kill();
+    }
+  });
+
+  it('passes the window size on, and sets the session environment', async () => {
+    const term = await startShellSession({ cwd: tempDir('ckpty-session'), cols: 90, rows: 30 });
+    expect((await term.run('stty size')).trim()).toBe('30 90');
+    term.resize(120, 40);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await term.run('stty size')).trim()).toBe('40 120');
+    const environment = await term.run('echo "$CKPTY ${PATH%%:*}"; test -S "$CKPTY_SOCKET" && echo socket');
+    expect(environment).toBe(`1 ${join(ROOT, 'tty')}\nsocket\n`);
+    // Only the terminal is passed on: no descriptor of ckpty's leaks into the session.
+    expect((await term.run('ls /proc/$$/fd | sort -n | tr "\\n" " "')).trim()).toBe('0 1 2 255');
+  });
+
+  it('works with input that is not a terminal, and ends when that input does', async () => {
+    const cwd = tempDir('ckpty-session');
+    const run = (input: string): ReturnType<typeof spawnSync> =>
+      spawnSync(process.execPath, [CKPTY, 'shell', '--', 'bash', '--norc', '--noprofile'], {
+        cwd,
+        input,
+        env: testEnvironment(cwd),
+        timeout: 20_000,
+        encoding: 'latin1',
+      });
+    const scripted = run('echo hi there\nexit 4\n');
+    expect(scripted.status).toBe(4);
+    expect(scripted.stdout).toContain('hi there');
+    const ended = run('echo no exit\n');
+    expect(ended.status).toBe(0);
+    expect(ended.stdout).toContain('no exit');
+  });
+
+  it('works for an unprivileged user: the control channel and the key', async () => {
+    const user = testUser();
+    const cwd = tempDir('ckpty-session', user);
+    const counter = await buildFixture('counter');
+    const cli = sessionCliFor(user);
+    const term = new TestTerminal(
+      'runuser',
+      ['-u', user.name, '--', 'prlimit', '--core=unlimited', '--', process.execPath, cli, 'shell', '--', 'bash', '--norc', '--noprofile'],
+      { cwd, env: testEnvironment(cwd) },
+    );
+    try {
+      await term.prompt();
+      expect(await term.run('id -un; stty ckpt ^T; stty -a | grep -o "ckpt = ^T"')).toBe(`${user.name}\nckpt = ^T\n`);
+      const mark = term.mark();
+      term.type(`${counter}\r`);
+      const [, pid] = await term.waitFor(/ready pid=(\d+)/, { after: mark });
+      term.type('\x14');
+      await term.waitFor(new RegExp(`ckpt: froze counter\\[${pid}\\] -> ${cwd}/counter.ckpt`), { after: mark });
+      expect(statSync(join(cwd, 'counter.ckpt')).uid).toBe(user.uid);
+    } finally {
+      term.kill();
+    }
+  });
+
+  it('rejects a bad --key, --name-template or program before starting', () => {
+    const bad = spawnSync(process.execPath, [CKPTY, 'shell', '--key', 'foo', '--', 'true'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^ckpty: --key: /);
+    const template = spawnSync(process.execPath, [CKPTY, 'shell', '--name-template', '%Q.ckpt', '--', 'true'], { encoding: 'utf8' });
+    expect(template.status).toBe(2);
+    expect(template.stderr).toContain("unknown '%Q'");
+    const missing = spawnSync(process.execPath, [CKPTY, 'shell', '--', 'no-such-program-ckpty'], { encoding: 'utf8' });
+    expect(missing.status).toBe(8);
+    expect(missing.stderr).toBe("ckpty: cannot run 'no-such-program-ckpty': no such program\n");
+  });
+});
+
+describe('the control channel', () => {
+  it('answers the session user, in a private directory, and changes the key', async () => {
+    const session = await Session.start({ file: 'sleep', args: ['30'] });
+    try {
+      const socketPath = await sessionSocket(session);
+      expect(statSync(dirname(socketPath)).mode & 0o777).toBe(0o700);
+      const changes: number[] = [];
+      session.on('keyChanged', ({ ckpt }) => changes.push(ckpt));
+      const [got, set] = await askHost(socketPath, [{ op: 'get' }, { op: 'set', ckpt: 0x14 }]);
+      expect(got).toEqual({ ok: true, ckpt: 5, tty: session.tty });
+      expect(set).toEqual({ ok: true, ckpt: 0x14, tty: session.tty });
+      expect(session.key).toBe(0x14);
+      expect(changes).toEqual([0x14]);
+    } finally {
+      session.kill('SIGKILL');
+    }
+  });
+
+  it('refuses other users: the directory keeps them out, and so does the peer check', async () => {
+    const user = testUser();
+    const session = await Session.start({ file: 'sleep', args: ['30'] });
+    try {
+      const socketPath = await sessionSocket(session);
+      const client = `require('net').connect(process.argv[1]).on('error', (e) => { console.log(e.code); process.exit(0); })` +
+        `.on('connect', function () { this.end('{"op":"set","ckpt":20}\\n'); }).on('data', (d) => process.stdout.write(d));`;
+      // Asynchronously: the server answering is this very process.
+      const connectAsUser = async (): Promise<string> =>
+        (await run('runuser', ['-u', user.name, '--', process.execPath, '-e', client, socketPath])).stdout.trim();
+      expect(await connectAsUser()).toBe('EACCES');
+      // Even with the directory opened up, the host checks who is calling.
+      chmodSync(dirname(socketPath), 0o755);
+      chmodSync(socketPath, 0o777);
+      expect(JSON.parse(await connectAsUser())).toEqual({ ok: false, error: 'permission denied' });
+      expect(session.key).toBe(5);
+    } finally {
+      session.kill('SIGKILL');
+    }
+  });
+});
+
+/** $CKPTY_SOCKET as the session's program sees it (once it has started). */
+async function sessionSocket(session: Session): Promise<string> {
+  let entry: string | undefined;
+  await until(() => {
+    const environ = readFileSync(`/proc/${session.pid}/environ`, 'latin1');
+    entry = environ.split('\0').find((variable) => variable.startsWith('CKPTY_SOCKET='));
+    return entry !== undefined;
+  }, 5000, 'the session program to start');
+  return entry!.slice('CKPTY_SOCKET='.length);
+}

@@ -1,0 +1,307 @@
+/**
+ * Render tests: real program output goes through the pane's @xterm/headless
+ * emulator and the renderer into a blessed screen whose escape sequences are
+ * parsed by a second, independent xterm ("outer"); every visible cell of the
+ * outer terminal must match the inner one (text, width, attributes, colours).
+ */
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FrameClock, TerminalPane } from '../src/terminal/pane.js';
+import { PaneView } from '../src/terminal/view.js';
+import { nearestPaletteIndex } from '../src/terminal/palette.js';
+import {
+  colorDistance,
+  compareScreens,
+  feed,
+  makeOuterRig,
+  nearestByBruteForce,
+  runOnPty,
+  screenText,
+  waitFor,
+  type OuterRig,
+} from './helpers/terminal-render.js';
+
+const COLS = 80;
+const ROWS = 24;
+
+const work = mkdtempSync(join(tmpdir(), 'ckpty-render-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let rig: OuterRig | undefined;
+afterEach(() => {
+  rig?.destroy();
+  rig = undefined;
+});
+
+function setup(cols = COLS, rows = ROWS) {
+  const r = makeOuterRig(cols, rows);
+  rig = r;
+  const replyTo: { write?: (data: string) => void } = {};
+  const replies: string[] = [];
+  const pane = new TerminalPane({
+    cols,
+    rows,
+    onReply: (data) => {
+      replies.push(data);
+      replyTo.write?.(data);
+    },
+  });
+  const view = new PaneView(r.screen, pane, () => ({ left: 0, top: 0, height: rows }));
+  let lastOutput = Date.now();
+  async function render() {
+    r.screen.render();
+    await r.settle();
+    return compareScreens(pane.term, r.outer, rows, pane.viewTop);
+  }
+  return {
+    pane,
+    view,
+    replies,
+    rig: r,
+    render,
+    async show(data: string) {
+      await feed(pane.term, data);
+      return render();
+    },
+    /** Runs a real program on a pty feeding the pane; returns once `ready` holds and output is quiet. */
+    async runProgram(file: string, args: string[], ready: (text: string) => boolean, env: Record<string, string> = {}) {
+      const run = runOnPty(file, args, { cols, rows, cwd: work, env }, {
+        write: (data) => {
+          lastOutput = Date.now();
+          pane.write(data);
+        },
+      });
+      replyTo.write = (data) => run.pty.write(data);
+      await waitFor(() => ready(screenText(pane.term)), `${file} to draw`);
+      await waitFor(() => Date.now() - lastOutput > 250, `${file} to go quiet`);
+      return run;
+    },
+  };
+}
+
+function expectSame(result: ReturnType<typeof compareScreens>) {
+  expect(result.mismatches.slice(0, 8)).toEqual([]);
+  expect(result.stats.cells).toBe(COLS * ROWS);
+}
+
+describe('pane renders what @xterm/headless holds', () => {
+  it('256 colours, foreground and background', async () => {
+    const { show } = setup();
+    let s = '';
+    for (let i = 0; i < 256; i++) s += `\x1b[38;5;${i}m#\x1b[48;5;${255 - i}m.\x1b[m${i % 32 === 31 ? '\r\n' : ''}`;
+    const result = await show(s);
+    expectSame(result);
+    expect(result.stats.colored).toBeGreaterThanOrEqual(512);
+  });
+
+  it('truecolor arrives as the nearest xterm-256 entry', async () => {
+    const { show } = setup();
+    let s = '';
+    for (let y = 0; y < 12; y++) {
+      for (let x = 0; x < 76; x++) {
+        const r = Math.round((x / 75) * 255), g = Math.round((y / 11) * 255), b = (x * 7 + y * 13) % 256;
+        s += `\x1b[38;2;${r};${g};${b};48;2;${255 - r};${b};${g}m*`;
+      }
+      s += '\x1b[m\r\n';
+    }
+    const result = await show(s);
+    expectSame(result);
+    expect(result.stats.rgb).toBe(12 * 76 * 2);
+  });
+
+  it('the nearest-colour mapping agrees with brute force over the whole cube', () => {
+    for (let rgb = 0; rgb < 0x1000000; rgb += 0x010305) {
+      // Ties exist (equidistant greys): compare distances, not indexes.
+      expect(colorDistance(rgb, nearestPaletteIndex(rgb)), rgb.toString(16)).toBe(nearestByBruteForce(rgb).distance);
+    }
+  });
+
+  it('bold, underline, inverse, blink, invisible; dim and italic keep their text', async () => {
+    const { show, rig } = setup();
+    const result = await show(
+      '\x1b[1mbold\x1b[m \x1b[4munder\x1b[m \x1b[7minverse\x1b[m \x1b[5mblink\x1b[m \x1b[8mhidden\x1b[m ' +
+        '\x1b[2mdim\x1b[m \x1b[3mitalic\x1b[m \x1b[1;4;7;31;42mall\x1b[m',
+    );
+    expectSame(result);
+    expect(result.stats.styled).toBe(4 + 5 + 7 + 3);
+    expect(screenText(rig.outer)).toContain('bold under inverse blink hidden dim italic all');
+  });
+
+  it('wide characters, including one that does not fit at the end of a line, and line wrapping', async () => {
+    const { show, pane } = setup();
+    const result = await show(
+      '漢字かな混じり wide: 世界 ok\r\n' + 'x'.repeat(COLS - 1) + '界' + '\r\n' + 'long '.repeat(40) + '\r\nend',
+    );
+    expectSame(result);
+    expect(result.stats.wide).toBeGreaterThanOrEqual(8);
+    // xterm wrapped the wide char to the next row, and the long line over three rows.
+    expect(pane.term.buffer.active.getLine(2)?.translateToString(true)).toBe('界');
+    expect(pane.term.buffer.active.getLine(4)?.isWrapped).toBe(true);
+  });
+
+  it('the alternate screen, and the normal screen again after it', async () => {
+    const { show, pane } = setup();
+    await show('normal screen text\r\n');
+    let result = await show('\x1b[?1049h\x1b[H\x1b[2J\x1b[44malternate\x1b[m');
+    expect(pane.term.buffer.active.type).toBe('alternate');
+    expectSame(result);
+    result = await show('\x1b[?1049l');
+    expect(pane.term.buffer.active.type).toBe('normal');
+    expectSame(result);
+    expect(screenText(rig!.outer)).toContain('normal screen text');
+  });
+
+  it('the cursor: position and visibility (DECTCEM) reach the outer terminal', async () => {
+    const { show, rig } = setup();
+    await show('abc\x1b[5;10H');
+    expect([rig.outer.buffer.active.cursorX, rig.outer.buffer.active.cursorY]).toEqual([9, 4]);
+    await show('\x1b[?25l');
+    expect(rig.written().lastIndexOf('\x1b[?25l')).toBeGreaterThan(rig.written().lastIndexOf('\x1b[?25h'));
+    await show('\x1b[?25h\x1b[12;3H');
+    expect(rig.written().lastIndexOf('\x1b[?25h')).toBeGreaterThan(rig.written().lastIndexOf('\x1b[?25l'));
+    expect([rig.outer.buffer.active.cursorX, rig.outer.buffer.active.cursorY]).toEqual([2, 11]);
+  });
+
+  it('scrollback: paging up shows older lines, down returns to live', async () => {
+    const { show, pane, render } = setup();
+    let s = '';
+    for (let i = 1; i <= 200; i++) s += `line ${i}\r\n`;
+    await show(s);
+    pane.scrollBy(-100);
+    expect(pane.scrolledBack).toBe(true);
+    let result = await render();
+    expectSame(result);
+    expect(screenText(rig!.outer).split('\n')[0]).toBe(`line ${200 - ROWS + 2 - 100}`);
+    pane.scrollToTop();
+    result = await render();
+    expect(screenText(rig!.outer).split('\n')[0]).toBe('line 1');
+    pane.scrollBy(10_000);
+    expect(pane.scrolledBack).toBe(false);
+    result = await render();
+    expectSame(result);
+    expect(screenText(rig!.outer)).toContain('line 200');
+  });
+
+  it('repaints only rows that changed, and cells an overlay left behind', async () => {
+    const { show, view, rig, render } = setup();
+    let s = '';
+    for (let i = 1; i <= ROWS - 1; i++) s += `row ${i}\r\n`;
+    await show(s);
+    const before = view.rowsPainted;
+    await show('x');
+    expect(view.rowsPainted - before).toBe(1);
+    const blessed = (await import('blessed')).default;
+    const box = blessed.box({ parent: rig.screen, top: 2, left: 2, width: 20, height: 5, content: 'OVERLAY', border: 'line' });
+    await render();
+    expect(screenText(rig.outer)).toContain('OVERLAY');
+    box.destroy();
+    expectSame(await render());
+  });
+});
+
+describe('real programs through the pane', () => {
+  it('ls --color=always', async () => {
+    const dir = join(work, 'ls');
+    mkdirSync(join(dir, 'subdir'), { recursive: true });
+    writeFileSync(join(dir, 'script.sh'), '#!/bin/sh\n');
+    chmodSync(join(dir, 'script.sh'), 0o755);
+    writeFileSync(join(dir, 'archive.tar.gz'), '');
+    symlinkSync('subdir', join(dir, 'link'));
+    symlinkSync('nowhere', join(dir, 'broken'));
+    const { runProgram, render } = setup();
+    const run = await runProgram('ls', ['--color=always', '-l', dir], (t) => t.includes('script.sh'), {
+      LS_COLORS: '',
+    });
+    await run.exited;
+    const result = await render();
+    expectSame(result);
+    expect(result.stats.colored).toBeGreaterThan(10);
+  });
+
+  it('vim editing a C file (alternate screen, syntax colours, queries answered)', async () => {
+    const file = join(work, 'hello.c');
+    writeFileSync(file, '#include <stdio.h>\n/* a comment */\nint main(void) {\n\tprintf("hi %d\\n", 42);\n\treturn 0;\n}\n');
+    const { runProgram, render, pane, rig } = setup();
+    const run = await runProgram(
+      'vim',
+      ['-u', 'NONE', '-i', 'NONE', '-N', '-c', 'syntax on', '-c', 'set ft=c', '-c', 'set number', file],
+      (t) => t.includes('return 0;') && t.includes('hello.c'),
+    );
+    expect(pane.term.buffer.active.type).toBe('alternate');
+    const result = await render();
+    expectSame(result);
+    expect(result.stats.colored).toBeGreaterThan(20);
+    const cursor = pane.cursor();
+    expect([rig.outer.buffer.active.cursorX, rig.outer.buffer.active.cursorY]).toEqual([cursor.x, cursor.y]);
+    run.pty.write('\x1b:q!\r');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('less (inverse prompt, alternate screen)', async () => {
+    const file = join(work, 'numbers.txt');
+    writeFileSync(file, Array.from({ length: 100 }, (_, i) => `number ${i + 1}`).join('\n'));
+    const { runProgram, render, pane } = setup();
+    const run = await runProgram('less', [file], (t) => t.includes('number 23') && t.includes('numbers.txt'));
+    expect(pane.term.buffer.active.type).toBe('alternate');
+    const result = await render();
+    expectSame(result);
+    expect(result.stats.styled).toBeGreaterThan(5);
+    run.pty.write('q');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('top -b -n1 (lines wider than the pane wrap)', async () => {
+    const { runProgram, render, pane } = setup();
+    const run = await runProgram('top', ['-b', '-n1', '-w', '120'], (t) => t.includes(' root '));
+    await run.exited;
+    expectSame(await render());
+    pane.scrollToTop();
+    expectSame(await render());
+    expect(screenText(rig!.outer)).toMatch(/^top - /);
+  });
+});
+
+describe('terminal queries are answered to the program', () => {
+  it('DSR cursor position and primary DA replies reach a real program', async () => {
+    const { runProgram, pane } = setup();
+    const script =
+      "printf '\\033[7;9H'; IFS= read -rsd R -p $'\\033[6n' pos; IFS= read -rsd c -p $'\\033[c' da; " +
+      'printf "\\r\\nDSR=%q DA=%q\\n" "${pos#?}" "${da#?}"';
+    const run = await runProgram('bash', ['--norc', '--noprofile', '-c', script], (t) => t.includes('DA='));
+    await run.exited;
+    const text = screenText(pane.term);
+    expect(text).toContain('DSR=\\[7\\;9');
+    expect(text).toMatch(/DA=\\\[\\\?1\\;2/);
+  });
+});
+
+describe('frame clock', () => {
+  async function framesDuring(ms: number, interval: number): Promise<number> {
+    let frames = 0;
+    const clock = new FrameClock(() => frames++, () => interval);
+    const start = performance.now();
+    while (performance.now() - start < ms) {
+      clock.request();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval + 5));
+    return frames;
+  }
+
+  it('coalesces a burst of requests into frames of the given length', async () => {
+    const frames = await framesDuring(160, 16);
+    expect(frames).toBeGreaterThanOrEqual(5);
+    expect(frames).toBeLessThanOrEqual(12);
+  });
+
+  it('renders a lone request at once', async () => {
+    let renderedAt = 0;
+    const clock = new FrameClock(() => (renderedAt = performance.now()), () => 16);
+    const asked = performance.now();
+    clock.request();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(renderedAt - asked).toBeLessThan(5);
+  });
+});
