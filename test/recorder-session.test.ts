@@ -93,16 +93,22 @@ describe('ckpty shell --record', () => {
     expect(input).toBe('echo abc\rexit\r');
   });
 
-  it('puts a marker and the status line at a freeze and at a refusal', async () => {
+  it('puts a marker and the status line at a freeze and at a refusal, and a marker at a thaw', async () => {
     const dir = scratchDir();
     const path = join(dir, 'f.cast');
     const shell = start(['--record', path], dir);
     await shell.waitFor('$ ');
-    await shell.type('ulimit -c unlimited; bc -q\r');
+    // No `ulimit -c` needed: the session lifts Debian's soft core limit of 0 for its jobs.
+    await shell.type('bc -q\r');
     await shell.type('x = 6 * 7\r');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await shell.type('\x05');
     await shell.waitFor(/ckpt: froze bc\[\d+\] -> .*bc\.ckpt/);
+    await shell.type(`${process.execPath} ${CKPTY_CLI} thaw bc.ckpt\r`);
+    await shell.waitFor(/thawed bc\[\d+\] from /);
+    await shell.type('x + 1\r');
+    await shell.waitFor(/^43\r$/m);
+    await shell.type('quit\r');
     await shell.type('ulimit -c 0; sleep 100\r');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await shell.type('\x05');
@@ -112,14 +118,15 @@ describe('ckpty shell --record', () => {
 
     const cast = readCast(path);
     const markers = markersOf(cast);
-    expect(markers).toHaveLength(2);
+    expect(markers).toHaveLength(3);
     expect(markers[0]).toMatch(new RegExp(`^froze bc\\[\\d+\\] -> ${dir}/bc\\.ckpt \\([\\d.]+ [KM]iB, \\d+ ms\\)$`));
-    expect(markers[1]).toMatch(/^sleep\[\d+\] not frozen: .*RLIMIT_CORE/);
+    expect(markers[1]).toMatch(new RegExp(`^thawed bc\\[\\d+\\] from ${dir}/bc\\.ckpt$`));
+    expect(markers[2]).toMatch(/^sleep\[\d+\] not frozen: .*RLIMIT_CORE/);
     const output = outputOf(cast);
     expect(output).toContain(`ckpt: ${markers[0]}\r\n`);
-    expect(output).toContain(`ckpt: ${markers[1]}\r\n`);
-    // Each marker sits right after the status line that announced it.
-    for (const marker of markers) {
+    expect(output).toContain(`ckpt: ${markers[2]}\r\n`);
+    // Each checkpoint marker sits right after the status line that announced it.
+    for (const marker of [markers[0], markers[2]]) {
       const index = cast.events.findIndex((event) => event.code === 'm' && event.data === marker);
       expect(cast.events.slice(0, index).map((event) => event.data).join('')).toContain(`ckpt: ${marker}`);
     }

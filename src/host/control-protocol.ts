@@ -8,7 +8,14 @@ import { connect } from 'node:net';
 /** Names the session's control socket in the environment of everything in the session. */
 export const SOCKET_ENV = 'CKPTY_SOCKET';
 
-export type ControlRequest = { op: 'get' } | { op: 'set'; ckpt: number };
+/** What `ckpty thaw` inside a session tells its host once the program is rebuilt. */
+export interface ThawNotice {
+  pid: number;
+  comm: string;
+  image: string;
+}
+
+export type ControlRequest = { op: 'get' } | { op: 'set'; ckpt: number } | ({ op: 'thawed' } & ThawNotice);
 
 /** The session's state: its ckpt character (0 when disabled) and its terminal. */
 export interface SessionKeyState {
@@ -30,8 +37,17 @@ export function parseRequest(line: string): ControlRequest | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const request = value as { op?: unknown; ckpt?: unknown };
+  const request = value as { op?: unknown; ckpt?: unknown; pid?: unknown; comm?: unknown; image?: unknown };
   if (request.op === 'get') return { op: 'get' };
+  const { pid, comm, image } = request;
+  if (
+    request.op === 'thawed' &&
+    typeof pid === 'number' && Number.isInteger(pid) && pid > 0 &&
+    typeof comm === 'string' && comm.length <= 64 &&
+    typeof image === 'string' && image.length <= MAX_LINE / 2
+  ) {
+    return { op: 'thawed', pid, comm, image };
+  }
   const ckpt = request.ckpt;
   if (request.op === 'set' && typeof ckpt === 'number' && Number.isInteger(ckpt) && ckpt >= 0 && ckpt <= 0xff) {
     return { op: 'set', ckpt };

@@ -7,12 +7,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState } from './control-protocol.js';
+import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState, type ThawNotice } from './control-protocol.js';
 import { peerUid } from './native.js';
 
 export interface ControlHandler {
   get(): SessionKeyState;
   set(ckpt: number): void;
+  thawed(notice: ThawNotice): void;
 }
 
 export class ControlServer {
@@ -92,5 +93,6 @@ function answer(line: string, handler: ControlHandler): ControlReply {
   const request = parseRequest(line);
   if (!request) return { ok: false, error: 'bad request' };
   if (request.op === 'set') handler.set(request.ckpt);
+  if (request.op === 'thawed') handler.thawed({ pid: request.pid, comm: request.comm, image: request.image });
   return { ok: true, ...handler.get() };
 }

@@ -3,6 +3,7 @@
  * recorder). Every event is typed; Session extends EventEmitter<SessionEventMap>.
  */
 import type { FreezeResult } from '../freezer/freeze.js';
+import type { ThawNotice } from './control-protocol.js';
 
 /** A process as the status line names it: `bc[4242]`. */
 export interface JobMember {
@@ -61,6 +62,8 @@ export interface SessionEventMap {
   snapshot: [outcome: Extract<CheckpointOutcome, { kind: 'snapshot' }>];
   refused: [outcome: Extract<CheckpointOutcome, { kind: 'refused' }>];
   keyChanged: [change: KeyChange];
+  /** A `ckpty thaw` run inside the session brought a program back. */
+  thawed: [notice: ThawNotice];
   resize: [size: { cols: number; rows: number }];
   exit: [exit: SessionExit];
 }

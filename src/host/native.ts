@@ -28,6 +28,8 @@ interface NativeAddon {
   queuedInput(fd: number): number;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   closeOnExecFrom(fd: number): void;
+  coreLimitToHard(): number;
+  setCoreLimit(soft: number): void;
 }
 
 /** TCIFLUSH from <asm-generic/termbits.h>. */
@@ -99,4 +101,20 @@ export function peerUid(socket: Socket): number {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (fd === undefined || fd < 0) throw new Error('socket has no file descriptor');
   return addon.peerCredentials(fd).uid;
+}
+
+/**
+ * Run `start` (which starts a program) with RLIMIT_CORE's soft limit raised to the hard
+ * one, so that the program inherits it; ours is set back right after. The freezer, like
+ * DragonFly, refuses processes whose core limit is 0 — Debian's default soft limit — and
+ * a user who starts a ckpty session asks for its jobs to be checkpointable. `ulimit -c 0`
+ * inside the session still opts a job out.
+ */
+export function withCoreFilesAllowed<T>(start: () => T): T {
+  const previous = addon.coreLimitToHard();
+  try {
+    return start();
+  } finally {
+    addon.setCoreLimit(previous);
+  }
 }

@@ -14,7 +14,7 @@ import { SOCKET_ENV } from './control-protocol.js';
 import type { CheckpointAction, CheckpointOutcome, SessionEventMap } from './events.js';
 import { InputPath } from './input.js';
 import { InputWriter } from './input-writer.js';
-import { closeDescriptorsOnExec, flushSlaveInput, foregroundPgrp, slaveQueuedInput, slaveTermios } from './native.js';
+import { closeDescriptorsOnExec, flushSlaveInput, foregroundPgrp, slaveQueuedInput, slaveTermios, withCoreFilesAllowed } from './native.js';
 import { spawnPty, type Pty } from './pty.js';
 
 export interface SessionOptions {
@@ -91,6 +91,7 @@ export class Session extends EventEmitter<SessionEventMap> {
     const control = await ControlServer.listen({
       get: () => ({ ckpt: session?.key ?? 0, tty: session?.tty ?? '' }),
       set: (ckpt) => session?.setKey(ckpt),
+      thawed: (notice) => session?.emit('thawed', notice),
     });
     const base = options.env ?? process.env;
     const env: Record<string, string> = {};
@@ -104,14 +105,16 @@ export class Session extends EventEmitter<SessionEventMap> {
     closeDescriptorsOnExec();
     let pty: Pty;
     try {
-      pty = spawnPty({
-        file: options.file,
-        args: options.args ?? [],
-        env,
-        cwd: options.cwd ?? process.cwd(),
-        cols: options.cols ?? 80,
-        rows: options.rows ?? 24,
-      });
+      pty = withCoreFilesAllowed(() =>
+        spawnPty({
+          file: options.file,
+          args: options.args ?? [],
+          env,
+          cwd: options.cwd ?? process.cwd(),
+          cols: options.cols ?? 80,
+          rows: options.rows ?? 24,
+        }),
+      );
     } catch (err) {
       control.close();
       throw err;

@@ -8,6 +8,7 @@ import type { CheckpointOutcome } from '../host/events.js';
 import { OutputLine } from '../host/fresh-line.js';
 import type { Session } from '../host/session.js';
 import { statusLine } from '../host/status.js';
+import { processLabel } from '../freezer/policy.js';
 import { CastWriter } from './castWriter.js';
 import { writingUserFile } from './files.js';
 
@@ -62,6 +63,7 @@ export function recordSession(session: Session, options: RecordOptions): CastWri
   session.on('froze', mark);
   session.on('snapshot', mark);
   session.on('refused', mark);
+  session.on('thawed', ({ pid, comm, image }) => writer.marker(`thawed ${processLabel(pid, comm)} from ${image}`));
   session.on('resize', ({ cols, rows }) => writer.resize(cols, rows));
   if (options.input) {
     const input = new StringDecoder('utf8');

@@ -18,6 +18,7 @@ import type { CheckpointAction, CheckpointOutcome } from '../host/events.js';
 import { Session } from '../host/session.js';
 import { recordSession } from '../recorder/recorder.js';
 import { describeJob, statusLine } from '../host/status.js';
+import { processLabel } from '../freezer/policy.js';
 import { shellWord } from '../image/info.js';
 import { OutputFeed } from './feed.js';
 import { listImages, type ImageEntry } from './images.js';
@@ -144,6 +145,10 @@ class TerminalApp {
     session.on('froze', (outcome) => this.outcome(outcome));
     session.on('snapshot', (outcome) => this.outcome(outcome));
     session.on('refused', (outcome) => this.outcome(outcome));
+    session.on('thawed', ({ pid, comm, image }) => {
+      this.setMessage(`thawed ${processLabel(pid, comm)} from ${this.shortPath(image)}`);
+      this.pollForeground();
+    });
     session.on('keyChanged', () => this.updateStatus());
     pane.term.onWriteParsed(() => this.mirrorModes());
     pane.term.onTitleChange((title) => (screen.title = title));

@@ -21,6 +21,7 @@ import { processLabel } from '../freezer/policy.js';
 import type { Image } from '../image/image.js';
 import { runThawer, ThawerFailure, ThawerStatus, type NativeThawReady, type ProgramEnd } from './native.js';
 import { validateImage } from './validate.js';
+import { askHost, SOCKET_ENV } from '../host/control-protocol.js';
 
 export const THAW_PROCESS_TITLE = 'ckpty-thaw';
 
@@ -127,6 +128,18 @@ function result(path: string, ready: NativeThawReady, started: number): ThawResu
   };
 }
 
+/**
+ * Inside a ckpty session, let its host know (recordings mark the thaw). Best effort
+ * and bounded: a thaw outside a session, or whose host is gone, goes on regardless.
+ */
+async function tellSessionHost(thawed: ThawResult): Promise<void> {
+  const socket = process.env[SOCKET_ENV];
+  if (!socket) return;
+  const notice = askHost(socket, [{ op: 'thawed', pid: thawed.pid, comm: thawed.comm, image: thawed.image }]);
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 200).unref());
+  await Promise.race([notice.then(() => undefined, () => undefined), timeout]);
+}
+
 /** `ckpty thaw FILE [--json] [--quiet]` */
 export async function runThaw(file: string, options: ThawCommandOptions): Promise<void> {
   const started = performance.now();
@@ -145,6 +158,7 @@ export async function runThaw(file: string, options: ThawCommandOptions): Promis
     throw err instanceof ThawerFailure ? describeFailure(err, path, image) : err;
   }
   const thawed = result(path, ready, started);
+  await tellSessionHost(thawed);
   // fs.writeSync, not process.stdout/stderr: those would reopen our terminal non-blocking,
   // and the program inherits the descriptors as they are now. \r\n: the terminal is in
   // the program's modes already, maybe raw.

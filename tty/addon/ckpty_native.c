@@ -12,6 +12,9 @@
  *   peerCredentials(fd)  SO_PEERCRED of a connected Unix socket.
  *   closeOnExecFrom(fd)  close_range(fd, ~0U, CLOSE_RANGE_CLOEXEC): every descriptor
  *                        from fd up is closed in programs this process starts.
+ *   coreLimitToHard()    RLIMIT_CORE's soft limit raised to its hard limit; returns the
+ *                        previous soft limit (-1 for unlimited).
+ *   setCoreLimit(soft)   RLIMIT_CORE's soft limit set back (-1 for unlimited).
  * Errors are thrown as Error objects whose `code` is the errno name ("EIO").
  */
 #include <asm/termbits.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -207,6 +211,42 @@ static napi_value close_on_exec_from(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+static napi_value core_limit_to_hard(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    struct rlimit limit;
+    napi_value result;
+
+    if (getrlimit(RLIMIT_CORE, &limit) < 0)
+        return throw_errno(env, "getrlimit", errno);
+    rlim_t previous = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_CORE, &limit) < 0)
+        return throw_errno(env, "setrlimit", errno);
+    CALL(env, napi_create_double(env, previous == RLIM_INFINITY ? -1 : (double)previous, &result));
+    return result;
+}
+
+static napi_value set_core_limit(napi_env env, napi_callback_info info)
+{
+    napi_value argv[1];
+    size_t argc = 1;
+    double soft;
+    struct rlimit limit;
+
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+        napi_get_value_double(env, argv[0], &soft) != napi_ok) {
+        napi_throw_type_error(env, NULL, "ckpty_native: expected a number");
+        return NULL;
+    }
+    if (getrlimit(RLIMIT_CORE, &limit) < 0)
+        return throw_errno(env, "getrlimit", errno);
+    limit.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
+    if (setrlimit(RLIMIT_CORE, &limit) < 0)
+        return throw_errno(env, "setrlimit", errno);
+    return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports)
 {
     const napi_property_descriptor functions[] = {
@@ -217,6 +257,8 @@ static napi_value init(napi_env env, napi_value exports)
         {"closeOnExecFrom", NULL, close_on_exec_from, NULL, NULL, NULL, napi_enumerable, NULL},
         {"queuedInput", NULL, queued_input, NULL, NULL, NULL, napi_enumerable, NULL},
         {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"coreLimitToHard", NULL, core_limit_to_hard, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"setCoreLimit", NULL, set_core_limit, NULL, NULL, NULL, napi_enumerable, NULL},
     };
     CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
     return exports;
