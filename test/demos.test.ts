@@ -14,13 +14,13 @@ const DEMOS = join(REPO, 'demos');
 
 /** The markers each demo's recording must hold, in order. */
 const EXPECTED_MARKERS: Record<string, RegExp[]> = {
-  'freeze-thaw.tape': [/^froze bc\[\d+\] -> \/\S+\/bc\.ckpt \(.+\)$/],
-  'snapshot.tape': [/^snapshot of bc\[\d+\] -> \/\S+\/bc\.ckpt \(.+\)$/],
+  'freeze-thaw.tape': [/^froze bc\[\d+\] -> \/\S+\/bc\.ckpt \(.+\)$/, /^thawed bc\[\d+\] from \/\S+\/bc\.ckpt$/],
+  'snapshot.tape': [/^snapshot of bc\[\d+\] -> \/\S+\/bc\.ckpt \(.+\)$/, /^thawed bc\[\d+\] from \/\S+\/bc\.ckpt$/],
   'stty-ckpt.tape': [/^froze sleep\[\d+\] -> \/\S+\/sleep\.ckpt \(.+\)$/],
   'refused.tape': [/^sleep\[\d+\] \| cat\[\d+\] not frozen: /, /^sleep\[\d+\] not frozen: .*RLIMIT_CORE/],
   'info.tape': [/^froze sleep\[\d+\] -> /],
   'gdb.tape': [/^froze sleep\[\d+\] -> /],
-  'raw-prefix.tape': [/^froze python3\[\d+\] -> \/\S+\/python3\.ckpt \(.+\)$/],
+  'raw-prefix.tape': [/^froze python3\[\d+\] -> \/\S+\/python3\.ckpt \(.+\)$/, /^thawed python3\[\d+\] from \/\S+\/python3\.ckpt$/],
 };
 
 const tapes = readdirSync(DEMOS).filter((name) => name.endsWith('.tape')).sort();

@@ -15,11 +15,11 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
 import { constants, release } from 'node:os';
 import { resolve } from 'node:path';
-import { CkptyError, ExitCode, type ExitCodeValue } from '../cli/errors.js';
-import { formatBytes } from '../freezer/freeze.js';
-import { processLabel } from '../freezer/policy.js';
+import { CkptyError } from '../cli/errors.js';
+import { formatBytes, formatMilliseconds, processLabel } from '../cli/format.js';
+import { errnoCause, exitCodeOfStatus } from '../cli/native.js';
 import type { Image } from '../image/image.js';
-import { runThawer, ThawerFailure, ThawerStatus, type NativeThawReady, type ProgramEnd } from './native.js';
+import { runThawer, ThawerFailure, type NativeThawReady, type ProgramEnd } from './native.js';
 import { validateImage } from './validate.js';
 import { askHost, SOCKET_ENV } from '../host/control-protocol.js';
 
@@ -53,28 +53,16 @@ const JOB_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM',
 /** Signals whose default action writes a core file. */
 const CORE_SIGNALS = new Set<NodeJS.Signals>(['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGXCPU', 'SIGXFSZ', 'SIGSYS']);
 
-const STATUS_TO_EXIT: Record<number, ExitCodeValue> = {
-  [ThawerStatus.usage]: ExitCode.internal,
-  [ThawerStatus.unsupported]: ExitCode.unsupported,
-  [ThawerStatus.permission]: ExitCode.permission,
-  [ThawerStatus.badImage]: ExitCode.badImage,
-  [ThawerStatus.io]: ExitCode.io,
-  [ThawerStatus.changed]: ExitCode.changed,
-  [ThawerStatus.notFound]: ExitCode.notFound,
-};
-
 function describeFailure(failure: ThawerFailure, path: string, image: Image): CkptyError {
   const { report } = failure;
-  const cause = report.errno && !report.error.includes(report.errno_text) ? `: ${report.errno_text.toLowerCase()}` : '';
   const kernels = report.stage === 'compat' ? ` (frozen on Linux ${image.process.kernelRelease}, this is Linux ${release()})` : '';
-  return new CkptyError(`cannot thaw ${path}: ${report.error}${cause}${kernels}`, STATUS_TO_EXIT[report.class] ?? ExitCode.internal);
+  return new CkptyError(`cannot thaw ${path}: ${report.error}${errnoCause(report)}${kernels}`, exitCodeOfStatus(report.class));
 }
 
 /** `thawed bc[4242] from /home/u/bc.ckpt (1.4 MiB, 3.1 ms)` */
 export function describeThaw(result: ThawResult): string {
-  const ms = result.durationMs < 10 ? result.durationMs.toFixed(1) : Math.round(result.durationMs).toString();
   const fpu = result.fpuOnly ? '; its AVX registers did not fit this CPU, only x87/SSE came back' : '';
-  return `thawed ${processLabel(result.pid, result.comm)} from ${result.image} (${formatBytes(result.storedBytes)}, ${ms} ms)${fpu}`;
+  return `thawed ${processLabel(result.pid, result.comm)} from ${result.image} (${formatBytes(result.storedBytes)}, ${formatMilliseconds(result.durationMs)})${fpu}`;
 }
 
 function holdJobSignals(): () => void {
@@ -136,7 +124,7 @@ async function tellSessionHost(thawed: ThawResult): Promise<void> {
   const socket = process.env[SOCKET_ENV];
   if (!socket) return;
   const notice = askHost(socket, [{ op: 'thawed', pid: thawed.pid, comm: thawed.comm, image: thawed.image }]);
-  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 200).unref());
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
   await Promise.race([notice.then(() => undefined, () => undefined), timeout]);
 }
 
