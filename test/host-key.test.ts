@@ -6,8 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixture, stopProcesses, tempDir, until } from './helpers/fixtures.js';
-import { cleanLines, startShellSession, stopSessions, type TestTerminal } from './helpers/host.js';
+import { buildFixture, tempDir, until } from './helpers/fixtures.js';
+import { cleanLines, startShellSession, stopSessionsAndProcesses, type TestTerminal } from './helpers/host.js';
 
 const CTRL_E = '\x05';
 const FROZEN_STATUS = '161';
@@ -16,10 +16,7 @@ let counter: string;
 beforeAll(async () => {
   counter = await buildFixture('counter');
 });
-afterEach(() => {
-  stopSessions();
-  stopProcesses();
-});
+afterEach(stopSessionsAndProcesses);
 
 function isAlive(pid: number): boolean {
   try {

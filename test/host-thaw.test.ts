@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixture, stopProcesses, tempDir } from './helpers/fixtures.js';
-import { CKPTY, startShellSession, stopSessions, type TestTerminal } from './helpers/host.js';
+import { buildFixture, tempDir } from './helpers/fixtures.js';
+import { CKPTY, startShellSession, stopSessionsAndProcesses, type TestTerminal } from './helpers/host.js';
 
 const CTRL_E = '\x05';
 const THAW = `${process.execPath} ${CKPTY} thaw`;
@@ -16,10 +16,7 @@ let counter: string;
 beforeAll(async () => {
   counter = await buildFixture('counter');
 });
-afterEach(() => {
-  stopSessions();
-  stopProcesses();
-});
+afterEach(stopSessionsAndProcesses);
 
 function counts(text: string): number[] {
   return [...text.matchAll(/count (\d+)\r\n/g)].map((match) => Number(match[1]));

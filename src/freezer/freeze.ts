@@ -4,8 +4,10 @@
  * checkpoint key; `runFreeze` is the `ckpty freeze` command around it.
  */
 import { CkptyError, ExitCode, FROZEN_EXIT_STATUS, type ExitCodeValue } from '../cli/errors.js';
+import { formatBytes, formatMilliseconds, processLabel } from '../cli/format.js';
+import { errnoCause, exitCodeOfStatus } from '../cli/native.js';
 import { FreezerFailure, FreezerStatus, runFreezer } from './native.js';
-import { checkFreezable, processLabel } from './policy.js';
+import { checkFreezable } from './policy.js';
 import { checkImagePath, imagePath } from './target.js';
 
 export interface FreezeOptions {
@@ -38,26 +40,21 @@ export interface FreezeResult {
   seizedMs: number;
 }
 
-const STATUS_TO_EXIT: Record<number, ExitCodeValue> = {
-  [FreezerStatus.usage]: ExitCode.internal,
-  [FreezerStatus.unsupported]: ExitCode.unsupported,
-  [FreezerStatus.permission]: ExitCode.permission,
-  [FreezerStatus.io]: ExitCode.io,
-  [FreezerStatus.notFound]: ExitCode.notFound,
+/** Exit codes for the freezer's own failure classes; the rest are ckpty's (cli/native.ts). */
+const FREEZER_EXIT_CODES: Record<number, ExitCodeValue> = {
   [FreezerStatus.target]: ExitCode.io,
   [FreezerStatus.notRestored]: ExitCode.failure,
 };
 
 function describeFailure(failure: FreezerFailure, label: string, path: string): CkptyError {
   const { report, status } = failure;
-  const cause = report.errno && !report.error.includes(report.errno_text) ? `: ${report.errno_text.toLowerCase()}` : '';
   const fate = report.restored
     ? status === FreezerStatus.notFound
       ? ''
       : `; ${label} runs on untouched`
     : `; ${label} could not be put back as it was and may misbehave`;
   const what = status === FreezerStatus.io || status === FreezerStatus.target ? `cannot write the image ${path}` : `cannot freeze ${label}`;
-  return new CkptyError(`${what}: ${report.error}${cause}${fate}`, STATUS_TO_EXIT[status] ?? ExitCode.internal);
+  return new CkptyError(`${what}: ${report.error}${errnoCause(report)}${fate}`, exitCodeOfStatus(status, FREEZER_EXIT_CODES));
 }
 
 export async function freezeProcess(pid: number, options: FreezeOptions = {}): Promise<FreezeResult> {
@@ -97,24 +94,10 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
   }
 }
 
-/** 1.4 MiB, 120 KiB, 512 B. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const digits = unit === 0 || value >= 10 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
-
 /** `froze bc[4242] -> /home/u/bc.ckpt (1.4 MiB, 9 ms)`; a snapshot reads `snapshot of …`. */
 export function describeFreeze(result: FreezeResult): string {
   const verb = result.snapshot ? 'snapshot of' : 'froze';
-  const ms = result.durationMs < 10 ? result.durationMs.toFixed(1) : Math.round(result.durationMs).toString();
-  return `${verb} ${processLabel(result.pid, result.comm)} -> ${result.path} (${formatBytes(result.bytes)}, ${ms} ms)`;
+  return `${verb} ${processLabel(result.pid, result.comm)} -> ${result.path} (${formatBytes(result.bytes)}, ${formatMilliseconds(result.durationMs)})`;
 }
 
 export interface FreezeCommandOptions {

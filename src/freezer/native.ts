@@ -4,8 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { CkptyError, ExitCode } from '../cli/errors.js';
+import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../cli/native.js';
 
-export const FREEZER_PATH = new URL('../../tty/bin/ckpty-freezer', import.meta.url).pathname;
+export const FREEZER_PATH = nativeProgramPath('ckpty-freezer');
 
 /** The freezer's exit status per failure class (enum frz_class). */
 export const FreezerStatus = {
@@ -64,22 +65,6 @@ export class FreezerFailure extends Error {
   }
 }
 
-/** Strings come with one \u00XX per byte that is not printable ASCII: give the bytes back as UTF-8. */
-function decodeBytes(value: unknown): unknown {
-  if (typeof value === 'string') return Buffer.from(value, 'latin1').toString('utf8');
-  return value;
-}
-
-function parseReport(stdout: string): Record<string, unknown> | undefined {
-  try {
-    const parsed = JSON.parse(stdout.trim()) as Record<string, unknown>;
-    for (const key of ['comm', 'path', 'error']) if (key in parsed) parsed[key] = decodeBytes(parsed[key]);
-    return parsed;
-  } catch {
-    return undefined;
-  }
-}
-
 export function freezerArgs(request: NativeFreezeRequest): string[] {
   const args = ['--pid', String(request.pid), '--out', request.out, '--exit-status', String(request.exitStatus)];
   if (request.snapshot) args.push('--snapshot');
@@ -95,20 +80,16 @@ export function runFreezer(request: NativeFreezeRequest): Promise<NativeFreezeRe
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'ENOENT' ? ' (run `npm run build:native`)' : '';
-      reject(new CkptyError(`cannot run the freezer ${FREEZER_PATH}: ${error.message}${hint}`, ExitCode.internal));
-    });
+    child.on('error', (error: NodeJS.ErrnoException) => reject(cannotRun('freezer', FREEZER_PATH, error)));
     child.on('close', (code, signal) => {
-      const report = parseReport(Buffer.concat(out).toString('latin1'));
+      const report = parseNativeReport(Buffer.concat(out).toString('latin1'));
       if (code === FreezerStatus.ok && report && !('error' in report)) {
         resolvePromise(report as unknown as NativeFreezeReport);
       } else if (code !== null && report && 'error' in report) {
         reject(new FreezerFailure(code, report as unknown as NativeFreezeError));
       } else {
-        const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
         const detail = Buffer.concat(err).toString().trim();
-        reject(new CkptyError(`the freezer ${how}${detail ? `: ${detail}` : ''}`, ExitCode.internal));
+        reject(new CkptyError(`the freezer ${howItEnded(code, signal)}${detail ? `: ${detail}` : ''}`, ExitCode.internal));
       }
     });
   });

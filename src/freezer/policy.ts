@@ -4,6 +4,7 @@
  * process is seized, in case they changed in between.
  */
 import { CkptyError, ExitCode, type ExitCodeValue } from '../cli/errors.js';
+import { processLabel } from '../cli/format.js';
 import {
   PF_KTHREAD,
   REBUILDABLE_KINDS,
@@ -27,11 +28,6 @@ export interface FreezeCandidate {
   /** Real uid. */
   uid: number;
   gid: number;
-}
-
-/** "bc[4242]": how messages name a process. */
-export function processLabel(pid: number, comm: string | undefined): string {
-  return comm === undefined ? `process ${pid}` : `${comm}[${pid}]`;
 }
 
 function refuse(stat: ProcStat, reason: string, code: ExitCodeValue = ExitCode.unsupported): never {

@@ -1,16 +1,20 @@
 /**
  * The facts about a process that the freeze policy needs, read from /proc before the
- * process is touched. Synchronous on purpose: a handful of small reads, done on the
- * checkpoint key's path where a round trip through the thread pool costs more.
+ * process is touched; the session host reads its jobs' process groups here too.
+ * Synchronous on purpose: a handful of small reads, done on the checkpoint key's path
+ * where a round trip through the thread pool costs more.
  */
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 export interface ProcStat {
   pid: number;
+  /** The kernel's short name, at most 15 bytes. */
   comm: string;
   /** One letter: R S D T t Z X I … */
   state: string;
   ppid: number;
+  pgrp: number;
+  session: number;
   /** PF_* flags (PF_KTHREAD marks kernel threads). */
   flags: number;
   threads: number;
@@ -36,6 +40,8 @@ export function readStat(pid: number): ProcStat | undefined {
     comm: text.slice(open + 1, close),
     state: fields[0] ?? '?',
     ppid: field(4),
+    pgrp: field(5),
+    session: field(6),
     flags: field(9),
     threads: field(20),
   };

@@ -5,12 +5,13 @@
  */
 import { basename } from 'node:path';
 import { CkptyError } from '../cli/errors.js';
+import { processLabel } from '../cli/format.js';
 import { freezeProcess } from '../freezer/freeze.js';
-import { processLabel } from '../freezer/policy.js';
+import type { ProcStat } from '../freezer/proc.js';
 import { THAWER_PATH } from '../thawer/native.js';
 import { THAW_PROCESS_TITLE } from '../thawer/thaw.js';
 import type { CheckpointAction, CheckpointOutcome, JobMember } from './events.js';
-import { executablePath, processGroupMembers, type ProcessInfo } from './processes.js';
+import { executablePath, processGroupMembers } from './processes.js';
 
 export interface ForegroundJob {
   pgrp: number;
@@ -30,17 +31,17 @@ export function foregroundJob(pgrp: number): ForegroundJob | undefined {
   return processes.length === 0 ? undefined : { pgrp, members: processes.map(member) };
 }
 
-function jobProcesses(pgrp: number): ProcessInfo[] {
+function jobProcesses(pgrp: number): ProcStat[] {
   return processGroupMembers(pgrp).filter((info) => !isThawSupervisor(info));
 }
 
-const member = (info: ProcessInfo): JobMember => ({ pid: info.pid, name: info.comm });
+const member = (info: ProcStat): JobMember => ({ pid: info.pid, name: info.comm });
 
 /**
  * Why a job of several processes is not frozen: a pipeline (several processes the
  * shell started), or one program with children of its own.
  */
-function severalProcesses(processes: readonly ProcessInfo[]): string {
+function severalProcesses(processes: readonly ProcStat[]): string {
   const started = processes.filter((info) => !processes.some((other) => other.pid === info.ppid));
   const [program] = started;
   const shape =
@@ -56,7 +57,7 @@ function severalProcesses(processes: readonly ProcessInfo[]): string {
  * group. The job the user sees is the program; the other two are ckpty's own. Names
  * alone could be anyone's: the executables must be Node and ckpty's thawer.
  */
-function isThawSupervisor(info: ProcessInfo): boolean {
+function isThawSupervisor(info: ProcStat): boolean {
   if (info.comm === THAW_PROCESS_TITLE) {
     const exe = executablePath(info.pid);
     return exe !== undefined && (exe === process.execPath || basename(exe) === 'node');

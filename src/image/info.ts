@@ -4,7 +4,7 @@
  * JSON conventions: 64-bit values are strings, addresses/masks/hashes in hex
  * ("0x7ffd…"), other 64-bit integers in decimal; everything else is a number.
  */
-import { formatBytes } from '../freezer/freeze.js';
+import { formatBytes } from '../cli/format.js';
 import { openImage } from './file.js';
 import { formatAll, formatChanged } from '../termios/stty.js';
 import type { FileDescriptor, Image, SignalAction, Vma } from './image.js';

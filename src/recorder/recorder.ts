@@ -8,7 +8,7 @@ import type { CheckpointOutcome } from '../host/events.js';
 import { OutputLine } from '../host/fresh-line.js';
 import type { Session } from '../host/session.js';
 import { statusLine } from '../host/status.js';
-import { processLabel } from '../freezer/policy.js';
+import { processLabel } from '../cli/format.js';
 import { CastWriter } from './castWriter.js';
 import { writingUserFile } from './files.js';
 

@@ -14,11 +14,11 @@ import { accessSync, constants, readFileSync, readlinkSync, realpathSync } from 
 import { delimiter, isAbsolute, join, relative as relativePath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CkptyError, ExitCode } from '../cli/errors.js';
+import { processLabel } from '../cli/format.js';
 import type { CheckpointAction, CheckpointOutcome } from '../host/events.js';
 import { Session } from '../host/session.js';
 import { recordSession } from '../recorder/recorder.js';
 import { describeJob, statusLine } from '../host/status.js';
-import { processLabel } from '../freezer/policy.js';
 import { shellWord } from '../image/info.js';
 import { OutputFeed } from './feed.js';
 import { listImages, type ImageEntry } from './images.js';

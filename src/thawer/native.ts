@@ -3,24 +3,15 @@
  * stdin/stdout/stderr, which become the program's, and reports JSON lines on fd 3,
  * a socket. On "ready" the program is rebuilt but still stopped and the terminal is
  * in its modes; it starts when we answer, so whatever we print comes first.
+ * A failure before that reports its class (enum thaw_class), which is ckpty's exit
+ * code for it (cli/native.ts).
  */
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { CkptyError, ExitCode } from '../cli/errors.js';
+import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../cli/native.js';
 
-export const THAWER_PATH = new URL('../../tty/bin/ckpty-thawer', import.meta.url).pathname;
-
-/** The thawer's exit status per failure class (enum thaw_class), before the program runs. */
-export const ThawerStatus = {
-  usage: 2,
-  unsupported: 3,
-  permission: 4,
-  badImage: 5,
-  io: 6,
-  changed: 7,
-  notFound: 8,
-  internal: 70,
-} as const;
+export const THAWER_PATH = nativeProgramPath('ckpty-thawer');
 
 export interface NativeThawReady {
   event: 'ready';
@@ -63,23 +54,6 @@ export interface ThawerRun {
   ended: Promise<ProgramEnd>;
 }
 
-/** Paths and names arrive with one \u00XX per byte that is not printable ASCII: back to UTF-8. */
-function decodeBytes(text: string): string {
-  return Buffer.from(text, 'latin1').toString('utf8');
-}
-
-function parseLine(line: string): NativeThawReady | NativeThawError | undefined {
-  try {
-    const parsed = JSON.parse(line) as Record<string, unknown>;
-    for (const key of ['comm', 'error', 'path']) {
-      if (typeof parsed[key] === 'string') parsed[key] = decodeBytes(parsed[key]);
-    }
-    return parsed as unknown as NativeThawReady | NativeThawError;
-  } catch {
-    return undefined;
-  }
-}
-
 export function runThawer(image: string): ThawerRun {
   const child = spawn(THAWER_PATH, ['--report-fd', '3', image], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
   const channel = child.stdio[3] as Duplex;
@@ -94,7 +68,7 @@ export function runThawer(image: string): ThawerRun {
     buffered += chunk;
     let newline: number;
     while ((newline = buffered.indexOf('\n')) >= 0) {
-      const report = parseLine(buffered.slice(0, newline));
+      const report = parseNativeReport(buffered.slice(0, newline)) as NativeThawReady | NativeThawError | undefined;
       buffered = buffered.slice(newline + 1);
       if (report && 'error' in report) settleReady?.reject(new ThawerFailure(report));
       else if (report?.event === 'ready') settleReady?.resolve(report);
@@ -105,14 +79,13 @@ export function runThawer(image: string): ThawerRun {
 
   const ended = new Promise<ProgramEnd>((resolve, reject) => {
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'ENOENT' ? ' (run `npm run build:native`)' : '';
-      const failure = new CkptyError(`cannot run the thawer ${THAWER_PATH}: ${error.message}${hint}`, ExitCode.internal);
+      const failure = cannotRun('thawer', THAWER_PATH, error);
       settleReady?.reject(failure);
       reject(failure);
     });
     // 'close', not 'exit': the report channel has been read to its end by then.
     child.on('close', (code, signal) => {
-      const lost = new CkptyError(`the thawer ${signal ? `was killed by ${signal}` : `exited with status ${code}`} before the program ran`, ExitCode.internal);
+      const lost = new CkptyError(`the thawer ${howItEnded(code, signal)} before the program ran`, ExitCode.internal);
       // A no-op when ready was settled: the program ran and this is its end.
       settleReady?.reject(lost);
       resolve(signal ? { code: null, signal } : { code: code ?? ExitCode.internal, signal: null });

@@ -12,7 +12,7 @@ import xtermHeadless from '@xterm/headless';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliRootFor, ROOT, until, type TestUser } from './fixtures.js';
+import { cliRootFor, ROOT, stopProcesses, until, type TestUser } from './fixtures.js';
 
 export const CKPTY = join(ROOT, 'bin/ckpty.js');
 /** The inner shell's prompt; bash prints bracketed-paste switches around it. */
@@ -184,4 +184,10 @@ const sessions = new Set<TestTerminal>();
 export function stopSessions(): void {
   for (const term of sessions) term.kill();
   sessions.clear();
+}
+
+/** For afterEach in tests that also start processes of their own (fixtures.ts's startProcess). */
+export function stopSessionsAndProcesses(): void {
+  stopSessions();
+  stopProcesses();
 }

@@ -140,18 +140,24 @@ static napi_value set_termios(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-static napi_value get_foreground_pgrp(napi_env env, napi_callback_info info)
+/* An ioctl on the descriptor in argument 0 that reads one int, which it returns. */
+static napi_value int_ioctl(napi_env env, napi_callback_info info, unsigned long request, const char *name)
 {
     int32_t fd;
-    int pgrp;
+    int value;
     napi_value result;
 
     if (!int_arg(env, info, 0, &fd))
         return NULL;
-    if (ioctl(fd, TIOCGPGRP, &pgrp) < 0)
-        return throw_errno(env, "TIOCGPGRP", errno);
-    CALL(env, napi_create_int32(env, pgrp, &result));
+    if (ioctl(fd, request, &value) < 0)
+        return throw_errno(env, name, errno);
+    CALL(env, napi_create_int32(env, value, &result));
     return result;
+}
+
+static napi_value get_foreground_pgrp(napi_env env, napi_callback_info info)
+{
+    return int_ioctl(env, info, TIOCGPGRP, "TIOCGPGRP");
 }
 
 static napi_value flush(napi_env env, napi_callback_info info)
@@ -167,16 +173,7 @@ static napi_value flush(napi_env env, napi_callback_info info)
 
 static napi_value queued_input(napi_env env, napi_callback_info info)
 {
-    int32_t fd;
-    int count;
-    napi_value result;
-
-    if (!int_arg(env, info, 0, &fd))
-        return NULL;
-    if (ioctl(fd, TIOCINQ, &count) < 0)
-        return throw_errno(env, "TIOCINQ", errno);
-    CALL(env, napi_create_int32(env, count, &result));
-    return result;
+    return int_ioctl(env, info, TIOCINQ, "TIOCINQ");
 }
 
 static napi_value peer_credentials(napi_env env, napi_callback_info info)
