@@ -55,6 +55,8 @@ describe('ckpty shell --record', () => {
     await shell.type('echo secret-typed-$((40+2))\r');
     await shell.waitFor('secret-typed-42');
     shell.pty.resize(100, 30);
+    // ckpty passes the size on when its SIGWINCH arrives: ask the inner pty after that.
+    await eventually(() => readFileSync(path, 'utf8').includes('"r","100x30"'), 15_000, 'the resize event');
     await shell.type('stty size\r');
     await shell.waitFor('30 100');
     await shell.type('exit\r');
