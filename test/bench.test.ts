@@ -1,0 +1,138 @@
+/**
+ * `npm run bench` must not rot: its smoke run (--quick) measures every section against
+ * the real ckpty, prints the tables and the targets, writes a results file that parses,
+ * and leaves no scratch directory or process behind.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const scratch = mkdtempSync(join(tmpdir(), 'ckpty-bench-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Row {
+  id: string;
+  section: string;
+  values: number[];
+  unavailable?: string;
+  failed?: string;
+  summary?: { n: number; median: number; min: number; max: number };
+}
+
+interface Report {
+  command: string;
+  machine: { cores: number; memoryBytes: number; kernel: string; cpu: string; fsType?: string; fsStatType?: string };
+  rows: Row[];
+  targets: { id: string; text: string; pass: boolean | null; measured: string }[];
+}
+
+/** Processes whose command line mentions the bench's scratch directory (subjects, images being thawed). */
+function processesUsing(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ');
+      if (cmdline.includes(dir)) found.push(`${pid}: ${cmdline}`);
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return found;
+}
+
+interface Run {
+  pid: number;
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the bench; `interrupt(stderr)` may return a signal to send once its progress shows something. */
+function runBench(args: string[], interrupt?: (stderr: string) => NodeJS.Signals | undefined): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bench', 'run.js'), ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const signal = sent ? undefined : interrupt?.(stderr);
+      if (signal) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.on('close', (status, signal) => resolve({ pid: child.pid!, status, signal, stdout, stderr }));
+  });
+}
+
+describe('npm run bench --quick', () => {
+  const out = join(scratch, 'results.json');
+  let run: Run;
+  beforeAll(async () => {
+    run = await runBench(['--quick', '--out', out, '--dir', scratch]);
+  }, 240_000);
+
+  it('finishes and prints every section and the targets as tables', () => {
+    expect(run.status, run.stderr).toBe(0);
+    for (const title of ['Freeze:', 'Thaw:', 'Round trip:', 'Keystroke round trip:', 'Output throughput:', 'Targets']) {
+      expect(run.stdout).toContain(title);
+    }
+    expect(run.stdout).toMatch(/^machine: .+, \d+ cores, [\d.]+ GiB RAM, Linux /m);
+    // A table: header, dashes under each column, rows.
+    expect(run.stdout).toMatch(/^subject +how +median +spread +n +size +compared in this run\n-+ +-+ +-+/m);
+    expect(run.stdout).toMatch(/^bc +ckpty key path \(freezeProcess\) +[\d.]+ m?s +[\d.]+–[\d.]+ +1 +[\d.]+ KiB/m);
+    expect(run.stdout).toMatch(/ (pass|MISS|n\/a)$/m);
+  });
+
+  it('writes valid JSON: the machine, every row measured or saying why not, and the targets', () => {
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.machine.memoryBytes).toBeGreaterThan(0);
+    expect(report.machine.kernel).toMatch(/^\d+\.\d+/);
+    expect(report.machine.fsType ?? report.machine.fsStatType).toBeTruthy();
+    const ids = report.rows.map((r) => r.id);
+    for (const id of ['freeze/bc/key', 'freeze/bc/gcore', 'dd/1M', 'thaw/dirty-1M/native', 'roundtrip/python3', 'keys/node-pty', 'throughput/relay']) {
+      expect(ids).toContain(id);
+    }
+    const failed = report.rows.filter((r) => r.failed).map((r) => `${r.id}: ${r.failed}`);
+    expect(failed).toEqual([]);
+    for (const row of report.rows) {
+      if (row.unavailable) {
+        expect(row.values).toEqual([]);
+        continue;
+      }
+      expect(row.values.length, row.id).toBeGreaterThan(0);
+      for (const v of row.values) expect(Number.isFinite(v) && v > 0, `${row.id}: ${v}`).toBe(true);
+      expect(row.summary!.min).toBeLessThanOrEqual(row.summary!.median);
+      expect(row.summary!.median).toBeLessThanOrEqual(row.summary!.max);
+    }
+    expect(report.targets.length).toBeGreaterThan(0);
+    for (const target of report.targets) expect([true, false, null]).toContain(target.pass);
+  });
+
+  it('removes its scratch files and processes on the way out', () => {
+    expect(readdirSync(scratch).filter((name) => name.startsWith('.work-'))).toEqual([]);
+    expect(existsSync(join(scratch, `.work-${run.pid}`))).toBe(false);
+    expect(processesUsing(join(scratch, `.work-${run.pid}`))).toEqual([]);
+  });
+});
+
+describe('an interrupted bench', () => {
+  it('kills its subjects and removes its scratch directory on ^C', async () => {
+    const dir = mkdtempSync(join(scratch, 'interrupted-'));
+    // Interrupted in the middle of the freeze section, with subjects and images around.
+    const run = await runBench(['--quick', '--only', 'freeze', '--out', join(dir, 'never.json'), '--dir', dir], (stderr) =>
+      /freeze \.\./.test(stderr) ? 'SIGINT' : undefined,
+    );
+    expect(run.status, run.stderr).toBe(130);
+    expect(run.stderr).toContain('SIGINT, cleaning up');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(processesUsing(join(dir, `.work-${run.pid}`))).toEqual([]);
+  }, 120_000);
+});
