@@ -6,6 +6,7 @@ export default defineConfig({
     // node-pty and ptrace-based tests fork real processes: keep them in forked workers.
     pool: 'forks',
     setupFiles: ['test/setup.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
