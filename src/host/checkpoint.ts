@@ -21,18 +21,23 @@ export interface ForegroundJob {
 
 export interface CheckpointRequest {
   pgrp: number;
+  /** The session leader (the shell): the job's processes descend from it. */
+  leader: number;
   action: CheckpointAction;
   nameTemplate: string;
 }
 
-/** The job in process group `pgrp`, or undefined when no live process is left in it. */
-export function foregroundJob(pgrp: number): ForegroundJob | undefined {
-  const processes = jobProcesses(pgrp);
+/**
+ * The job in process group `pgrp` of the session led by `leader`, or undefined when no
+ * live process is left in it.
+ */
+export function foregroundJob(pgrp: number, leader: number): ForegroundJob | undefined {
+  const processes = jobProcesses(pgrp, leader);
   return processes.length === 0 ? undefined : { pgrp, members: processes.map(member) };
 }
 
-function jobProcesses(pgrp: number): ProcStat[] {
-  return processGroupMembers(pgrp).filter((info) => !isThawSupervisor(info));
+function jobProcesses(pgrp: number, leader: number): ProcStat[] {
+  return processGroupMembers(pgrp, leader).filter((info) => !isThawSupervisor(info));
 }
 
 const member = (info: ProcStat): JobMember => ({ pid: info.pid, name: info.comm });
@@ -71,7 +76,7 @@ function isThawSupervisor(info: ProcStat): boolean {
  * member just ended): there is nothing to report.
  */
 export async function checkpointJob(request: CheckpointRequest): Promise<CheckpointOutcome | undefined> {
-  const processes = jobProcesses(request.pgrp);
+  const processes = jobProcesses(request.pgrp, request.leader);
   const [target, ...others] = processes;
   if (!target) return undefined;
   const refuse = (reason: string): CheckpointOutcome => ({

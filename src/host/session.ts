@@ -200,7 +200,7 @@ export class Session extends EventEmitter<SessionEventMap> {
   /** The foreground job, or undefined when the shell itself is in the foreground. */
   foregroundJob(): ForegroundJob | undefined {
     const pgrp = this.jobPgrp();
-    return pgrp === undefined ? undefined : foregroundJob(pgrp);
+    return pgrp === undefined ? undefined : foregroundJob(pgrp, this.pty.pid);
   }
 
   /**
@@ -252,6 +252,7 @@ export class Session extends EventEmitter<SessionEventMap> {
     try {
       const outcome = await checkpointJob({
         pgrp,
+        leader: this.pty.pid,
         action,
         nameTemplate: this.options.nameTemplate ?? DEFAULT_NAME_TEMPLATE,
       });
