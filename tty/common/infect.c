@@ -281,10 +281,19 @@ int infect_exit(struct infect *t, int status)
 	r.orig_rax = (unsigned long long)-1;
 	if (!t->code_addr || ptrace(PTRACE_SETREGS, t->pid, 0, &r) < 0)
 		return -EINVAL;
-	if (ptrace(PTRACE_CONT, t->pid, 0, 0) < 0)
+	/*
+	 * The exit stop comes as do_exit begins, before the kernel frees the memory (a tenth
+	 * of a second for a GiB): from there the end is certain, and we need not wait it out.
+	 */
+	if (ptrace(PTRACE_SETOPTIONS, t->pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT) < 0 ||
+	    ptrace(PTRACE_CONT, t->pid, 0, 0) < 0)
 		return -errno;
 	int wstatus;
 	while (waitpid(t->pid, &wstatus, __WALL) >= 0 && !WIFEXITED(wstatus) && !WIFSIGNALED(wstatus)) {
+		if (WIFSTOPPED(wstatus) && (wstatus >> 8) == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
+			ptrace(PTRACE_DETACH, t->pid, 0, 0);
+			break;
+		}
 		if (WIFSTOPPED(wstatus))
 			ptrace(PTRACE_CONT, t->pid, 0, 0);
 	}
