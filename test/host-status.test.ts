@@ -47,6 +47,30 @@ describe('the status line', () => {
     ).toEqual(['count 3', '^E', STATUS, 'user$ ', 'cursor 6,3']);
   });
 
+  it('goes above a readline prompt that starts with a carriage return, and the prompt is drawn again', async () => {
+    expect(await screenAfter([{ output: 'x = 6 * 7\r\n' }, { key: true }, { output: `\r${PROMPT}` }, { status: STATUS }])).toEqual([
+      'x = 6 * 7',
+      STATUS,
+      'user$ ',
+      'cursor 6,2',
+    ]);
+  });
+
+  it('takes a line that holds only a mode sequence (readline\'s bracketed paste) without leaving it blank', async () => {
+    expect(await screenAfter([{ output: 'x = 6 * 7\r\n\x1b[?2004h' }, { key: true }, { status: STATUS }, { output: `\r${PROMPT}` }])).toEqual([
+      'x = 6 * 7',
+      STATUS,
+      'user$ ',
+      'cursor 6,2',
+    ]);
+  });
+
+  it('leaves no blank line for what bc\'s readline wrote before the key (only mode sequences)', async () => {
+    expect(
+      await screenAfter([{ output: 'x = 6 * 7\r\n\x1b[?2004l\r\x1b[?2004h' }, { key: true }, { output: PROMPT }, { status: STATUS }]),
+    ).toEqual(['x = 6 * 7', STATUS, 'user$ ', 'cursor 6,2']);
+  });
+
   it('goes above a prompt on a line of its own', async () => {
     expect(await screenAfter([{ output: 'count 3\r\n' }, { key: true }, { output: PROMPT }, { status: STATUS }])).toEqual([
       'count 3',

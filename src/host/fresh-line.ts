@@ -15,6 +15,7 @@ const MAX_TRACKED = 1024;
 const NL = 0x0a;
 const ESC = 0x1b;
 const BEL = 0x07;
+const CR = 0x0d;
 
 export class OutputLine {
   /** Bytes written since the last line feed, or undefined when too many to keep. */
@@ -47,8 +48,13 @@ export class OutputLine {
     const mark = this.keyMark;
     this.keyMark = undefined;
     const status = Buffer.from(`${text}\r\n`);
-    if (line !== undefined && line.length === 0) return status;
-    if (line === undefined || line.length === mark || !isReplayable(line, columns)) {
+    const width = line === undefined ? undefined : replayWidth(line, columns);
+    // Nothing visible on the line yet (maybe a mode sequence, like bracketed paste): use it.
+    if (width === 0 && (mark === undefined || mark === line?.length)) {
+      this.line = Buffer.alloc(0);
+      return Buffer.concat([Buffer.from('\r'), status]);
+    }
+    if (line === undefined || line.length === mark || width === undefined) {
       this.line = Buffer.alloc(0);
       return Buffer.concat([Buffer.from('\r\n'), status]);
     }
@@ -56,34 +62,37 @@ export class OutputLine {
     const after = line.subarray(mark ?? 0);
     this.line = Buffer.from(after);
     const parts: Buffer[] = [Buffer.from('\r\x1b[K')];
-    if (before.length > 0) parts.push(before, Buffer.from('\r\n'));
+    // What came before the key stays above the status, unless nothing of it shows.
+    if (replayWidth(before, columns) !== 0) parts.push(before, Buffer.from('\r\n'));
     parts.push(status, after);
     return Buffer.concat(parts);
   }
 }
 
 /**
- * Whether writing `line` again from column 0 draws it the same: printable text, SGR
- * and mode sequences (a prompt's colours, bracketed paste), OSC titles; nothing that
- * moves the cursor, and short enough not to have wrapped.
+ * The width of `line` if writing it again from column 0 draws it the same: printable text, SGR
+ * and mode sequences (a prompt's colours, bracketed paste), OSC titles, carriage
+ * returns; nothing else that moves the cursor, and short enough not to have wrapped.
  */
-function isReplayable(line: Buffer, columns: number): boolean {
+function replayWidth(line: Buffer, columns: number): number | undefined {
   let width = 0;
   for (let i = 0; i < line.length; i++) {
     const byte = line[i]!;
     if (byte === ESC) {
       const end = escapeEnd(line, i);
-      if (end === undefined) return false;
+      if (end === undefined) return undefined;
       i = end;
     } else if (byte === BEL) {
       continue;
+    } else if (byte === CR) {
+      width = 0; // readline starts its prompt with one: replayed from column 0, it lands the same
     } else if (byte < 0x20 || byte === 0x7f) {
-      return false;
+      return undefined;
     } else if ((byte & 0xc0) !== 0x80) {
       width++; // one column per character; UTF-8 continuation bytes add none
     }
   }
-  return width < columns;
+  return width < columns ? width : undefined;
 }
 
 /** Index of the last byte of the harmless escape sequence at `start`, if it is one. */
