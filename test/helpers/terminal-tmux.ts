@@ -1,7 +1,8 @@
 /**
  * Drives `ckpty` (the full-screen terminal) the way a user would: inside a
  * real terminal emulator, tmux, with send-keys for typing and capture-pane for
- * looking. Each rig has its own tmux server socket, so tests do not meet.
+ * looking. Each rig has its own tmux server, its socket in the rig's own directory
+ * (removed with it), so tests do not meet and leave nothing behind.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, chmodSync, symlinkSync } from 'node:fs';
@@ -10,8 +11,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CKPTY_BIN = fileURLToPath(new URL('../../bin/ckpty.js', import.meta.url));
-
-let serial = 0;
 
 export interface TmuxOptions {
   cols?: number;
@@ -23,7 +22,6 @@ export interface TmuxOptions {
 }
 
 export class TmuxRig {
-  readonly socket = `ckpty-test-${process.pid}-${serial++}`;
   /** Temporary HOME with a predictable bash prompt; also the default cwd. */
   readonly home: string;
   readonly cwd: string;
@@ -56,7 +54,7 @@ export class TmuxRig {
   }
 
   tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-S', join(this.home, 'tmux.sock'), ...args], { encoding: 'utf8' });
   }
 
   /** The visible screen, one string per row (trailing blanks trimmed). */
