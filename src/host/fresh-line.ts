@@ -48,13 +48,7 @@ export class OutputLine {
     const mark = this.keyMark;
     this.keyMark = undefined;
     const status = Buffer.from(`${text}\r\n`);
-    const width = line === undefined ? undefined : replayWidth(line, columns);
-    // Nothing visible on the line yet (maybe a mode sequence, like bracketed paste): use it.
-    if (width === 0 && (mark === undefined || mark === line?.length)) {
-      this.line = Buffer.alloc(0);
-      return Buffer.concat([Buffer.from('\r'), status]);
-    }
-    if (line === undefined || line.length === mark || width === undefined) {
+    if (line === undefined || replayWidth(line, columns) === undefined) {
       this.line = Buffer.alloc(0);
       return Buffer.concat([Buffer.from('\r\n'), status]);
     }
