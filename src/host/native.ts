@@ -7,15 +7,8 @@ import { closeSync, constants, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { KERNEL_NCCS, type Termios } from '../termios/termios.js';
 
-/** struct termios2 as the kernel holds it, speeds included. */
-export interface KernelTermios {
-  iflag: number;
-  oflag: number;
-  cflag: number;
-  lflag: number;
-  line: number;
-  /** KERNEL_NCCS values: struct termios2 as TCGETS2 returns it. */
-  cc: number[];
+/** struct termios2 as TCGETS2 returns it: the model's fields without ckpty's ckpt, speeds included. */
+export interface KernelTermios extends Omit<Termios, 'ckpt'> {
   ispeed: number;
   ospeed: number;
 }
