@@ -5,6 +5,7 @@
  */
 import { describeFreeze } from '../freezer/freeze.js';
 import { processLabel } from '../cli/format.js';
+import type { ThawNotice } from './control-protocol.js';
 import type { CheckpointOutcome, JobMember } from './events.js';
 
 /** `bc[4242]`, or `sleep[101] | cat[102]` for a pipeline. */
@@ -18,4 +19,9 @@ export function statusLine(outcome: CheckpointOutcome): string {
   return outcome.action === 'snapshot'
     ? `ckpt: no snapshot of ${job}: ${outcome.reason}`
     : `ckpt: ${job} not frozen: ${outcome.reason}`;
+}
+
+/** `thawed bc[4242] from /home/u/bc.ckpt`: a thaw run inside the session, as its host tells it. */
+export function thawLine(notice: ThawNotice, image = notice.image): string {
+  return `thawed ${processLabel(notice.pid, notice.comm)} from ${image}`;
 }

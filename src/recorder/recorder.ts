@@ -7,8 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { CheckpointOutcome } from '../host/events.js';
 import { OutputLine } from '../host/fresh-line.js';
 import type { Session } from '../host/session.js';
-import { statusLine } from '../host/status.js';
-import { processLabel } from '../cli/format.js';
+import { statusLine, thawLine } from '../host/status.js';
 import { CastWriter } from './castWriter.js';
 import { writingUserFile } from './files.js';
 
@@ -63,7 +62,7 @@ export function recordSession(session: Session, options: RecordOptions): CastWri
   session.on('froze', mark);
   session.on('snapshot', mark);
   session.on('refused', mark);
-  session.on('thawed', ({ pid, comm, image }) => writer.marker(`thawed ${processLabel(pid, comm)} from ${image}`));
+  session.on('thawed', (notice) => writer.marker(thawLine(notice)));
   session.on('resize', ({ cols, rows }) => writer.resize(cols, rows));
   if (options.input) {
     const input = new StringDecoder('utf8');

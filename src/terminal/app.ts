@@ -14,11 +14,10 @@ import { accessSync, constants, readFileSync, readlinkSync, realpathSync } from 
 import { delimiter, isAbsolute, join, relative as relativePath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CkptyError, ExitCode } from '../cli/errors.js';
-import { processLabel } from '../cli/format.js';
 import type { CheckpointAction, CheckpointOutcome } from '../host/events.js';
 import { Session } from '../host/session.js';
 import { recordSession } from '../recorder/recorder.js';
-import { describeJob, statusLine } from '../host/status.js';
+import { describeJob, statusLine, thawLine } from '../host/status.js';
 import { shellWord } from '../image/info.js';
 import { OutputFeed } from './feed.js';
 import { listImages, type ImageEntry } from './images.js';
@@ -145,8 +144,8 @@ class TerminalApp {
     session.on('froze', (outcome) => this.outcome(outcome));
     session.on('snapshot', (outcome) => this.outcome(outcome));
     session.on('refused', (outcome) => this.outcome(outcome));
-    session.on('thawed', ({ pid, comm, image }) => {
-      this.setMessage(`thawed ${processLabel(pid, comm)} from ${this.shortPath(image)}`);
+    session.on('thawed', (notice) => {
+      this.setMessage(thawLine(notice, this.shortPath(notice.image)));
       this.pollForeground();
     });
     session.on('keyChanged', () => this.updateStatus());
