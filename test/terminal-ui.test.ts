@@ -67,6 +67,10 @@ describe('ckpty full-screen terminal', () => {
       rig.type(`clear; printf '\\033[?1${mode}'; od -An -c`);
       rig.keys('Enter');
       await rig.waitFor(() => /fg od\[/.test(rig.statusLine()), 'od to start');
+      // The mode reaches tmux when ckpty has parsed printf's output, which may be after
+      // od is in front: type only once the outer terminal is in the program's mode.
+      const flag = mode === 'h' ? '1' : '0';
+      await rig.waitFor(() => rig.tmux('display-message', '-p', '-t', 'ui', '#{keypad_cursor_flag}').trim() === flag, `tmux cursor-key mode ${flag}`);
       rig.keys('Up', 'Enter', 'C-d');
       await rig.waitFor((s) => encoding.test(s), `Up as ${encoding}`);
     }
