@@ -8,7 +8,7 @@ import { formatBytes, formatMilliseconds, processLabel } from '../cli/format.js'
 import { errnoCause, exitCodeOfStatus } from '../cli/native.js';
 import { FreezerFailure, FreezerStatus, runFreezer } from './native.js';
 import { checkFreezable } from './policy.js';
-import { checkImagePath, imagePath } from './target.js';
+import { checkImagePath, imageTarget } from './target.js';
 
 export interface FreezeOptions {
   /** Image file (relative to the caller's directory); default: the name template. */
@@ -61,8 +61,8 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
   const started = performance.now();
   if (!Number.isInteger(pid) || pid <= 0) throw new CkptyError(`bad process id '${pid}'`, ExitCode.usage);
   const candidate = checkFreezable(pid);
-  const path = imagePath(options, candidate);
-  checkImagePath(path);
+  const target = imageTarget(options, candidate);
+  checkImagePath(target.path);
   const caller = process.geteuid?.() ?? 0;
   // Root freezing someone else's process gives them the image: it holds their memory, and they thaw it.
   const owner = caller === 0 && candidate.uid !== 0 ? { uid: candidate.uid, gid: candidate.gid } : undefined;
@@ -70,7 +70,7 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
   try {
     const report = await runFreezer({
       pid,
-      out: path,
+      target: target.native,
       snapshot: options.snapshot ?? false,
       exitStatus: FROZEN_EXIT_STATUS,
       owner,
@@ -78,7 +78,7 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
     return {
       pid,
       comm: report.comm,
-      path,
+      path: report.path,
       bytes: report.bytes,
       storedBytes: report.stored,
       mappings: report.mappings,
@@ -89,7 +89,7 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
       seizedMs: report.seized_ns / 1e6,
     };
   } catch (err) {
-    if (err instanceof FreezerFailure) throw describeFailure(err, label, path);
+    if (err instanceof FreezerFailure) throw describeFailure(err, label, target.path);
     throw err;
   }
 }

@@ -23,7 +23,8 @@ export const FreezerStatus = {
 
 export interface NativeFreezeRequest {
   pid: number;
-  out: string;
+  /** Where the image goes: a path (relative to our directory) or a name in the process's own directory. */
+  target: { path: string } | { nameInCwd: string };
   snapshot: boolean;
   exitStatus: number;
   owner?: { uid: number; gid: number };
@@ -66,7 +67,8 @@ export class FreezerFailure extends Error {
 }
 
 export function freezerArgs(request: NativeFreezeRequest): string[] {
-  const args = ['--pid', String(request.pid), '--out', request.out, '--exit-status', String(request.exitStatus)];
+  const target = 'path' in request.target ? ['--out', request.target.path] : ['--name', request.target.nameInCwd];
+  const args = ['--pid', String(request.pid), ...target, '--exit-status', String(request.exitStatus)];
   if (request.snapshot) args.push('--snapshot');
   if (request.owner) args.push('--owner', `${request.owner.uid}:${request.owner.gid}`);
   return args;

@@ -5,7 +5,7 @@
  * checks the final name again just before its rename.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { CkptyError, ExitCode } from '../cli/errors.js';
 import { lstatOrUndefined, readLink } from './proc.js';
 
@@ -39,17 +39,31 @@ export function expandTemplate(template: string, facts: TemplateFacts): string {
   });
 }
 
-/** The absolute image path for a freeze of `facts.pid`. */
-export function imagePath(options: { output?: string; nameTemplate?: string }, facts: TemplateFacts): string {
-  if (options.output !== undefined) return resolve(options.output);
+/**
+ * Where a freeze of `facts.pid` puts its image: an explicit path, or the template's
+ * expansion in the process's own directory (which the freezer opens as that directory,
+ * not by this path: see tty/freezer/target.h). `path` is the absolute name as it
+ * stands now, for early checks and messages.
+ */
+export interface ImageTarget {
+  path: string;
+  native: { path: string } | { nameInCwd: string };
+}
+
+export function imageTarget(options: { output?: string; nameTemplate?: string }, facts: TemplateFacts): ImageTarget {
+  if (options.output !== undefined) {
+    const path = resolve(options.output);
+    return { path, native: { path } };
+  }
   const name = expandTemplate(options.nameTemplate ?? DEFAULT_NAME_TEMPLATE, facts);
   if (name === '') throw new CkptyError('the name template gives an empty file name', ExitCode.usage);
+  if (isAbsolute(name)) throw new CkptyError(`bad name template: '${name}' is not relative to the process's directory`, ExitCode.usage);
   const cwd = readLink(`/proc/${facts.pid}/cwd`);
   if (cwd === undefined) throw new CkptyError(`cannot read the current directory of process ${facts.pid}`, ExitCode.permission);
   if (cwd.endsWith(' (deleted)')) {
     throw new CkptyError(`the current directory of process ${facts.pid} was deleted: give the image a path with -o`, ExitCode.io);
   }
-  return resolve(cwd, name);
+  return { path: resolve(cwd, name), native: { nameInCwd: name } };
 }
 
 /** Refuse a path the image cannot be written to: no directory, no write access, a symlink or a non-file there. */

@@ -16,6 +16,9 @@
 #define PTRACE_SETSIGMASK 0x420b
 #endif
 
+/* The options every task we trace gets; infect_arm_exitkill() adds PTRACE_O_EXITKILL. */
+#define BASE_OPTIONS PTRACE_O_TRACESYSGOOD
+
 static bool task_in_job_stop(pid_t pid)
 {
 	char path[64], buf[512];
@@ -33,7 +36,7 @@ static bool task_in_job_stop(pid_t pid)
 	return p && p[1] == ' ' && p[2] == 'T';
 }
 
-/* Wait for the next ptrace stop of t; returns the wait status or -errno. */
+/* Wait for the next ptrace stop of t; returns the wait status, or -ESRCH if it ended instead. */
 static int wait_stop(struct infect *t)
 {
 	int status;
@@ -50,57 +53,15 @@ static int wait_stop(struct infect *t)
 	}
 }
 
-int infect_seize(struct infect *t, pid_t pid)
+/* The facts every state change needs: its memory, registers and blocked mask as they are now. */
+static int take_over(struct infect *t, pid_t pid)
 {
-	memset(t, 0, sizeof *t);
 	t->pid = pid;
-	t->mem_fd = -1;
-	t->group_stopped = task_in_job_stop(pid);
-
-	/*
-	 * SEIZE does not stop the task (unlike ATTACH it sends no SIGSTOP that could reach the program).
-	 * TRACESYSGOOD tells syscall stops (SIGTRAP|0x80) from traps, for infect_use_syscall_insn().
-	 */
-	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD) < 0)
-		return -errno;
-	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0) {
-		int err = -errno;
-		ptrace(PTRACE_DETACH, pid, 0, 0);
-		return err;
-	}
-	/*
-	 * The first stop is PTRACE_EVENT_STOP (interrupt or group-stop). A signal that
-	 * was being delivered at that moment may show up first as a signal-delivery-stop:
-	 * pass it on to the program, as if we were not there, and wait again.
-	 */
-	for (;;) {
-		int status = wait_stop(t);
-		if (status < 0)
-			return status;
-		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
-			break;
-		if (WIFSTOPPED(status)) {
-			ptrace(PTRACE_CONT, pid, 0, WSTOPSIG(status));
-			ptrace(PTRACE_INTERRUPT, pid, 0, 0);
-		}
-	}
-
-	bool group_stopped = t->group_stopped;
-	int err = infect_adopt(t, pid);
-	if (err)
-		ptrace(PTRACE_DETACH, pid, 0, 0);
-	t->group_stopped = group_stopped;
-	return err;
-}
-
-int infect_adopt(struct infect *t, pid_t pid)
-{
-	memset(t, 0, sizeof *t);
-	t->pid = pid;
-	int err = 0;
+	t->code_addr = 0;
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
 	t->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	int err = 0;
 	if (t->mem_fd < 0)
 		err = -errno;
 	else if (ptrace(PTRACE_GETREGS, pid, 0, &t->regs) < 0)
@@ -112,8 +73,57 @@ int infect_adopt(struct infect *t, pid_t pid)
 			close(t->mem_fd);
 		t->mem_fd = -1;
 		t->pid = 0;
+		return err;
 	}
+	t->state = INFECT_HELD;
+	return 0;
+}
+
+int infect_seize(struct infect *t, pid_t pid)
+{
+	memset(t, 0, sizeof *t);
+	t->mem_fd = -1;
+	t->job_stopped = task_in_job_stop(pid);
+
+	/*
+	 * SEIZE does not stop the task (unlike ATTACH it sends no SIGSTOP that could reach the program).
+	 * TRACESYSGOOD tells syscall stops (SIGTRAP|0x80) from traps, for infect_syscall().
+	 */
+	if (ptrace(PTRACE_SEIZE, pid, 0, BASE_OPTIONS) < 0)
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0) {
+		int err = -errno;
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+		return err;
+	}
+	/*
+	 * The first stop is PTRACE_EVENT_STOP (interrupt or group-stop). A signal that
+	 * was being delivered at that moment may show up first as a signal-delivery-stop:
+	 * pass it on to the program, as if we were not there, and wait again.
+	 */
+	t->pid = pid;
+	for (;;) {
+		int status = wait_stop(t);
+		if (status < 0)
+			return status;
+		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
+			break;
+		if (WIFSTOPPED(status)) {
+			ptrace(PTRACE_CONT, pid, 0, WSTOPSIG(status));
+			ptrace(PTRACE_INTERRUPT, pid, 0, 0);
+		}
+	}
+	int err = take_over(t, pid);
+	if (err)
+		ptrace(PTRACE_DETACH, pid, 0, 0);
 	return err;
+}
+
+int infect_adopt(struct infect *t, pid_t pid)
+{
+	memset(t, 0, sizeof *t);
+	t->mem_fd = -1;
+	return take_over(t, pid);
 }
 
 int infect_read(struct infect *t, uint64_t addr, void *buf, size_t len)
@@ -144,55 +154,22 @@ int infect_write(struct infect *t, uint64_t addr, const void *buf, size_t len)
 	return 0;
 }
 
-int infect_set_code(struct infect *t, uint64_t addr, bool patch)
+void infect_use_syscall_insn(struct infect *t, uint64_t addr)
 {
-	int err = infect_restore_code(t);
-	if (err)
-		return err;
 	t->code_addr = addr;
-	t->syscall_stops = false;
-	if (!patch)
-		return 0;
-	uint64_t word;
-	if ((err = infect_read(t, addr, &word, sizeof word)))
-		return err;
-	uint64_t patched = word;
-	memcpy(&patched, "\x0f\x05\xcc", INFECT_CODE_BYTES);
-	if ((err = infect_write(t, addr, &patched, sizeof patched)))
-		return err;
-	t->saved_code = word;
-	t->code_patched = true;
-	return 0;
-}
-
-int infect_use_syscall_insn(struct infect *t, uint64_t addr)
-{
-	int err = infect_restore_code(t);
-	if (err)
-		return err;
-	t->code_addr = addr;
-	t->syscall_stops = true;
-	return 0;
-}
-
-int infect_restore_code(struct infect *t)
-{
-	if (!t->code_patched)
-		return 0;
-	int err = infect_write(t, t->code_addr, &t->saved_code, sizeof t->saved_code);
-	if (!err)
-		t->code_patched = false;
-	return err;
 }
 
 int infect_syscall(struct infect *t, long nr, const long args[6], long *result)
 {
-	if (!t->code_addr)
+	if (!t->code_addr || (t->state != INFECT_HELD && t->state != INFECT_INJECTING))
 		return -EINVAL;
-	/* Run with every signal blocked: a signal arriving now stays pending for the program. */
-	uint64_t all = ~0ULL;
-	if (ptrace(PTRACE_SETSIGMASK, t->pid, sizeof all, &all) < 0)
-		return -errno;
+	if (t->state == INFECT_HELD) {
+		/* Every signal blocked: one arriving now stays pending for the program. */
+		uint64_t all = ~0ULL;
+		if (ptrace(PTRACE_SETSIGMASK, t->pid, sizeof all, &all) < 0)
+			return -errno;
+		t->state = INFECT_INJECTING;
+	}
 
 	struct user_regs_struct r = t->regs;
 	r.rip = t->code_addr;
@@ -208,27 +185,19 @@ int infect_syscall(struct infect *t, long nr, const long args[6], long *result)
 	if (ptrace(PTRACE_SETREGS, t->pid, 0, &r) < 0)
 		return -errno;
 
-	/* Done at the int3 after the syscall, or at the second syscall stop (entry, then exit). */
-	int syscall_stops = 0;
-	for (;;) {
-		if (ptrace(t->syscall_stops ? PTRACE_SYSCALL : PTRACE_CONT, t->pid, 0, 0) < 0)
+	/* Done at the second syscall stop (entry, then exit). */
+	for (int syscall_stops = 0; syscall_stops < 2;) {
+		if (ptrace(PTRACE_SYSCALL, t->pid, 0, 0) < 0)
 			return -errno;
 		int status = wait_stop(t);
 		if (status < 0)
 			return status;
-		int sig = WSTOPSIG(status);
-		if (sig == (SIGTRAP | 0x80)) {
-			if (++syscall_stops == 2)
-				break;
-			continue;
-		}
-		if (sig == SIGTRAP && (status >> 16) == 0)
-			break;
-		/* A group-stop (SIGSTOP from someone) or an unblockable signal: note it and go on. */
-		if ((status >> 16) == PTRACE_EVENT_STOP)
-			t->group_stopped = true;
-		else if (sig != SIGTRAP)
-			return -EINTR;
+		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
+			syscall_stops++;
+		else if ((status >> 16) == PTRACE_EVENT_STOP)
+			t->job_stopped = true; /* a SIGSTOP from someone: the program stops once we let go */
+		else if (WSTOPSIG(status) != SIGTRAP)
+			return -EINTR; /* an unblockable signal */
 	}
 	struct user_regs_struct after;
 	if (ptrace(PTRACE_GETREGS, t->pid, 0, &after) < 0)
@@ -237,68 +206,97 @@ int infect_syscall(struct infect *t, long nr, const long args[6], long *result)
 	return 0;
 }
 
-static int put_back(struct infect *t)
+int infect_hold(struct infect *t)
 {
-	int err = infect_restore_code(t);
-	if (!err && ptrace(PTRACE_SETREGS, t->pid, 0, &t->regs) < 0)
-		err = -errno;
-	if (!err && ptrace(PTRACE_SETSIGMASK, t->pid, sizeof t->sigmask, &t->sigmask) < 0)
-		err = -errno;
-	return err;
+	if (t->state != INFECT_INJECTING)
+		return 0;
+	if (ptrace(PTRACE_SETREGS, t->pid, 0, &t->regs) < 0 ||
+	    ptrace(PTRACE_SETSIGMASK, t->pid, sizeof t->sigmask, &t->sigmask) < 0)
+		return -errno;
+	t->state = INFECT_HELD;
+	return 0;
 }
 
-static int detach(struct infect *t, int err)
+static void forget(struct infect *t)
 {
-	/* A job-control-stopped task stays stopped after detach: the kernel re-enters the group stop. */
-	if (ptrace(PTRACE_DETACH, t->pid, 0, 0) < 0 && !err)
-		err = -errno;
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
 	t->mem_fd = -1;
 	t->pid = 0;
-	return err;
+	t->state = INFECT_DETACHED;
 }
 
 int infect_resume(struct infect *t)
 {
-	return detach(t, put_back(t));
+	int err = infect_hold(t);
+	/*
+	 * A job-control-stopped task stays stopped after detach: the kernel re-enters the
+	 * group stop. Detaching also sets TIF_SIGPENDING, so a syscall we interrupted
+	 * (rax = -ERESTART*, as put back) is restarted on the way out.
+	 */
+	if (ptrace(PTRACE_DETACH, t->pid, 0, 0) < 0 && !err)
+		err = -errno;
+	forget(t);
+	return err;
 }
 
 int infect_release(struct infect *t)
 {
-	if (!t->pid)
+	if (t->state == INFECT_DETACHED)
 		return 0;
-	return detach(t, put_back(t));
+	if (t->state == INFECT_ENDING) {
+		infect_exit_finish(t);
+		return 0;
+	}
+	return infect_resume(t);
 }
 
-int infect_exit(struct infect *t, int status)
+int infect_arm_exitkill(struct infect *t)
 {
-	long args[6] = { status, 0, 0, 0, 0, 0 };
+	return ptrace(PTRACE_SETOPTIONS, t->pid, 0, BASE_OPTIONS | PTRACE_O_EXITKILL) < 0 ? -errno : 0;
+}
+
+int infect_exit_begin(struct infect *t, int status)
+{
+	if (!t->code_addr || t->state != INFECT_HELD)
+		return -EINVAL;
 	struct user_regs_struct r = t->regs;
 	r.rip = t->code_addr;
 	r.rax = SYS_exit_group;
-	r.rdi = (unsigned long long)args[0];
+	r.rdi = (unsigned long long)status;
 	r.orig_rax = (unsigned long long)-1;
-	if (!t->code_addr || ptrace(PTRACE_SETREGS, t->pid, 0, &r) < 0)
-		return -EINVAL;
-	/*
-	 * The exit stop comes as do_exit begins, before the kernel frees the memory (a tenth
-	 * of a second for a GiB): from there the end is certain, and we need not wait it out.
-	 */
-	if (ptrace(PTRACE_SETOPTIONS, t->pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT) < 0 ||
-	    ptrace(PTRACE_CONT, t->pid, 0, 0) < 0)
+	if (ptrace(PTRACE_SETREGS, t->pid, 0, &r) < 0)
 		return -errno;
-	int wstatus;
-	while (waitpid(t->pid, &wstatus, __WALL) >= 0 && !WIFEXITED(wstatus) && !WIFSIGNALED(wstatus)) {
-		if (WIFSTOPPED(wstatus) && (wstatus >> 8) == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
-			ptrace(PTRACE_DETACH, t->pid, 0, 0);
+	/* TRACEEXIT: stop as do_exit begins. EXITKILL: it is ending anyway, whatever happens to us. */
+	if (ptrace(PTRACE_SETOPTIONS, t->pid, 0, BASE_OPTIONS | PTRACE_O_EXITKILL | PTRACE_O_TRACEEXIT) < 0 ||
+	    ptrace(PTRACE_CONT, t->pid, 0, 0) < 0) {
+		int err = -errno;
+		ptrace(PTRACE_SETREGS, t->pid, 0, &t->regs);
+		return err;
+	}
+	t->state = INFECT_ENDING;
+	for (;;) {
+		int wstatus;
+		if (waitpid(t->pid, &wstatus, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
 			break;
 		}
-		if (WIFSTOPPED(wstatus))
-			ptrace(PTRACE_CONT, t->pid, 0, 0);
+		if (WIFEXITED(wstatus) || WIFSIGNALED(wstatus))
+			break;
+		if ((wstatus >> 8) == (SIGTRAP | (PTRACE_EVENT_EXIT << 8)))
+			return 0;
+		ptrace(PTRACE_CONT, t->pid, 0, 0);
 	}
-	close(t->mem_fd);
-	t->mem_fd = -1;
-	t->pid = 0;
+	/* Already gone (killed meanwhile): nothing is left to finish. */
+	forget(t);
 	return 0;
+}
+
+void infect_exit_finish(struct infect *t)
+{
+	if (t->state != INFECT_ENDING)
+		return;
+	ptrace(PTRACE_DETACH, t->pid, 0, 0);
+	forget(t);
 }

@@ -1,10 +1,17 @@
 /*
- * infect: drive another process through ptrace, after CRIU's compel.
+ * infect: drive another task through ptrace, after CRIU's compel.
  *
- * Life cycle: infect_seize() -> infect_set_code() -> infect_syscall()… ->
- * infect_resume() (or infect_release() on any error path, which puts the task
- * back exactly as it was seized). The task runs injected syscalls with every
- * signal blocked, so signals that arrive meanwhile stay pending for the
+ * A task goes through explicit states, and every transition is one call:
+ *
+ *   DETACHED --infect_seize/adopt--> HELD --infect_syscall--> INJECTING
+ *   INJECTING --infect_hold--> HELD            (its own registers and mask back)
+ *   HELD/INJECTING --infect_resume/release--> DETACHED   (runs on as it was)
+ *   HELD --infect_exit_begin--> ENDING --infect_exit_finish--> DETACHED (gone)
+ *
+ * HELD is the safe state: the task is stopped with its own registers and signal
+ * mask, so if we die there the kernel lets it go and it runs on untouched. We stay
+ * in INJECTING only for the few syscalls we run in it. Injected syscalls run with
+ * every signal blocked, so signals that arrive meanwhile stay pending for the
  * program instead of being consumed by us.
  */
 #ifndef CKPTY_INFECT_H
@@ -16,65 +23,72 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
-struct infect {
-	pid_t pid;
-	int mem_fd; /* /proc/PID/mem, for reads and writes that ignore page protection */
-	bool group_stopped; /* the task was in a job-control stop when seized */
-	struct user_regs_struct regs; /* as seized; infect_resume() writes back whatever is here */
-	uint64_t sigmask; /* blocked mask as seized; infect_resume() writes it back */
-	uint64_t code_addr; /* where `syscall; int3` is (0: none yet) */
-	uint64_t saved_code; /* the word we overwrote at code_addr, if patched */
-	bool code_patched;
-	bool syscall_stops; /* code_addr is a bare `syscall`: run to its syscall-exit stop instead of an int3 */
+enum infect_state {
+	INFECT_DETACHED = 0, /* not traced by us */
+	INFECT_HELD, /* stopped by us, its own registers and blocked mask in place */
+	INFECT_INJECTING, /* stopped by us, loaded with our registers and every signal blocked */
+	INFECT_ENDING, /* stopped at its exit: it never runs user code again */
 };
 
-/* `syscall; int3`: what infect_set_code() writes. */
-#define INFECT_CODE_BYTES 3
+struct infect {
+	pid_t pid; /* the task (thread) id */
+	int mem_fd; /* /proc/PID/mem, for reads and writes that ignore page protection */
+	enum infect_state state;
+	bool job_stopped; /* in a job-control stop (^Z) when seized; the kernel keeps it stopped after we let go */
+	struct user_regs_struct regs; /* as seized: what infect_hold() and infect_resume() put back */
+	uint64_t sigmask; /* blocked mask as seized */
+	uint64_t code_addr; /* a `syscall` instruction in the task (0: none chosen yet) */
+};
 
-/* PTRACE_SEIZE + PTRACE_INTERRUPT and wait for the stop. 0 or -errno; on error nothing changed. */
+/* PTRACE_SEIZE + PTRACE_INTERRUPT and wait for the stop: DETACHED -> HELD. 0 or -errno; on error nothing changed. */
 int infect_seize(struct infect *t, pid_t pid);
 
 /*
- * Take over a task the caller already traces (seized with PTRACE_O_TRACESYSGOOD)
- * and that sits in a ptrace-stop, e.g. the thawer's child at its execve exit.
+ * Take over a task the caller already traces (seized with PTRACE_O_TRACESYSGOOD) and
+ * that sits in a ptrace-stop, e.g. the thawer's child at its execve exit: -> HELD.
  * 0 or -errno; on error the task stays traced and stopped.
  */
 int infect_adopt(struct infect *t, pid_t pid);
 
 /*
- * Run injected syscalls from addr (an executable address in the task).
- * With patch, the word at addr is saved and `syscall; int3` written there;
- * it is put back by infect_restore_code(), infect_resume() and infect_release().
- * Without patch, the caller guarantees the bytes are already there.
+ * Run injected syscalls at addr, which already holds a `syscall` instruction (bytes
+ * 0f 05: rip - 2 of a task stopped in a syscall, or any such pair in the vdso): the
+ * task's memory is never written for it. Each syscall runs to its syscall-exit stop
+ * (PTRACE_SYSCALL), which raises no signal: an int3 or a single step would be a
+ * forced SIGTRAP, and a forced signal that is blocked (as all are while we inject)
+ * resets the task's SIGTRAP disposition to SIG_DFL (kernel/signal.c
+ * force_sig_info_to_task).
  */
-int infect_set_code(struct infect *t, uint64_t addr, bool patch);
-int infect_restore_code(struct infect *t);
+void infect_use_syscall_insn(struct infect *t, uint64_t addr);
 
-/*
- * Run injected syscalls from addr, which already holds a `syscall` instruction
- * (bytes 0f 05, e.g. rip - 2 of a task stopped in a syscall, or any such pair in
- * the vdso): the task's memory is never written. Each syscall runs to its
- * syscall-exit stop (PTRACE_SYSCALL). That costs two stops instead of one, but
- * raises no signal: an int3 or a single step is a forced SIGTRAP, and a forced
- * signal that is blocked (as all are while we inject) resets the task's SIGTRAP
- * disposition to SIG_DFL (kernel/signal.c force_sig_info_to_task).
- */
-int infect_use_syscall_insn(struct infect *t, uint64_t addr);
-
-/* Run syscall nr with up to six arguments in the task; *result gets its return value. 0 or -errno. */
+/* Run syscall nr with up to six arguments in the task (-> INJECTING); *result gets its return value. 0 or -errno. */
 int infect_syscall(struct infect *t, long nr, const long args[6], long *result);
+
+/* INJECTING -> HELD: put back the registers and the blocked mask as seized. 0 or -errno. */
+int infect_hold(struct infect *t);
 
 /* Copy memory out of / into the task (protection is ignored, as for a debugger). 0 or -errno. */
 int infect_read(struct infect *t, uint64_t addr, void *buf, size_t len);
 int infect_write(struct infect *t, uint64_t addr, const void *buf, size_t len);
 
-/* Put back code, registers (t->regs) and the blocked mask (t->sigmask), then detach. */
+/* Put back t->regs and t->sigmask, then detach: the task runs on. 0 or -errno. */
 int infect_resume(struct infect *t);
 
-/* Error path: put back everything exactly as seized and detach. Never fails silently: returns -errno. */
+/* Error path: the same as infect_resume(), and a no-op for a DETACHED task. Never fails silently: returns -errno. */
 int infect_release(struct infect *t);
 
-/* The task must end now: detach after injecting exit_group(status). It never runs user code again. */
-int infect_exit(struct infect *t, int status);
+/* From now on, if we die, the kernel kills the task (PTRACE_O_EXITKILL). HELD only. 0 or -errno. */
+int infect_arm_exitkill(struct infect *t);
+
+/*
+ * HELD -> ENDING: run exit_group(status) in the task up to its exit stop, from where
+ * its end is certain (the kernel frees its memory afterwards, a tenth of a second for
+ * a GiB: we need not wait for that). The task still holds its files at the stop.
+ * 0 or -errno; on error it is still HELD.
+ */
+int infect_exit_begin(struct infect *t, int status);
+
+/* ENDING -> DETACHED: let it finish dying. */
+void infect_exit_finish(struct infect *t);
 
 #endif

@@ -247,7 +247,8 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 	uint64_t insn;
 	if (find_syscall_insn(t, &c->auxv, &insn))
 		return frz_fail(e, FRZ_UNSUPPORTED, ENOENT, "inject", "found no syscall instruction in the process (no vdso?)");
-	int err = infect_use_syscall_insn(t, insn);
+	infect_use_syscall_insn(t, insn);
+	int err = 0;
 	long scratch = 0, ret;
 	long mmap_args[6] = { 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
 	if (!err)
@@ -277,8 +278,10 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 	int unmap_err = infect_syscall(t, SYS_munmap, munmap_args, &ret);
 	if (!err && !unmap_err && ret < 0)
 		unmap_err = (int)ret;
-	if (err || unmap_err) {
-		err = err ? err : unmap_err;
+	/* Its own registers and mask back at once: from here our death leaves it as it was. */
+	int hold_err = infect_hold(t);
+	if (err || unmap_err || hold_err) {
+		err = err ? err : unmap_err ? unmap_err : hold_err;
 		return frz_fail(e, frz_class_of_errno(-err), -err, "inject", "injected syscall failed");
 	}
 	c->mm.brk = (uint64_t)brk;
@@ -448,19 +451,23 @@ static int capture_terminal(struct capture *c, int fd, const char *path)
  * program would have restored them on a clean exit; do it for it. The image keeps
  * the modes as they were, for the thaw.
  */
-void capture_cook_terminal(const struct capture *c)
+int capture_grab_terminal(const struct capture *c)
 {
 	if (!c->has_tty || c->tpgid != c->pgid)
-		return;
+		return -1;
 	int fd = grab_fd(c->pid, c->tty.fd);
-	if (fd < 0)
+	return fd < 0 ? -1 : fd;
+}
+
+void capture_cook_terminal(const struct capture *c, int tty)
+{
+	if (tty < 0)
 		return;
 	struct ckpt_kernel_termios t = c->tty.termios;
 	t.c_iflag = (t.c_iflag | ICRNL) & ~(tcflag_t)(INLCR | IGNCR);
 	t.c_oflag |= OPOST | ONLCR;
 	t.c_lflag |= ISIG | ICANON | IEXTEN | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE;
-	ioctl(fd, TCSETS, &t);
-	close(fd);
+	ioctl(tty, TCSETS, &t);
 }
 
 static int compare_ints(const void *a, const void *b)
@@ -560,7 +567,7 @@ int capture_state(struct infect *t, struct capture *c, struct frz_error *e)
 	clock_gettime(CLOCK_REALTIME, &now);
 	c->freeze_time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	c->pid = t->pid;
-	if (t->group_stopped)
+	if (t->job_stopped)
 		c->flags |= CKPT_PROC_WAS_STOPPED;
 	char *status = NULL;
 	int ret = capture_identity(t, c, &status, e);

@@ -103,11 +103,15 @@ ckpt_str capture_string(struct capture *c, const char *s);
 /* Registers, signals, sigactions (injected), mm, limits, ids, fds and terminal. */
 int capture_state(struct infect *t, struct capture *c, struct frz_error *e);
 
+/* A descriptor of the process's terminal if its job holds it (to cook at its end), else -1. */
+int capture_grab_terminal(const struct capture *c);
+
 /*
- * Before a freeze ends the process: if its job holds the terminal, put back the
- * line-editing modes (ICANON, ECHO…, ISIG, ICRNL, OPOST) it may have turned off.
+ * As a freeze ends the process: put back on its terminal (tty, from
+ * capture_grab_terminal) the line-editing modes (ICANON, ECHO…, ISIG, ICRNL, OPOST)
+ * it may have turned off.
  */
-void capture_cook_terminal(const struct capture *c);
+void capture_cook_terminal(const struct capture *c, int tty);
 
 /* Mappings, mapped files' identities, and the runs of pages to store (pagemap). */
 int capture_memory(struct infect *t, struct capture *c, struct frz_error *e);

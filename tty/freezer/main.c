@@ -1,19 +1,30 @@
 /*
  * ckpty-freezer: write the image of one process (see image.h), then end it or let it run on.
  *
- *   ckpty-freezer --pid PID --out PATH [--snapshot] [--exit-status N] [--owner UID:GID]
+ *   ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID]
  *
+ * --out is a path relative to our directory; --name a file name relative to the
+ * process's own current directory (a name template's expansion; see target.h).
  * --owner gives the image to that user (root freezing someone else's process: the
- * image holds their memory, and the thaw wants images owned by the thawing user).
+ * image holds their memory, and the thaw wants images owned by the thawing user):
+ * it is created with that user's rights.
  * Mechanism only: the caller (src/freezer/) checks policy beforehand and words the messages.
  * On success prints one JSON object on stdout:
  *   {"pid":…,"comm":"…","path":"…","bytes":…,"stored":…,"mappings":…,"loads":…,
  *    "snapshot":false,"was_stopped":false,"restart":0,"exit_status":161,
  *    "duration_ns":…,"seized_ns":…}
- * On failure: {"error":"…","errno":N,"stage":"…","restored":true} and the exit status of
+ * "path" is the image's absolute name.
+ * On failure: {"error":"…","errno":N,"errno_text":"…","stage":"…","restored":true} and the exit status of
  * its class (enum frz_class): 2 usage, 3 unsupported, 4 permission, 6 I/O, 8 no such
  * process, 9 image path refused, 10 the process could not be put back, 70 internal.
  * Whatever failed, the process was released as seized and no file exists under PATH.
+ *
+ * Dying (SIGKILL) at any moment leaves the process as it was, running, and no file:
+ * while it is seized it holds its own registers and mask except during the few
+ * syscalls we inject (infect.h), and the image has no name until it is durable.
+ * Once it has its name, the process is armed to be killed with us (EXITKILL) before
+ * it is ended, so there is never an image and the process running on. The window
+ * left is the few instructions between naming the image and arming the process.
  * Non-ASCII bytes in strings are written as \u00XX (one per byte).
  */
 #include "freezer.h"
@@ -30,7 +41,7 @@
 
 struct options {
 	pid_t pid;
-	const char *out;
+	struct target_spec target;
 	bool snapshot;
 	int exit_status;
 	int owner_uid, owner_gid; /* -1: the caller's */
@@ -58,7 +69,7 @@ static int report_error(const struct frz_error *e, bool restored)
 
 static int parse_args(int argc, char **argv, struct options *o, struct frz_error *e)
 {
-	*o = (struct options){ .exit_status = 128 + 33, .owner_uid = -1, .owner_gid = -1 };
+	*o = (struct options){ .exit_status = 128 + 33, .target = { .owner_uid = -1, .owner_gid = -1 } };
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end;
@@ -69,8 +80,9 @@ static int parse_args(int argc, char **argv, struct options *o, struct frz_error
 			if (*end || o->pid <= 0)
 				return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "bad pid '%s'", val);
 			i++;
-		} else if (!strcmp(arg, "--out") && val) {
-			o->out = val;
+		} else if ((!strcmp(arg, "--out") || !strcmp(arg, "--name")) && val && !o->target.name) {
+			o->target.name = val;
+			o->target.in_cwd_of = !strcmp(arg, "--name");
 			i++;
 		} else if (!strcmp(arg, "--exit-status") && val) {
 			o->exit_status = (int)strtol(val, &end, 10);
@@ -78,16 +90,19 @@ static int parse_args(int argc, char **argv, struct options *o, struct frz_error
 				return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "bad exit status '%s'", val);
 			i++;
 		} else if (!strcmp(arg, "--owner") && val) {
-			if (sscanf(val, "%d:%d", &o->owner_uid, &o->owner_gid) != 2 || o->owner_uid < 0 || o->owner_gid < 0)
+			struct target_spec *t = &o->target;
+			if (sscanf(val, "%d:%d", &t->owner_uid, &t->owner_gid) != 2 || t->owner_uid < 0 || t->owner_gid < 0)
 				return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "bad owner '%s' (UID:GID)", val);
 			i++;
 		} else {
 			return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "unknown or incomplete argument '%s'", arg);
 		}
 	}
-	if (!o->pid || !o->out)
+	if (!o->pid || !o->target.name)
 		return frz_fail(e, FRZ_USAGE, EINVAL, "usage",
-				"usage: ckpty-freezer --pid PID --out PATH [--snapshot] [--exit-status N] [--owner UID:GID]");
+				"usage: ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID]");
+	if (o->target.in_cwd_of)
+		o->target.in_cwd_of = o->pid;
 	return 0;
 }
 
@@ -100,6 +115,26 @@ static int seize_failure(struct frz_error *e, int err, pid_t pid)
 	return frz_fail(e, FRZ_IO, -err, "seize", "cannot stop process %d", (int)pid);
 }
 
+/*
+ * The process must end now that its image is durable: armed first, so that from here
+ * our death kills it too; then exit_group, up to its exit stop, where its terminal is
+ * given back its line-editing modes before the shell can see it end.
+ */
+static int end_process(struct infect *t, const struct capture *c, int status, struct frz_error *e)
+{
+	int tty = capture_grab_terminal(c);
+	int err = infect_arm_exitkill(t);
+	if (!err)
+		err = infect_exit_begin(t, status);
+	if (!err) {
+		capture_cook_terminal(c, tty);
+		infect_exit_finish(t);
+	}
+	if (tty >= 0)
+		close(tty);
+	return err ? frz_fail(e, FRZ_IO, -err, "exit", "cannot end process %d", (int)t->pid) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t started = now_ns();
@@ -109,15 +144,12 @@ int main(int argc, char **argv)
 		return report_error(&e, true);
 
 	struct target tg;
-	if (target_open(&tg, o.out, o.owner_uid, o.owner_gid, &e)) {
+	if (target_open(&tg, &o.target, &e)) {
 		target_close(&tg);
 		return report_error(&e, true);
 	}
 
-	/*
-	 * Dying while the process is seized would leave it with injected registers: hold
-	 * back every signal that can be held until it is ended or released (SIGKILL cannot).
-	 */
+	/* Signals that can be held wait until the process is ended or released (SIGKILL cannot: see above). */
 	sigset_t all, before;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &before);
@@ -144,21 +176,15 @@ int main(int argc, char **argv)
 			if ((err = infect_resume(&t)))
 				/* The image is complete; the process may not have got its registers back. */
 				failed = frz_fail(&e, FRZ_NOT_RESTORED, -err, "resume", "cannot resume process %d", (int)o.pid);
-		} else {
-			capture_cook_terminal(&c);
-			if ((err = infect_exit(&t, o.exit_status))) {
-				/* It runs on: an image of a live process under the final name would thaw as a twin. */
-				target_remove_final(&tg);
-				failed = frz_fail(&e, FRZ_IO, -err, "exit", "cannot end process %d", (int)o.pid);
-			}
+		} else if ((failed = end_process(&t, &c, o.exit_status, &e))) {
+			/* It runs on: an image of a live process under the final name would thaw as a twin. */
+			target_remove_final(&tg);
 		}
 	}
 	bool restored = true;
-	if (failed && t.pid) {
-		if ((err = infect_release(&t))) {
-			restored = false;
-			e.cls = FRZ_NOT_RESTORED;
-		}
+	if (failed && (err = infect_release(&t))) {
+		restored = false;
+		e.cls = FRZ_NOT_RESTORED;
 	}
 	uint64_t finished = now_ns();
 	target_close(&tg);
@@ -172,7 +198,7 @@ int main(int argc, char **argv)
 	printf("{\"pid\":%d,\"comm\":", (int)o.pid);
 	jsonw_string(stdout, c.comm);
 	printf(",\"path\":");
-	jsonw_string(stdout, o.out);
+	jsonw_string(stdout, tg.path);
 	printf(",\"bytes\":%llu,\"stored\":%llu,\"mappings\":%zu,\"loads\":%zu,\"snapshot\":%s,\"was_stopped\":%s,"
 	       "\"restart\":%u,\"exit_status\":",
 	       (unsigned long long)size, (unsigned long long)c.stored_bytes, c.vmas.len / sizeof(struct ckpt_vma),

@@ -18,8 +18,12 @@
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE (1ull << 61) /* a page of the file or of shared memory, not a private copy */
 
-/* ELF allows 0xffff program headers without the PN_XNUM extension; one is the PT_NOTE. */
-#define MAX_RUNS ((size_t)0xfffe)
+/*
+ * e_phnum is 16 bits and 0xffff is PN_XNUM (the real count then lives in a section
+ * header, which the image does not have): at most 0xfffe program headers, one of
+ * them the PT_NOTE.
+ */
+#define MAX_RUNS ((size_t)0xfffe - 1)
 
 enum store_policy {
 	STORE_NOTHING, /* the data lives elsewhere (shared file, vvar) or there is none (PROT_NONE) */

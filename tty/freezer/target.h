@@ -1,33 +1,54 @@
+/*
+ * The image file's name and how it comes to exist: written unnamed (O_TMPFILE) in
+ * its directory, made durable, then given its final name in one step, so there is
+ * never half an image under any name, and a killed freezer leaves nothing behind.
+ *
+ * The directory is opened once, as a descriptor, and everything else is done
+ * relative to it:
+ *   - a name template is relative to the frozen process's own current directory,
+ *     opened through /proc/PID/cwd (the directory it is in, not a path someone can
+ *     swap meanwhile); directories inside the name are followed without symlinks
+ *     and without leaving that directory;
+ *   - an explicit path is relative to the caller's.
+ * When root writes the image of another user's process, every filesystem access
+ * is made with that user's rights (setfsuid): the image is theirs, and it can only
+ * land where they could have written it themselves.
+ */
 #ifndef CKPTY_TARGET_H
 #define CKPTY_TARGET_H
 
 #include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
 
 #include "freezer.h"
 
-struct target {
-	const char *path; /* the final name, as given */
-	const char *base; /* its last component */
-	char dir[PATH_MAX];
-	char tmpname[NAME_MAX + 1]; /* "" once renamed or removed */
-	int dirfd;
-	int fd; /* the temporary file, open for writing */
+struct target_spec {
+	const char *name; /* the image's name: relative to in_cwd_of's directory, or a path */
+	pid_t in_cwd_of; /* 0: name is a path relative to the caller's directory */
+	int owner_uid, owner_gid; /* -1: the caller's */
 };
 
-/*
- * Refuse a symlink or non-regular file at path, then create the temporary file
- * (0600, O_EXCL, O_NOFOLLOW), owned by uid:gid unless uid is -1.
- */
-int target_open(struct target *tg, const char *path, int uid, int gid, struct frz_error *e);
+struct target {
+	char path[PATH_MAX + NAME_MAX + 2]; /* the final name, absolute, for messages */
+	char base[NAME_MAX + 1]; /* its last component */
+	char tmpname[NAME_MAX + 1]; /* a named temporary, where O_TMPFILE is not supported; "" otherwise */
+	int dirfd;
+	int fd; /* the image being written */
+	int owner_uid, owner_gid;
+	bool committed;
+};
 
-/* Sync the data, check the final name again, rename, sync the directory. */
+/* Open the directory, refuse a symlink or non-regular file at the name, create the (unnamed) file. */
+int target_open(struct target *tg, const struct target_spec *spec, struct frz_error *e);
+
+/* Sync the data, check the final name again, give the file its name, sync the directory. */
 int target_commit(struct target *tg, struct frz_error *e);
-
-/* Remove the temporary file, if any. */
-void target_abort(struct target *tg);
-void target_close(struct target *tg);
 
 /* Undo a commit (the process could not be ended: its image must not exist twice). */
 int target_remove_final(struct target *tg);
+
+/* Close everything; an uncommitted image disappears. */
+void target_close(struct target *tg);
 
 #endif

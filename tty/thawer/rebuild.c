@@ -103,7 +103,8 @@ static int move_vdso(struct rebuild *r, const struct vdso_layout *from, const st
 			return refused(r, ret, "vdso", "cannot move the vdso to 0x%llx", (unsigned long long)to->start[k]);
 	}
 	/* The injection point moves with it. */
-	return infect_use_syscall_insn(r->tr, to->start[0] + r->t->syscall_offset);
+	infect_use_syscall_insn(r->tr, to->start[0] + r->t->syscall_offset);
+	return 0;
 }
 
 static void block_bounds(const struct vdso_layout *l, uint64_t *lo, uint64_t *hi)
@@ -141,8 +142,10 @@ static int clear_memory(struct rebuild *r)
 	struct vdso_layout cur;
 	vdso_layout_of(&maps, &cur);
 	int ret = 0;
-	if (!cur.size[0] || (err = infect_use_syscall_insn(r->tr, cur.start[0] + r->t->syscall_offset)))
-		ret = thaw_fail(r->e, THAW_INTERNAL, -err, "memory", "", "the new process has no vdso");
+	if (cur.size[0])
+		infect_use_syscall_insn(r->tr, cur.start[0] + r->t->syscall_offset);
+	else
+		ret = thaw_fail(r->e, THAW_INTERNAL, 0, "memory", "", "the new process has no vdso");
 	/* Unmap runs of neighbouring mappings in one call each (the holes between them do not matter). */
 	for (size_t i = 0; i < maps.count && !ret;) {
 		if (kept(&maps.vmas[i])) {
