@@ -67,7 +67,7 @@ const METHODS = {
     label: 'ckpty freeze (CLI)',
     feature: 'freezeCommand',
     async freeze(pid, out) {
-      const run = await runChecked(process.execPath, [CLI, 'freeze', String(pid), '-o', out, '--json']);
+      const run = await runChecked(CLI, ['freeze', String(pid), '-o', out, '--json']);
       const result = JSON.parse(run.stdout);
       return { ms: run.ms, path: out, stored: result.storedBytes, seizedMs: result.seizedMs };
     },
@@ -135,8 +135,8 @@ export async function runFreezeBench(ctx) {
     results.row(`startup/${key}`, { section: 'freeze', subject: 'start-up only', method, unit: 'ms', vs: [] }),
   );
   for (let rep = 0; rep < ctx.reps; rep++) {
-    for (const [i, [, , argv]] of startupCommands().entries()) {
-      await results.attempt(startupRows[i], async () => ({ value: (await runChecked(process.execPath, argv)).ms }));
+    for (const [i, [, , [file, argv]]] of startupCommands().entries()) {
+      await results.attempt(startupRows[i], async () => ({ value: (await runChecked(file, argv)).ms }));
     }
     for (const subject of subjects) {
       for (const method of inRotation(Object.keys(METHODS), rep)) {
@@ -159,7 +159,7 @@ async function keypressOnce(ctx, subject) {
   const image = join(ctx.workDir, `keypress-${subject.key}.ckpt`);
   track.path(image);
   // `launch`: the shell and its jobs must not inherit this process's descriptors.
-  const shell = new PtyProcess(ctx.fixtures.launch, [process.execPath, CLI, 'shell', '--name-template', basename(image), '--', 'sh', '-i'], {
+  const shell = new PtyProcess(ctx.fixtures.launch, [CLI, 'shell', '--name-template', basename(image), '--', 'sh', '-i'], {
     cwd: ctx.workDir,
     env: { ...subjectEnv(), PS1: 'bench$ ' },
   });
@@ -185,8 +185,8 @@ async function keypressOnce(ctx, subject) {
 /** What the CLI pays before it freezes anything: Node itself, and ckpty's command line. */
 function startupCommands() {
   return [
-    ['node', "node -e ''", ['-e', '']],
-    ['ckpty', 'ckpty --version', [CLI, '--version']],
+    ['node', "node -e ''", [process.execPath, ['-e', '']]],
+    ['ckpty', 'ckpty --version', [CLI, ['--version']]],
   ];
 }
 

@@ -151,13 +151,13 @@ function paths(ctx) {
       label: 'ckpty shell (plain mode)',
       feature: 'shellCommand',
       vs: ['relay', 'tmux'],
-      start: (script) => outer('ckpty shell', process.execPath, [CLI, 'shell', '--quiet', '--', 'sh', script]),
+      start: (script) => outer('ckpty shell', CLI, ['shell', '--quiet', '--', 'sh', script]),
     },
     fullscreen: {
       label: 'ckpty (full-screen)',
       feature: 'fullScreen',
       vs: ['relay', 'tmux'],
-      start: (script) => outer('ckpty full-screen', process.execPath, [CLI, '--shell', script]),
+      start: (script) => outer('ckpty full-screen', CLI, ['--shell', script]),
     },
     tmux: {
       label: 'tmux',

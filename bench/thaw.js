@@ -18,7 +18,7 @@ import { probe, startSubject, subjectEnv, subjectKinds } from './lib/subjects.js
 const MIB = 1 << 20;
 
 const THAWERS = {
-  cli: { label: '`ckpty thaw` (CLI)', feature: 'thawCommand', argv: (image) => [process.execPath, [CLI, 'thaw', image]] },
+  cli: { label: '`ckpty thaw` (CLI)', feature: 'thawCommand', argv: (image) => [CLI, ['thaw', image]] },
   native: { label: 'ckpty-thawer (native, no Node)', feature: 'thawer', argv: (image, ctx) => [ctx.features.thawer.path, [image]] },
 };
 

@@ -33,7 +33,7 @@ async function outerRun(term: TestTerminal, line: string): Promise<string> {
   return term.since(mark);
 }
 
-const startInner = `PS1='${PROMPT}' ${process.execPath} ${CKPTY} shell -- bash --norc --noprofile`;
+const startInner = `PS1='${PROMPT}' ${CKPTY} shell -- bash --norc --noprofile`;
 
 describe('ckpty shell in the user terminal', () => {
   it.each([
@@ -82,7 +82,7 @@ describe('ckpty shell in the user terminal', () => {
   it('works with input that is not a terminal, and ends when that input does', async () => {
     const cwd = tempDir('ckpty-session');
     const run = (input: string): ReturnType<typeof spawnSync> =>
-      spawnSync(process.execPath, [CKPTY, 'shell', '--', 'bash', '--norc', '--noprofile'], {
+      spawnSync(CKPTY, ['shell', '--', 'bash', '--norc', '--noprofile'], {
         cwd,
         input,
         env: testEnvironment(cwd),
@@ -104,7 +104,7 @@ describe('ckpty shell in the user terminal', () => {
     const cli = sessionCliFor(user);
     const term = new TestTerminal(
       'runuser',
-      ['-u', user.name, '--', 'prlimit', '--core=unlimited', '--', process.execPath, cli, 'shell', '--', 'bash', '--norc', '--noprofile'],
+      ['-u', user.name, '--', 'prlimit', '--core=unlimited', '--', cli, 'shell', '--', 'bash', '--norc', '--noprofile'],
       { cwd, env: testEnvironment(cwd) },
     );
     try {
@@ -122,13 +122,13 @@ describe('ckpty shell in the user terminal', () => {
   });
 
   it('rejects a bad --key, --name-template or program before starting', () => {
-    const bad = spawnSync(process.execPath, [CKPTY, 'shell', '--key', 'foo', '--', 'true'], { encoding: 'utf8' });
+    const bad = spawnSync(CKPTY, ['shell', '--key', 'foo', '--', 'true'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^ckpty: --key: /);
-    const template = spawnSync(process.execPath, [CKPTY, 'shell', '--name-template', '%Q.ckpt', '--', 'true'], { encoding: 'utf8' });
+    const template = spawnSync(CKPTY, ['shell', '--name-template', '%Q.ckpt', '--', 'true'], { encoding: 'utf8' });
     expect(template.status).toBe(2);
     expect(template.stderr).toContain("unknown '%Q'");
-    const missing = spawnSync(process.execPath, [CKPTY, 'shell', '--', 'no-such-program-ckpty'], { encoding: 'utf8' });
+    const missing = spawnSync(CKPTY, ['shell', '--', 'no-such-program-ckpty'], { encoding: 'utf8' });
     expect(missing.status).toBe(8);
     expect(missing.stderr).toBe("ckpty: cannot run 'no-such-program-ckpty': no such program\n");
   });

@@ -10,7 +10,7 @@ import { buildFixture, tempDir } from './helpers/fixtures.js';
 import { CKPTY, startShellSession, stopSessionsAndProcesses, type TestTerminal } from './helpers/host.js';
 
 const CTRL_E = '\x05';
-const THAW = `${process.execPath} ${CKPTY} thaw`;
+const THAW = `${CKPTY} thaw`;
 
 let counter: string;
 beforeAll(async () => {

@@ -69,7 +69,7 @@ describe('reading a well-formed image', () => {
     expect(image.registers.rip).toBe(0x401234n);
     expect(image.registers.rsp).toBe(0x7ffd_0000_1f00n);
     expect(image.registers.rax).toBe(0xfffffffffffffe00n);
-    expect(image.standardNotes).toEqual(['NT_PRSTATUS', 'NT_PRPSINFO']);
+    expect(image.standardNotes).toEqual(['NT_PRSTATUS', 'NT_PRPSINFO', 'NT_AUXV', 'NT_FPREGSET']);
     expect(image.notes.map((note) => note.name)).toContain('NT_CKPT_TTY');
   });
 
@@ -233,7 +233,7 @@ describe('refusing corrupt images', () => {
     const built = buildImage();
     const argv = built.layout.notes.find((note) => note.name === 'NT_CKPT_ARGV');
     built.bytes.writeUInt32LE(1 << 20, (argv?.headerOffset ?? 0) + 4);
-    expect((await refusal(built.bytes)).message).toMatch(/^corrupt image: note 9 at offset \d+ \(name 6 bytes, data 1048576 bytes\) runs past the end of the note segment$/);
+    expect((await refusal(built.bytes)).message).toMatch(/^corrupt image: note 11 at offset \d+ \(name 6 bytes, data 1048576 bytes\) runs past the end of the note segment$/);
   });
 
   it('checks string offsets', async () => {
@@ -247,8 +247,7 @@ describe('refusing corrupt images', () => {
     const unterminated = buildImage();
     const table = noteDesc(unterminated, 'NT_CKPT_STRINGS');
     unterminated.bytes[table.offset + table.size - 1] = 0x41;
-    // The last string written is the tty's path.
-    expect((await refusal(unterminated.bytes)).message).toMatch(/^corrupt image: the string at offset \d+ of NT_CKPT_TTY.path is not NUL-terminated$/);
+    expect((await refusal(unterminated.bytes)).message).toBe('corrupt image: NT_CKPT_STRINGS does not end with a NUL');
   });
 
   it('checks mappings', async () => {
@@ -274,9 +273,11 @@ describe('refusing corrupt images', () => {
 
     const unmapped = buildImage();
     unmapped.bytes.writeBigUInt64LE(0x500000n, phdrField(unmapped, 1, 'p_vaddr'));
-    expect((await refusal(unmapped.bytes)).message).toBe(
-      'corrupt image: PT_LOAD 1 (0x500000-0x501000) is outside the mappings: nothing is mapped at 0x500000',
-    );
+    expect((await refusal(unmapped.bytes)).message).toBe('corrupt image: PT_LOAD 1 (0x500000-0x501000) is not inside one mapping');
+    // Runs never span two mappings: the thaw maps each by itself.
+    const spanning = buildImage();
+    spanning.bytes.writeBigUInt64LE(0x3000n, phdrField(spanning, 1, 'p_memsz'));
+    expect((await refusal(spanning.bytes)).message).toBe('corrupt image: PT_LOAD 1 (0x402000-0x405000) is not inside one mapping');
 
     const claimed = buildImage({ storedBytes: 4096n });
     expect((await refusal(claimed.bytes)).message).toBe('corrupt image: NT_CKPT_PROCESS says 4096 bytes are stored, the PT_LOADs hold 28672');
@@ -292,23 +293,15 @@ describe('refusing corrupt images', () => {
 
   it('checks fds', async () => {
     const twice = [...DEFAULT_SPEC.fds, DEFAULT_SPEC.fds[0]];
-    expect((await refusal(buildImage({ fds: twice }).bytes)).message).toBe('corrupt image: fd 0 appears twice in NT_CKPT_FDS');
+    expect((await refusal(buildImage({ fds: twice }).bytes)).message).toBe('corrupt image: NT_CKPT_FDS[4] has fd 0 (the table is sorted, without repeats)');
     const kind = [{ ...DEFAULT_SPEC.fds[0], kind: 9 }];
     expect((await refusal(buildImage({ fds: kind }).bytes)).message).toBe('corrupt image: fd 0 has unknown kind 9');
   });
 
-  it('refuses absurd program header counts without reading them', async () => {
-    // PN_XNUM: the count is in section header 0, put here in the last bytes of the file.
+  it('refuses PN_XNUM: a ckpty image never needs more program headers than e_phnum holds', async () => {
     const { bytes } = buildImage();
-    const sectionHeader = bytes.length - ELF64_SHDR.size;
     bytes.writeUInt16LE(0xffff, ELF64_EHDR.fields.e_phnum.offset);
-    bytes.writeBigUInt64LE(BigInt(sectionHeader), ELF64_EHDR.fields.e_shoff.offset);
-    bytes.writeUInt32LE(5_000_000, sectionHeader + ELF64_SHDR.fields.sh_info.offset);
-    expect((await refusal(bytes)).message).toBe('corrupt image: 5000000 program headers (a ckpty image has at most 1048576)');
-    bytes.writeBigUInt64LE(BigInt(bytes.length), ELF64_EHDR.fields.e_shoff.offset);
-    expect((await refusal(bytes)).message).toBe(
-      `truncated image: e_phnum is PN_XNUM but section header 0 at ${bytes.length} is past the end of the file`,
-    );
+    expect((await refusal(bytes)).message).toBe('corrupt image: e_phnum is PN_XNUM (a ckpty image has fewer than 65535 program headers)');
   });
 });
 

@@ -173,7 +173,7 @@ describe('line discipline model vs the Linux kernel', () => {
 
 describe('ckpty ldisc --json against the kernel', () => {
   const cli = (input: Uint8Array, args: string[]): { echo: string; reads: string[]; signals: string[] } => {
-    const out = execFileSync('node', [join(ROOT, 'bin', 'ckpty.js'), 'ldisc', '--json', ...args], { input }).toString();
+    const out = execFileSync(join(ROOT, 'bin', 'ckpty'), ['ldisc', '--json', ...args], { input }).toString();
     const result = { echo: '', reads: [] as string[], signals: [] as string[] };
     for (const line of out.trim().split('\n')) {
       const event = JSON.parse(line) as { kind: string; hex?: string; name?: string };

@@ -150,7 +150,7 @@ describe('the model outside the kernel comparison', () => {
 
 describe('ckpty ldisc', () => {
   const run = (args: string[], input: string): { status: number | null; stdout: string; stderr: string } => {
-    const result = spawnSync('node', [join(ROOT, 'bin', 'ckpty.js'), 'ldisc', ...args], { input: Buffer.from(input, 'latin1') });
+    const result = spawnSync(join(ROOT, 'bin', 'ckpty'), ['ldisc', ...args], { input: Buffer.from(input, 'latin1') });
     return { status: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
   };
 

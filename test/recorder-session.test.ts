@@ -16,7 +16,7 @@ class RecordedShell {
   exit: Promise<number>;
 
   constructor(args: string[], cwd: string) {
-    this.pty = nodePty.spawn(process.execPath, [CKPTY_CLI, 'shell', ...args, '--', 'bash', '--noprofile', '--norc', '-i'], {
+    this.pty = nodePty.spawn(CKPTY_CLI, ['shell', ...args, '--', 'bash', '--noprofile', '--norc', '-i'], {
       cols: 80,
       rows: 24,
       cwd,
@@ -106,7 +106,7 @@ describe('ckpty shell --record', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await shell.type('\x05');
     await shell.waitFor(/ckpt: froze bc\[\d+\] -> .*bc\.ckpt/);
-    await shell.type(`${process.execPath} ${CKPTY_CLI} thaw bc.ckpt\r`);
+    await shell.type(`${CKPTY_CLI} thaw bc.ckpt\r`);
     await shell.waitFor(/thawed bc\[\d+\] from /);
     await shell.type('x + 1\r');
     await shell.waitFor(/^43\r$/m);

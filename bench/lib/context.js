@@ -11,7 +11,7 @@ import { track } from './cleanup.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const ROOT = join(BENCH_DIR, '..');
-export const CLI = join(ROOT, 'bin', 'ckpty.js');
+export const CLI = join(ROOT, 'bin', 'ckpty');
 export const DIST = join(ROOT, 'dist');
 
 export function createWorkDir(parent) {
@@ -59,7 +59,7 @@ function executable(path) {
 
 /** Does `ckpty <command> --help` work? (The command is registered and the build is current.) */
 function cliHas(command) {
-  const result = spawnSync(process.execPath, [CLI, command, '--help'], { stdio: 'ignore', timeout: 20_000 });
+  const result = spawnSync(CLI, [command, '--help'], { stdio: 'ignore', timeout: 20_000 });
   return result.status === 0;
 }
 

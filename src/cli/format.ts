@@ -1,5 +1,16 @@
 /** Wording shared by every command's messages: sizes, durations and process names. */
 
+/**
+ * Wording shared with the native programs (tty/common/words.c, checked by
+ * test/native-contract.test.ts): both round half up from the same double, so a size
+ * reads the same whichever side prints it.
+ */
+function decimal(value: number, digits: 0 | 1): string {
+  if (digits === 0) return String(Math.floor(value + 0.5));
+  const tenths = Math.floor(value * 10 + 0.5);
+  return `${Math.trunc(tenths / 10)}.${tenths % 10}`;
+}
+
 /** 1.4 MiB, 120 KiB, 512 B. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -9,13 +20,12 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  const digits = unit === 0 || value >= 10 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
+  return `${decimal(value, unit === 0 || value >= 10 ? 0 : 1)} ${units[unit]}`;
 }
 
 /** `9.4 ms`, `120 ms`: a tenth of a millisecond only where it matters. */
 export function formatMilliseconds(ms: number): string {
-  return `${ms < 10 ? ms.toFixed(1) : Math.round(ms).toString()} ms`;
+  return `${decimal(ms, ms < 10 ? 1 : 0)} ms`;
 }
 
 /** "bc[4242]": how messages name a process. */

@@ -6,6 +6,9 @@
  */
 import { CkptyError, ExitCode, type ExitCodeValue } from './errors.js';
 
+/** The `ckpty` command itself (bin/ckpty): what a user or a session runs. */
+export const CKPTY_COMMAND = new URL('../../bin/ckpty', import.meta.url).pathname;
+
 /** Path of the native program `name`, built by `make -C tty`. */
 export function nativeProgramPath(name: string): string {
   return new URL(`../../tty/bin/${name}`, import.meta.url).pathname;

@@ -9,7 +9,6 @@ import { processLabel } from '../cli/format.js';
 import { freezeProcess } from '../freezer/freeze.js';
 import type { ProcStat } from '../freezer/proc.js';
 import { THAWER_PATH } from '../thawer/native.js';
-import { THAW_PROCESS_TITLE } from '../thawer/thaw.js';
 import type { CheckpointAction, CheckpointOutcome, JobMember } from './events.js';
 import { executablePath, processGroupMembers } from './processes.js';
 
@@ -57,16 +56,11 @@ function severalProcesses(processes: readonly ProcStat[]): string {
 }
 
 /**
- * `ckpty thaw` runs as a Node process titled "ckpty-thaw" that starts the native
- * "ckpty-thawer", which brings the program back as its only child, all in one process
- * group. The job the user sees is the program; the other two are ckpty's own. Names
- * alone could be anyone's: the executables must be Node and ckpty's thawer.
+ * `ckpty thaw` is the native "ckpty-thawer", which brings the program back as its only
+ * child, in one process group. The job the user sees is the program; the thawer is
+ * ckpty's own. A name alone could be anyone's: the executable must be ckpty's thawer.
  */
 function isThawSupervisor(info: ProcStat): boolean {
-  if (info.comm === THAW_PROCESS_TITLE) {
-    const exe = executablePath(info.pid);
-    return exe !== undefined && (exe === process.execPath || basename(exe) === 'node');
-  }
   return info.comm === basename(THAWER_PATH) && executablePath(info.pid) === THAWER_PATH;
 }
 

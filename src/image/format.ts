@@ -17,7 +17,14 @@ export const CKPT_PAGE_SIZE = 4096;
 export const CKPT_NRLIMITS = 16;
 
 /** Limits that image.h and the format imply, as named numbers (checked against C). */
-export const FormatConstant = { CKPT_FORMAT_VERSION, CKPT_PAGE_SIZE, CKPT_NRLIMITS } as const;
+export const FormatConstant = {
+  CKPT_FORMAT_VERSION,
+  CKPT_PAGE_SIZE,
+  CKPT_NRLIMITS,
+  CKPT_MAX_NOTES_SIZE: 64 << 20,
+  CKPT_MAX_AUXV_SIZE: 4096,
+  CKPT_MIN_XSTATE_SIZE: 576,
+} as const;
 
 export const NoteType = {
   NT_CKPT_PROCESS: 0x434b0001,

@@ -24,9 +24,9 @@ import {
   ELF64_EHDR,
   ELF64_NHDR,
   ELF64_PHDR,
-  ELF64_SHDR,
   ELF_PRSTATUS,
   Elf,
+  FormatConstant,
   FdKind,
   NOTE_ALIGN,
   NoteType,
@@ -96,10 +96,8 @@ export function parseImage(bytes: Uint8Array): Promise<Image> {
   return readImage(bufferSource(bytes));
 }
 
-/** Far more program headers than any process has mappings; bounds memory on corrupt counts. */
-export const MAX_PROGRAM_HEADERS = 1 << 20;
-/** The notes of a process with a million mappings fit easily. */
-export const MAX_NOTE_SEGMENT = 256 << 20;
+/** Bounds a reader enforces before allocating (image.h CKPT_MAX_NOTES_SIZE, CKPT_MAX_AUXV_SIZE). */
+export const MAX_NOTE_SEGMENT = FormatConstant.CKPT_MAX_NOTES_SIZE;
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 const PAGE = BigInt(CKPT_PAGE_SIZE);
@@ -149,12 +147,9 @@ async function readProgramHeaders(source: ByteSource): Promise<ProgramHeader[]> 
   const machine = ehdr.num('e_machine');
   if (machine !== Elf.EM_X86_64) throw foreign(`a core file for ELF machine ${machine}, not x86_64`);
 
-  let count = ehdr.num('e_phnum');
-  if (count === Elf.PN_XNUM) count = await extendedProgramHeaderCount(source, ehdr.big('e_shoff'));
+  const count = ehdr.num('e_phnum');
+  if (count === Elf.PN_XNUM) throw corrupt(`e_phnum is PN_XNUM (a ckpty image has fewer than ${Elf.PN_XNUM} program headers)`);
   if (count === 0) throw foreign('a core file without program headers');
-  if (count > MAX_PROGRAM_HEADERS) {
-    throw corrupt(`${count} program headers (a ckpty image has at most ${MAX_PROGRAM_HEADERS})`);
-  }
   const entrySize = ehdr.num('e_phentsize');
   if (entrySize !== ELF64_PHDR.size) {
     throw corrupt(`program headers of ${entrySize} bytes (ELF64 has ${ELF64_PHDR.size})`);
@@ -181,20 +176,12 @@ async function readProgramHeaders(source: ByteSource): Promise<ProgramHeader[]> 
   return headers;
 }
 
-/** With more than 65534 program headers, section header 0's sh_info holds the count. */
-async function extendedProgramHeaderCount(source: ByteSource, sectionHeaders: bigint): Promise<number> {
-  if (sectionHeaders + BigInt(ELF64_SHDR.size) > BigInt(source.size)) {
-    throw truncated(`e_phnum is PN_XNUM but section header 0 at ${sectionHeaders} is past the end of the file`);
-  }
-  const bytes = await source.read(Number(sectionHeaders), ELF64_SHDR.size);
-  return new StructView(bytes, 0, ELF64_SHDR).num('sh_info');
-}
-
 function findNoteSegment(headers: ProgramHeader[], fileSize: number): { offset: number; size: number } {
   const notes = headers.filter((header) => header.type === Elf.PT_NOTE);
   if (notes.length === 0) throw foreign('a core file without a note segment');
   const [note] = notes;
   if (notes.length > 1 || note === undefined) throw corrupt(`${notes.length} PT_NOTE segments (expected one)`);
+  if (headers[0] !== note) throw corrupt('the first program header is not the PT_NOTE');
   if (note.filesz > BigInt(MAX_NOTE_SEGMENT)) {
     throw corrupt(`a note segment of ${note.filesz} bytes (a ckpty image has at most ${MAX_NOTE_SEGMENT})`);
   }
@@ -244,6 +231,9 @@ function parseNotes(segment: Uint8Array, segmentOffset: number): RawNote[] {
         `note ${notes.length} at offset ${at} (name ${nameSize} bytes, data ${descSize} bytes) runs past the end of the note segment`,
       );
     }
+    if (nameSize === 0 || segment[pos + ELF64_NHDR.size + nameSize - 1] !== 0) {
+      throw corrupt(`the owner name of note ${notes.length} at offset ${at} is not terminated`);
+    }
     notes.push({
       owner: cString(segment.subarray(pos + ELF64_NHDR.size, pos + ELF64_NHDR.size + nameSize), latin1),
       type: header.num('n_type'),
@@ -263,6 +253,8 @@ const STANDARD_NOTE_NAMES = new Map<number, StandardNoteName>(
 );
 /** NT_X86_XSTATE is owned by "LINUX", the other standard notes by "CORE". */
 const STANDARD_OWNERS = new Set(['CORE', 'LINUX']);
+/** The standard notes a thaw uses: each at most once (the others are for gdb). */
+const USED_STANDARD_NOTES = new Set<StandardNoteName>(['NT_PRSTATUS', 'NT_FPREGSET', 'NT_X86_XSTATE', 'NT_AUXV']);
 
 const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
 const range = (start: bigint, end: bigint): string => `${hex(start)}-${hex(end)}`;
@@ -286,6 +278,9 @@ class NoteSet {
       } else if (STANDARD_OWNERS.has(note.owner)) {
         const standardName = STANDARD_NOTE_NAMES.get(note.type);
         if (standardName !== undefined) {
+          if (USED_STANDARD_NOTES.has(standardName) && this.standardNotes.has(standardName)) {
+            throw corrupt(`note ${standardName} appears more than once`);
+          }
           this.standard.push(standardName);
           if (!this.standardNotes.has(standardName)) this.standardNotes.set(standardName, note);
           name = standardName;
@@ -296,8 +291,9 @@ class NoteSet {
     if (this.ckpt.size === 0) throw foreign('no CKPTY notes (a core file from another tool?)');
   }
 
-  optional(name: CkptNoteName): Uint8Array | null {
-    return this.ckpt.get(name)?.desc ?? null;
+  optional(name: CkptNoteName | StandardNoteName): Uint8Array | null {
+    const note = name.startsWith('NT_CKPT_') ? this.ckpt.get(name as CkptNoteName) : this.standardNotes.get(name as StandardNoteName);
+    return note?.desc ?? null;
   }
 
   required(name: CkptNoteName | StandardNoteName): Uint8Array {
@@ -327,16 +323,15 @@ class NoteSet {
 
 /** NT_CKPT_STRINGS: strings by byte offset. */
 class StringTable {
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(private readonly bytes: Uint8Array) {
+    if (bytes.length === 0 || bytes[bytes.length - 1] !== 0) throw corrupt('NT_CKPT_STRINGS does not end with a NUL');
+  }
 
   get(offset: number, what: string): string {
-    if (offset === 0) return '';
     if (offset >= this.bytes.length) {
       throw corrupt(`string offset ${offset} of ${what} is outside NT_CKPT_STRINGS (${this.bytes.length} bytes)`);
     }
-    const rest = this.bytes.subarray(offset);
-    if (rest.indexOf(0) === -1) throw corrupt(`the string at offset ${offset} of ${what} is not NUL-terminated`);
-    return cString(rest);
+    return cString(this.bytes.subarray(offset));
   }
 }
 
@@ -406,6 +401,11 @@ function decodeProcess(view: StructView<ProcessField>, strings: StringTable): Pr
   const restartCode = view.num('syscall_restart');
   const restartKind = RESTART_KINDS[restartCode];
   if (restartKind === undefined) throw corrupt(`unknown syscall restart kind ${restartCode} in NT_CKPT_PROCESS`);
+  const exe = strings.get(view.num('exe'), 'NT_CKPT_PROCESS.exe');
+  const cwd = strings.get(view.num('cwd'), 'NT_CKPT_PROCESS.cwd');
+  const kernelRelease = strings.get(view.num('kernel_release'), 'NT_CKPT_PROCESS.kernel_release');
+  const rseqAddr = view.big('rseq_addr');
+  if (rseqAddr !== 0n && view.num('rseq_len') < 32) throw corrupt(`the rseq area has ${view.num('rseq_len')} bytes (at least 32)`);
   const mmView = view.nested<MmFieldName>('mm');
   const mm = Object.fromEntries(
     Object.entries(MM_FIELDS).map(([name, cName]) => [name, mmView.big(cName)]),
@@ -416,7 +416,6 @@ function decodeProcess(view: StructView<ProcessField>, strings: StringTable): Pr
     return { resource: RLIMIT_NAMES[resource] ?? `RLIMIT_${resource}`, cur: unlimited(limit.big('cur')), max: unlimited(limit.big('max')) };
   });
   const freezeTimeNs = view.big('freeze_time_ns');
-  const rseqAddr = view.big('rseq_addr');
   return {
     pid: view.num('pid'),
     ppid: view.num('ppid'),
@@ -427,9 +426,9 @@ function decodeProcess(view: StructView<ProcessField>, strings: StringTable): Pr
     umask: view.num('umask'),
     personality: view.num('personality'),
     comm: cString(view.bytes('comm')),
-    exe: strings.get(view.num('exe'), 'NT_CKPT_PROCESS.exe'),
-    cwd: strings.get(view.num('cwd'), 'NT_CKPT_PROCESS.cwd'),
-    kernelRelease: strings.get(view.num('kernel_release'), 'NT_CKPT_PROCESS.kernel_release'),
+    exe,
+    cwd,
+    kernelRelease,
     freezeTimeNs,
     freezeTime: new Date(Number(freezeTimeNs / 1_000_000n)),
     snapshot: (flags & ProcessFlag.CKPT_PROC_SNAPSHOT) !== 0,
@@ -462,13 +461,32 @@ function decodeRegisters(notes: NoteSet): Registers {
   if (prstatus.length !== ELF_PRSTATUS.size) {
     throw corrupt(`note NT_PRSTATUS has size ${prstatus.length}, not ${ELF_PRSTATUS.size}`);
   }
+  // The FPU state and the auxiliary vector are the thaw's; info shows neither, but both must be sound.
+  const fpregs = notes.required('NT_FPREGSET');
+  if (fpregs.length !== FPREGSET_SIZE) throw corrupt(`note NT_FPREGSET has size ${fpregs.length}, not ${FPREGSET_SIZE}`);
+  const xstate = notes.optional('NT_X86_XSTATE');
+  if (xstate !== null && xstate.length < FormatConstant.CKPT_MIN_XSTATE_SIZE) {
+    throw corrupt(`note NT_X86_XSTATE has size ${xstate.length}, less than ${FormatConstant.CKPT_MIN_XSTATE_SIZE}`);
+  }
+  const auxv = notes.optional('NT_AUXV');
+  if (auxv !== null && auxv.length > FormatConstant.CKPT_MAX_AUXV_SIZE) {
+    throw corrupt(`note NT_AUXV has size ${auxv.length}, more than ${FormatConstant.CKPT_MAX_AUXV_SIZE}`);
+  }
+  const auxvSize = notes.required('NT_AUXV').length;
+  if (auxvSize % AUXV_ENTRY_SIZE !== 0) throw corrupt(`note NT_AUXV has size ${auxvSize}, not a multiple of ${AUXV_ENTRY_SIZE}`);
   const regs = new StructView(prstatus, ELF_PRSTATUS.fields.pr_reg.offset, USER_REGS);
   const names = Object.keys(USER_REGS.fields) as RegisterName[];
   return Object.fromEntries(names.map((name) => [name, regs.big(name)])) as Registers;
 }
 
+/** The legacy FXSAVE area (NT_FPREGSET) and one auxv entry (type, value). */
+const FPREGSET_SIZE = 512;
+const AUXV_ENTRY_SIZE = 16;
+
 function decodeFiles(notes: NoteSet, strings: StringTable): MappedFile[] {
-  return notes.array('NT_CKPT_FILES', CKPT_FILE).map((file, index) => ({
+  const entries = notes.array('NT_CKPT_FILES', CKPT_FILE);
+  if (entries.length === 0) throw corrupt('NT_CKPT_FILES is empty (the executable comes first)');
+  return entries.map((file, index) => ({
     index,
     path: strings.get(file.num('path'), `NT_CKPT_FILES[${index}].path`),
     dev: file.big('dev'),
@@ -509,7 +527,7 @@ function decodeVmas(notes: NoteSet, files: MappedFile[]): Vma[] {
     const start = vma.big('start');
     const end = vma.big('end');
     const what = `VMA ${index} (${range(start, end)})`;
-    if (start % PAGE !== 0n || end % PAGE !== 0n) throw corrupt(`${what} is not page-aligned`);
+    if (start % PAGE !== 0n || end % PAGE !== 0n || vma.big('pgoff') % PAGE !== 0n) throw corrupt(`${what} is not page-aligned`);
     if (start >= end) throw corrupt(`${what} is empty or reversed`);
     const previous = vmas[vmas.length - 1];
     if (previous !== undefined && start < previous.end) {
@@ -525,7 +543,8 @@ function decodeVmas(notes: NoteSet, files: MappedFile[]): Vma[] {
     const fileIndex = vma.num('file');
     const file = fileIndex === -1 ? null : files[fileIndex];
     if (file === undefined) throw corrupt(`${what} refers to file ${fileIndex}, but NT_CKPT_FILES has ${files.length}`);
-    if (kind === 'file' && file === null) throw corrupt(`${what} is file-backed but names no file`);
+    const needsFile = kind === 'file' || kind === 'image';
+    if (needsFile !== (file !== null)) throw corrupt(`${what} ${needsFile ? 'is file-backed but names no file' : 'names a file but is not file-backed'}`);
     const stored = vma.big('stored');
     if (stored > end - start || stored % PAGE !== 0n) {
       throw corrupt(`${what} claims ${stored} stored bytes`);
@@ -562,7 +581,8 @@ function decodeLoads(headers: ProgramHeader[], fileSize: number): LoadSegment[] 
     }
     const end = header.offset + header.filesz;
     if (end > BigInt(fileSize)) throw truncated(`${what} ends at ${end} but the file has ${fileSize} bytes`);
-    if (header.vaddr % PAGE !== 0n || header.offset % PAGE !== 0n) throw corrupt(`${what} is not page-aligned`);
+    const pages = [header.vaddr, header.offset, header.filesz, header.memsz].every((value) => value % PAGE === 0n);
+    if (!pages || header.filesz === 0n) throw corrupt(`${what} is not a whole number of pages`);
     const previous = loads[loads.length - 1];
     if (previous !== undefined && header.vaddr < previous.vaddr + previous.memsz) {
       throw corrupt(`PT_LOADs ${previous.index} and ${header.index} overlap or are out of address order`);
@@ -579,29 +599,21 @@ function decodeLoads(headers: ProgramHeader[], fileSize: number): LoadSegment[] 
   return loads;
 }
 
-const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-
 /**
- * Every PT_LOAD lies inside the mappings, each mapping's `stored` is what its
- * PT_LOADs hold, and ckpt_process.stored_bytes is their sum.
+ * Every PT_LOAD lies inside one mapping (the thaw maps each mapping by itself), each
+ * mapping's `stored` is what its PT_LOADs hold, and ckpt_process.stored_bytes is their sum.
  */
 function checkStoredBytes(vmas: Vma[], loads: LoadSegment[], process: StructView<ProcessField>): void {
   const storedIn = vmas.map(() => 0);
-  let first = 0;
+  let at = 0;
   for (const load of loads) {
-    const storedEnd = load.vaddr + BigInt(load.filesz);
     const end = load.vaddr + load.memsz;
-    while (first < vmas.length && (vmas[first] as Vma).end <= load.vaddr) first++;
-    let cursor = load.vaddr;
-    for (let k = first; cursor < end; k++) {
-      const vma = vmas[k];
-      if (vma === undefined || vma.start > cursor) {
-        throw corrupt(`PT_LOAD ${load.index} (${range(load.vaddr, end)}) is outside the mappings: nothing is mapped at ${hex(cursor)}`);
-      }
-      const upTo = min(vma.end, end);
-      if (storedEnd > cursor) storedIn[k] = (storedIn[k] ?? 0) + Number(min(upTo, storedEnd) - cursor);
-      cursor = upTo;
+    while (at < vmas.length && (vmas[at] as Vma).end <= load.vaddr) at++;
+    const vma = vmas[at];
+    if (vma === undefined || vma.start > load.vaddr || end > vma.end) {
+      throw corrupt(`PT_LOAD ${load.index} (${range(load.vaddr, end)}) is not inside one mapping`);
     }
+    storedIn[at] = (storedIn[at] ?? 0) + load.filesz;
   }
   for (const vma of vmas) {
     const held = storedIn[vma.index] ?? 0;
@@ -624,12 +636,11 @@ const FD_KINDS: Record<number, FdKindName> = {
 };
 
 function decodeFds(notes: NoteSet, strings: StringTable): FileDescriptor[] {
-  const seen = new Set<number>();
+  let previous = -1;
   return notes.array('NT_CKPT_FDS', CKPT_FD).map((entry, index) => {
     const fd = entry.num('fd');
-    if (fd < 0) throw corrupt(`NT_CKPT_FDS[${index}] has fd ${fd}`);
-    if (seen.has(fd)) throw corrupt(`fd ${fd} appears twice in NT_CKPT_FDS`);
-    seen.add(fd);
+    if (fd <= previous) throw corrupt(`NT_CKPT_FDS[${index}] has fd ${fd} (the table is sorted, without repeats)`);
+    previous = fd;
     const kindCode = entry.num('kind');
     const kind = FD_KINDS[kindCode];
     if (kind === undefined) throw corrupt(`fd ${fd} has unknown kind ${kindCode}`);

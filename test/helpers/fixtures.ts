@@ -277,7 +277,7 @@ export function stopProcesses(): void {
 }
 
 /**
- * A directory from which `user` can run the built CLI (bin/ckpty.js → dist/ and the
+ * A directory from which `user` can run the built CLI (bin/ckpty → dist/ and the
  * native binaries): the checkout itself when they can read it, else a copy.
  */
 let userCliRoot: string | undefined;

@@ -58,7 +58,7 @@ export interface CliRun {
 }
 
 /**
- * Run the built CLI (bin/ckpty.js → dist/; `npx tsc -p tsconfig.json` after changing src/),
+ * Run the built CLI (bin/ckpty → dist/; `npx tsc -p tsconfig.json` after changing src/),
  * optionally as another user from a directory they can read.
  */
 export function runCli(args: string[], options: { root: string; uid?: number; gid?: number; cwd?: string }): Promise<CliRun> {
@@ -66,7 +66,7 @@ export function runCli(args: string[], options: { root: string; uid?: number; gi
     throw new Error('dist/ is not built: run `npx tsc -p tsconfig.json` first');
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(options.root, 'bin/ckpty.js'), ...args], {
+    const child = spawn(join(options.root, 'bin/ckpty'), args, {
       uid: options.uid,
       gid: options.gid,
       cwd: options.cwd,

@@ -14,7 +14,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliRootFor, ROOT, stopProcesses, until, type TestUser } from './fixtures.js';
 
-export const CKPTY = join(ROOT, 'bin/ckpty.js');
+export const CKPTY = join(ROOT, 'bin/ckpty');
 /** The inner shell's prompt; bash prints bracketed-paste switches around it. */
 export const PROMPT = 'PROMPT$ ';
 const PROMPT_AT_END = /PROMPT\$ $/;
@@ -140,7 +140,7 @@ export function cleanLines(text: string): string {
 }
 
 /**
- * `bin/ckpty.js` as `user` can run `ckpty shell`: fixtures' copy of the CLI (when the
+ * `bin/ckpty` as `user` can run `ckpty shell`: fixtures' copy of the CLI (when the
  * checkout is not readable to them) plus what a session needs besides: node-pty and
  * the in-session stty.
  */
@@ -152,7 +152,7 @@ export function sessionCliFor(user: TestUser): string {
     }
     spawnSync('chmod', ['-R', 'a+rX', root]);
   }
-  return join(root, 'bin/ckpty.js');
+  return join(root, 'bin/ckpty');
 }
 
 export interface SessionOptions extends Partial<TerminalOptions> {
@@ -169,7 +169,7 @@ export interface SessionOptions extends Partial<TerminalOptions> {
 export async function startShellSession(options: SessionOptions): Promise<TestTerminal> {
   const term = new TestTerminal(
     'prlimit',
-    ['--core=unlimited', '--', process.execPath, CKPTY, 'shell', ...(options.ckptyArgs ?? []), '--', 'bash', '--norc', '--noprofile'],
+    ['--core=unlimited', '--', CKPTY, 'shell', ...(options.ckptyArgs ?? []), '--', 'bash', '--norc', '--noprofile'],
     { ...options, env: options.env ?? testEnvironment(options.cwd) },
   );
   sessions.add(term);

@@ -284,6 +284,8 @@ function noteRecord(owner: string, type: number, desc: Uint8Array): Uint8Array {
 }
 
 const PAGE = CKPT_PAGE_SIZE;
+/** NT_FPREGSET: the legacy FXSAVE area. */
+const FPREGSET_SIZE = 512;
 const alignPage = (n: number): number => Math.ceil(n / PAGE) * PAGE;
 
 export function buildImage(overrides: ImageSpec = {}): BuiltImage {
@@ -384,10 +386,16 @@ export function buildImage(overrides: ImageSpec = {}): BuiltImage {
       t.setBytes('c_cc', Uint8Array.from(ttySpec.termios.cc));
     });
   const argv = new TextEncoder().encode(spec.argv.map((arg: string) => `${arg}\0`).join(''));
+  // AT_PAGESZ 4096, then AT_NULL: the smallest auxiliary vector a process has.
+  const auxv = new Uint8Array(32);
+  new DataView(auxv.buffer).setBigUint64(0, 6n, true);
+  new DataView(auxv.buffer).setBigUint64(8, 4096n, true);
 
   const noteList: { name: string; owner: string; type: number; desc: Uint8Array }[] = [
     { name: 'NT_PRSTATUS', owner: 'CORE', type: StandardNoteType.NT_PRSTATUS, desc: prstatus },
     { name: 'NT_PRPSINFO', owner: 'CORE', type: StandardNoteType.NT_PRPSINFO, desc: prpsinfo },
+    { name: 'NT_AUXV', owner: 'CORE', type: StandardNoteType.NT_AUXV, desc: auxv },
+    { name: 'NT_FPREGSET', owner: 'CORE', type: StandardNoteType.NT_FPREGSET, desc: new Uint8Array(FPREGSET_SIZE) },
     { name: 'NT_CKPT_PROCESS', owner: CKPT_NOTE_OWNER, type: NoteType.NT_CKPT_PROCESS, desc: processNote },
     { name: 'NT_CKPT_VMAS', owner: CKPT_NOTE_OWNER, type: NoteType.NT_CKPT_VMAS, desc: vmas },
     { name: 'NT_CKPT_FILES', owner: CKPT_NOTE_OWNER, type: NoteType.NT_CKPT_FILES, desc: files },

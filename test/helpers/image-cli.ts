@@ -1,5 +1,5 @@
 /**
- * Runs the built `ckpty` CLI (bin/ckpty.js → dist/), as a user would. `npm install`
+ * Runs the built `ckpty` CLI (bin/ckpty → dist/, tty/bin/), as a user would. `npm install`
  * builds dist/; locally run `npx tsc -p tsconfig.json` after changing src/.
  */
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = resolve(ROOT, 'bin/ckpty.js');
+const CLI = resolve(ROOT, 'bin/ckpty');
 
 export interface CliResult {
   status: number | null;
@@ -19,6 +19,6 @@ export function runCkpty(args: string[]): CliResult {
   if (!existsSync(resolve(ROOT, 'dist/image/command.js'))) {
     throw new Error('dist/ is not built: run `npx tsc -p tsconfig.json` first');
   }
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(CLI, args, { encoding: 'utf8', timeout: 30_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -13,7 +13,7 @@ import { parseCast, type Cast } from '../../src/recorder/asciicast.js';
 import { Screen } from '../../src/recorder/screen.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const CKPTY_CLI = join(REPO, 'bin/ckpty.js');
+export const CKPTY_CLI = join(REPO, 'bin/ckpty');
 
 export interface CliResult {
   status: number;
@@ -25,8 +25,8 @@ export interface CliResult {
 export function runCkpty(args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
-      process.execPath,
-      [CKPTY_CLI, ...args],
+      CKPTY_CLI,
+      args,
       { cwd: options.cwd ?? REPO, timeout: options.timeoutMs ?? 120_000, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : 128) : 0;

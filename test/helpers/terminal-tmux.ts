@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CKPTY_BIN = fileURLToPath(new URL('../../bin/ckpty.js', import.meta.url));
+export const CKPTY_BIN = fileURLToPath(new URL('../../bin/ckpty', import.meta.url));
 
 export interface TmuxOptions {
   cols?: number;
@@ -42,7 +42,7 @@ export class TmuxRig {
       // A core size limit of 0 refuses checkpoints (as it refuses core dumps).
       'ulimit -c unlimited',
       `export PATH=${quote(join(this.home, 'bin'))}:"$PATH"`,
-      `env HOME=${quote(this.home)} SHELL=/bin/bash LANG=C.UTF-8 ${quote(process.execPath)} ${quote(CKPTY_BIN)} ${(options.args ?? []).map(quote).join(' ')}` +
+      `env HOME=${quote(this.home)} SHELL=/bin/bash LANG=C.UTF-8 ${quote(CKPTY_BIN)} ${(options.args ?? []).map(quote).join(' ')}` +
         ` 2>${quote(join(this.home, 'stderr'))}`,
     ].join('; ');
     // After ckpty, its status goes to the screen and to a file. The wrapper traps SIGHUP

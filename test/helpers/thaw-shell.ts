@@ -81,7 +81,7 @@ export async function startShell(options: Omit<StartOptions, 'stdout'> = {}): Pr
   // node-pty passes the test worker's open descriptors on (other terminals' masters among
   // them); the freezer rightly refuses programs holding those, so the shell drops them.
   const dropInherited = 'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|255) ;; *) eval "exec $n>&-" ;; esac; done';
-  shell.type(`PS1='$ '; ckpty() { node ${CLI} "$@"; }; ${dropInherited}; echo "shell ready."\r`);
+  shell.type(`PS1='$ '; ckpty() { ${CLI} "$@"; }; ${dropInherited}; echo "shell ready."\r`);
   await shell.waitFor(/shell ready\.\r?\n/);
   shell.mark();
   return shell;

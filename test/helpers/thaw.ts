@@ -2,7 +2,7 @@
  * Running `ckpty thaw` in tests, outside a terminal: the thawed program writes where
  * its frozen self wrote (a file), the command's stdout carries the --json line.
  *
- *   const run = startThaw(image);                 // node bin/ckpty.js thaw --json IMAGE
+ *   const run = startThaw(image);                 // bin/ckpty thaw --json IMAGE
  *   const { pid } = await run.result;             // the thawed program
  *   ...
  *   afterEach(stopThaws);                         // kills every thaw's process group
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { ThawResult } from '../../src/thawer/thaw.js';
 import { ROOT, type TestUser } from './fixtures.js';
 
-export const CLI = join(ROOT, 'bin/ckpty.js');
+/** The `ckpty` command (bin/ckpty): `thaw` runs natively, the rest in Node. */
+export const CLI = join(ROOT, 'bin/ckpty');
 
 export interface ThawEnd {
   code: number | null;
@@ -41,8 +42,8 @@ export interface ThawOptions {
 
 /** `ckpty thaw --json IMAGE` in its own process group, no terminal. */
 export function startThaw(image: string, options: ThawOptions = {}): ThawRun {
-  const args = [options.cli ?? CLI, 'thaw', ...(options.args ?? ['--json']), image];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const args = ['thaw', ...(options.args ?? ['--json']), image];
+  const child: ChildProcess = spawn(options.cli ?? CLI, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     uid: options.user?.uid,

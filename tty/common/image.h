@@ -46,6 +46,11 @@
 #define CKPT_FORMAT_VERSION 1
 #define CKPT_NOTE_OWNER "CKPTY"
 #define CKPT_PAGE_SIZE 4096
+/* Bounds a reader enforces before allocating (the largest real note is the xstate, a few KiB). */
+#define CKPT_MAX_NOTES_SIZE (64u << 20)
+#define CKPT_MAX_AUXV_SIZE 4096
+/* The smallest XSAVE area: the legacy region and the header. */
+#define CKPT_MIN_XSTATE_SIZE 576
 
 enum ckpt_note_type {
 	NT_CKPT_PROCESS = 0x434b0001,

@@ -15,31 +15,41 @@
 #define NT_X86_XSTATE 0x202
 #endif
 
-/* Larger notes than this are not ckpty's (the biggest real one is the xstate, a few KiB). */
-#define MAX_NOTES_SIZE (64u << 20)
-#define MAX_AUXV_SIZE 4096
+/* The kinds of problem, each a prefix of the message (src/image/errors.ts has the same). */
+#define FOREIGN "not a ckpty image: "
+#define TRUNCATED "truncated image: "
+#define CORRUPT "corrupt image: "
 
-static int invalid(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+struct loader {
+	int fd;
+	struct ckpt_image *img;
+	struct ck_error *e;
+};
 
-static int invalid(char *why, size_t size, const char *fmt, ...)
+static int bad(struct loader *l, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(struct loader *l, const char *kind, const char *fmt, ...)
 {
+	char reason[900];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
+	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return ck_fail(l->e, CK_BAD_IMAGE, 0, "load", "", "%s%s", kind, reason);
 }
 
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
+static int read_at(struct loader *l, void *buf, size_t len, uint64_t off)
 {
 	for (size_t done = 0; done < len;) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		ssize_t n = pread(l->fd, (char *)buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
+		if (n <= 0) {
+			/* The file shrank under us: what is missing reads as a truncated image. */
+			if (n == 0)
+				return bad(l, TRUNCATED, "the file ended at %llu while reading it", (unsigned long long)(off + done));
+			return ck_fail(l->e, CK_IO, errno, "load", "", "cannot read the image");
+		}
 		done += (size_t)n;
 	}
 	return 0;
@@ -51,280 +61,457 @@ static bool page_aligned(uint64_t v)
 }
 
 /* A copy of a note's descriptor, naturally aligned and owned by img. */
-static void *own_copy(struct ckpt_image *img, const void *desc, size_t len)
+static void *own_copy(struct loader *l, const void *desc, size_t len)
 {
-	if (img->nowned == sizeof img->owned / sizeof img->owned[0])
+	struct ckpt_image *img = l->img;
+	void *copy = img->nowned < sizeof img->owned / sizeof img->owned[0] ? malloc(len ? len : 1) : NULL;
+	if (!copy) {
+		ck_fail(l->e, CK_INTERNAL, ENOMEM, "load", "", "out of memory");
 		return NULL;
-	void *copy = malloc(len ? len : 1);
-	if (copy) {
-		memcpy(copy, desc, len);
-		img->owned[img->nowned++] = copy;
 	}
+	memcpy(copy, desc, len);
+	img->owned[img->nowned++] = copy;
 	return copy;
 }
 
-struct note {
-	const char *owner;
-	uint32_t type;
-	const uint8_t *desc;
-	size_t len;
-};
+/* ---- the ELF header and the program headers ---- */
 
-/* Keep the descriptor of a note we use; each may appear at most once. */
-static int take_note(struct ckpt_image *img, const struct note *n, char *why, size_t ws)
+static int read_headers(struct loader *l, Elf64_Phdr **phdrs, size_t *count)
 {
-	bool core = !strcmp(n->owner, "CORE") || !strcmp(n->owner, "LINUX");
-	bool ours = !strcmp(n->owner, CKPT_NOTE_OWNER);
-	void **slot = NULL;
-	size_t *len_slot = NULL;
-	size_t exact = 0, unit = 1;
-	if (core && n->type == NT_PRSTATUS) {
-		if (n->len != sizeof(struct elf_prstatus))
-			return invalid(why, ws, "NT_PRSTATUS has %zu bytes, not %zu", n->len, sizeof(struct elf_prstatus));
-		struct elf_prstatus ps;
-		memcpy(&ps, n->desc, sizeof ps);
-		_Static_assert(sizeof ps.pr_reg == sizeof img->regs, "elf_gregset_t is user_regs_struct");
-		if (img->has_regs)
-			return invalid(why, ws, "NT_PRSTATUS appears twice (more than one thread)");
-		memcpy(&img->regs, &ps.pr_reg, sizeof img->regs);
-		img->has_regs = true;
-		return 0;
+	uint64_t size = l->img->file_size;
+	Elf64_Ehdr eh;
+	if (size == 0)
+		return bad(l, FOREIGN, "the file is empty");
+	size_t head = size < sizeof eh ? (size_t)size : sizeof eh;
+	memset(&eh, 0, sizeof eh);
+	if (read_at(l, &eh, head, 0))
+		return -1;
+	for (size_t i = 0; i < SELFMAG && i < head; i++)
+		if (eh.e_ident[i] != ELFMAG[i])
+			return bad(l, FOREIGN, "not an ELF file");
+	if (size < sizeof eh)
+		return bad(l, TRUNCATED, "the ELF header needs %zu bytes but the file has %llu", sizeof eh,
+			   (unsigned long long)size);
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return bad(l, FOREIGN, "a 32-bit ELF file (ckpty images are ELF64)");
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return bad(l, FOREIGN, "a big-endian ELF file");
+	if (eh.e_type != ET_CORE)
+		return bad(l, FOREIGN, "an ELF file of type %u, not a core file", eh.e_type);
+	if (eh.e_machine != EM_X86_64)
+		return bad(l, FOREIGN, "a core file for ELF machine %u, not x86_64", eh.e_machine);
+	if (eh.e_phnum == PN_XNUM)
+		return bad(l, CORRUPT, "e_phnum is PN_XNUM (a ckpty image has fewer than %u program headers)", PN_XNUM);
+	if (eh.e_phnum == 0)
+		return bad(l, FOREIGN, "a core file without program headers");
+	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+		return bad(l, CORRUPT, "program headers of %u bytes (ELF64 has %zu)", eh.e_phentsize, sizeof(Elf64_Phdr));
+	uint64_t table = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
+	if (eh.e_phoff > size || table > size - eh.e_phoff)
+		return bad(l, TRUNCATED, "program headers end at %llu but the file has %llu bytes",
+			   (unsigned long long)(eh.e_phoff + table), (unsigned long long)size);
+	Elf64_Phdr *ph = calloc(eh.e_phnum, sizeof *ph);
+	if (!ph || l->img->nowned == sizeof l->img->owned / sizeof l->img->owned[0]) {
+		free(ph);
+		return ck_fail(l->e, CK_INTERNAL, ENOMEM, "load", "", "out of memory");
 	}
-	if (core && n->type == NT_FPREGSET) {
-		slot = (void **)&img->fpregs;
-		exact = 512;
-	} else if (core && n->type == NT_X86_XSTATE) {
-		/* An XSAVE area: the legacy region and the header at least; the kernel checks the rest. */
-		if (n->len < 576)
-			return invalid(why, ws, "NT_X86_XSTATE is too short (%zu bytes)", n->len);
-		slot = (void **)&img->xstate;
-		len_slot = &img->xstate_len;
-	} else if (core && n->type == NT_AUXV) {
-		if (n->len > MAX_AUXV_SIZE)
-			return invalid(why, ws, "NT_AUXV is too large (%zu bytes)", n->len);
-		slot = (void **)&img->auxv;
-		len_slot = &img->auxv_len;
-		unit = 16;
-	} else if (ours) {
-		switch (n->type) {
-		case NT_CKPT_PROCESS:
-			slot = (void **)&img->process;
-			exact = sizeof(struct ckpt_process);
-			break;
-		case NT_CKPT_STRINGS:
-			slot = (void **)&img->strings;
-			len_slot = &img->strings_len;
-			break;
-		case NT_CKPT_VMAS:
-			slot = (void **)&img->vmas;
-			len_slot = &img->nvmas;
-			unit = sizeof(struct ckpt_vma);
-			break;
-		case NT_CKPT_FILES:
-			slot = (void **)&img->files;
-			len_slot = &img->nfiles;
-			unit = sizeof(struct ckpt_file);
-			break;
-		case NT_CKPT_FDS:
-			slot = (void **)&img->fds;
-			len_slot = &img->nfds;
-			unit = sizeof(struct ckpt_fd);
-			break;
-		case NT_CKPT_SIGACTIONS:
-			slot = (void **)&img->sigactions;
-			exact = 64 * sizeof(struct ckpt_sigaction);
-			break;
-		case NT_CKPT_SIGNALS:
-			slot = (void **)&img->signals;
-			if (n->len < sizeof(struct ckpt_signals))
-				return invalid(why, ws, "NT_CKPT_SIGNALS is too short");
-			break;
-		case NT_CKPT_TTY:
-			slot = (void **)&img->tty;
-			exact = sizeof(struct ckpt_tty);
-			break;
-		case NT_CKPT_ARGV:
-			slot = (void **)&img->argv;
-			len_slot = &img->argv_len;
-			break;
-		default:
-			return 0; /* a note of a later minor revision: not needed to thaw */
-		}
-	}
-	if (!slot)
-		return 0; /* NT_PRPSINFO, NT_SIGINFO, NT_FILE: for gdb, not for us */
-	if (*slot)
-		return invalid(why, ws, "note %s/0x%x appears twice", n->owner, n->type);
-	if (exact && n->len != exact)
-		return invalid(why, ws, "note %s/0x%x has %zu bytes, not %zu", n->owner, n->type, n->len, exact);
-	if (n->len % unit)
-		return invalid(why, ws, "note %s/0x%x has %zu bytes, not a multiple of %zu", n->owner, n->type, n->len, unit);
-	if (!(*slot = own_copy(img, n->desc, n->len)))
-		return -ENOMEM;
-	if (len_slot)
-		*len_slot = n->len / unit;
-	if (n->type == NT_CKPT_SIGNALS && ours) {
-		const struct ckpt_signals *s = *slot;
-		if (n->len != sizeof *s + (size_t)s->nqueued * CKPT_SIGINFO_SIZE)
-			return invalid(why, ws, "NT_CKPT_SIGNALS holds %zu bytes for %u queued signals", n->len, s->nqueued);
-		img->queued = (uint8_t *)*slot + sizeof *s;
-	}
+	l->img->owned[l->img->nowned++] = ph;
+	if (read_at(l, ph, (size_t)table, eh.e_phoff))
+		return -1;
+	*phdrs = ph;
+	*count = eh.e_phnum;
 	return 0;
 }
 
-static int parse_notes(struct ckpt_image *img, const uint8_t *p, size_t size, char *why, size_t ws)
+static int find_notes(struct loader *l, const Elf64_Phdr *ph, size_t count)
 {
-	size_t off = 0;
+	size_t notes = 0;
+	for (size_t i = 0; i < count; i++)
+		notes += ph[i].p_type == PT_NOTE;
+	if (notes == 0)
+		return bad(l, FOREIGN, "a core file without a note segment");
+	if (notes > 1)
+		return bad(l, CORRUPT, "%zu PT_NOTE segments (expected one)", notes);
+	if (ph[0].p_type != PT_NOTE)
+		return bad(l, CORRUPT, "the first program header is not the PT_NOTE");
+	if (ph[0].p_filesz > CKPT_MAX_NOTES_SIZE)
+		return bad(l, CORRUPT, "a note segment of %llu bytes (a ckpty image has at most %u)",
+			   (unsigned long long)ph[0].p_filesz, CKPT_MAX_NOTES_SIZE);
+	if (ph[0].p_offset > l->img->file_size || ph[0].p_filesz > l->img->file_size - ph[0].p_offset)
+		return bad(l, TRUNCATED, "the note segment ends at %llu but the file has %llu bytes",
+			   (unsigned long long)(ph[0].p_offset + ph[0].p_filesz), (unsigned long long)l->img->file_size);
+	return 0;
+}
+
+/* ---- the notes ---- */
+
+/* The notes a reader uses, each at most once. */
+enum known_note {
+	N_PRSTATUS,
+	N_FPREGSET,
+	N_XSTATE,
+	N_AUXV,
+	N_PROCESS,
+	N_STRINGS,
+	N_VMAS,
+	N_FILES,
+	N_FDS,
+	N_SIGACTIONS,
+	N_SIGNALS,
+	N_TTY,
+	N_ARGV,
+	N_KNOWN,
+};
+
+static const struct {
+	bool ours; /* owner CKPTY; otherwise CORE or LINUX */
+	uint32_t type;
+	const char *name;
+} known_notes[N_KNOWN] = {
+	[N_PRSTATUS] = { false, NT_PRSTATUS, "NT_PRSTATUS" },
+	[N_FPREGSET] = { false, NT_FPREGSET, "NT_FPREGSET" },
+	[N_XSTATE] = { false, NT_X86_XSTATE, "NT_X86_XSTATE" },
+	[N_AUXV] = { false, NT_AUXV, "NT_AUXV" },
+	[N_PROCESS] = { true, NT_CKPT_PROCESS, "NT_CKPT_PROCESS" },
+	[N_STRINGS] = { true, NT_CKPT_STRINGS, "NT_CKPT_STRINGS" },
+	[N_VMAS] = { true, NT_CKPT_VMAS, "NT_CKPT_VMAS" },
+	[N_FILES] = { true, NT_CKPT_FILES, "NT_CKPT_FILES" },
+	[N_FDS] = { true, NT_CKPT_FDS, "NT_CKPT_FDS" },
+	[N_SIGACTIONS] = { true, NT_CKPT_SIGACTIONS, "NT_CKPT_SIGACTIONS" },
+	[N_SIGNALS] = { true, NT_CKPT_SIGNALS, "NT_CKPT_SIGNALS" },
+	[N_TTY] = { true, NT_CKPT_TTY, "NT_CKPT_TTY" },
+	[N_ARGV] = { true, NT_CKPT_ARGV, "NT_CKPT_ARGV" },
+};
+
+struct raw_note {
+	const uint8_t *desc; /* into the note segment; NULL when absent */
+	size_t len;
+};
+
+/* Split the note segment; keep the notes we know, refuse unknown ckpty notes and repeats. */
+static int collect_notes(struct loader *l, const uint8_t *p, size_t size, struct raw_note *raw)
+{
+	size_t off = 0, ours = 0;
 	while (off < size) {
 		Elf64_Nhdr nh;
-		if (size - off < sizeof nh)
-			return invalid(why, ws, "a note header is cut off at byte %zu of the notes", off);
+		if (size - off < sizeof nh) {
+			/* Writers may pad the segment; anything else is a note cut short. */
+			for (size_t i = off; i < size; i++)
+				if (p[i])
+					return bad(l, CORRUPT, "a note header is cut off at byte %zu of the notes", off);
+			break;
+		}
 		memcpy(&nh, p + off, sizeof nh);
 		size_t name_at = off + sizeof nh;
 		size_t name_len = ((size_t)nh.n_namesz + 3) & ~(size_t)3;
 		size_t desc_len = ((size_t)nh.n_descsz + 3) & ~(size_t)3;
-		if (name_len > size - name_at || desc_len > size - name_at - name_len)
-			return invalid(why, ws, "a note runs past the end of the notes (byte %zu)", off);
+		if (name_len > size - name_at || nh.n_descsz > size - name_at - name_len)
+			return bad(l, CORRUPT, "a note runs past the end of the note segment (byte %zu)", off);
 		const char *owner = (const char *)p + name_at;
 		if (nh.n_namesz == 0 || owner[nh.n_namesz - 1] != 0)
-			return invalid(why, ws, "a note's owner name is not terminated (byte %zu)", off);
-		struct note n = { owner, nh.n_type, p + name_at + name_len, nh.n_descsz };
-		int err = take_note(img, &n, why, ws);
-		if (err)
-			return err;
-		off = name_at + name_len + desc_len;
+			return bad(l, CORRUPT, "a note's owner name is not terminated (byte %zu)", off);
+		bool mine = !strcmp(owner, CKPT_NOTE_OWNER);
+		bool standard = !strcmp(owner, "CORE") || !strcmp(owner, "LINUX");
+		ours += mine;
+		int which = -1;
+		for (int k = 0; k < N_KNOWN && which < 0; k++)
+			if (known_notes[k].type == nh.n_type && (known_notes[k].ours ? mine : standard))
+				which = k;
+		if (mine && which < 0)
+			return bad(l, CORRUPT, "unknown ckpty note type 0x%x", nh.n_type);
+		if (which >= 0) {
+			if (raw[which].desc)
+				return bad(l, CORRUPT, "note %s appears more than once", known_notes[which].name);
+			raw[which] = (struct raw_note){ p + name_at + name_len, nh.n_descsz };
+		}
+		off = name_at + name_len + (desc_len < size - name_at - name_len ? desc_len : size - name_at - name_len);
 	}
+	if (!ours)
+		return bad(l, FOREIGN, "no CKPTY notes (a core file from another tool?)");
 	return 0;
 }
+
+/* Keep a copy of a required note whose size is exact, or a multiple of unit (exact 0). */
+static int take(struct loader *l, const struct raw_note *raw, enum known_note which, void *slot, size_t exact,
+		size_t unit, size_t *count)
+{
+	const char *name = known_notes[which].name;
+	const struct raw_note *n = &raw[which];
+	if (!n->desc)
+		return bad(l, CORRUPT, "note %s is missing", name);
+	if (exact && n->len != exact)
+		return bad(l, CORRUPT, "note %s has size %zu, not %zu", name, n->len, exact);
+	if (n->len % unit)
+		return bad(l, CORRUPT, "note %s has size %zu, not a multiple of %zu", name, n->len, unit);
+	void *copy = own_copy(l, n->desc, n->len);
+	if (!copy)
+		return -1;
+	*(void **)slot = copy;
+	if (count)
+		*count = n->len / unit;
+	return 0;
+}
+
+/* ---- decoding, in the order src/image/reader.ts decodes (the first problem found is the one named) ---- */
 
 static bool string_ok(const struct ckpt_image *img, ckpt_str s)
 {
 	return s < img->strings_len;
 }
 
-/* Everything the thawer later relies on without checking again. */
-static int check_tables(struct ckpt_image *img, char *why, size_t ws)
+static int check_process_version(struct loader *l, const struct raw_note *raw)
 {
-	static const char *const required[] = { "NT_PRSTATUS", "NT_AUXV", "NT_CKPT_PROCESS", "NT_CKPT_STRINGS",
-						"NT_CKPT_VMAS", "NT_CKPT_FILES", "NT_CKPT_FDS", "NT_CKPT_SIGACTIONS",
-						"NT_CKPT_SIGNALS" };
-	const void *present[] = { img->has_regs ? img : NULL, img->auxv, img->process, img->strings, img->vmas,
-				  img->files, img->fds, img->sigactions, img->signals };
-	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-		if (!present[i])
-			return invalid(why, ws, "the image has no %s note", required[i]);
-	if (img->process->version != CKPT_FORMAT_VERSION)
-		return invalid(why, ws, "image format version %u is not supported (this thawer reads version %d)",
-			       img->process->version, CKPT_FORMAT_VERSION);
+	const struct raw_note *n = &raw[N_PROCESS];
+	if (!n->desc)
+		return bad(l, CORRUPT, "note NT_CKPT_PROCESS is missing");
+	if (n->len < 4)
+		return bad(l, CORRUPT, "note NT_CKPT_PROCESS has size %zu, not %zu", n->len, sizeof(struct ckpt_process));
+	uint32_t version;
+	memcpy(&version, n->desc, 4);
+	if (version != CKPT_FORMAT_VERSION)
+		return ck_fail(l->e, CK_BAD_IMAGE, 0, "load", "", "unsupported image version %u (this ckpty reads version %d)",
+			       version, CKPT_FORMAT_VERSION);
+	return take(l, raw, N_PROCESS, &l->img->process, sizeof(struct ckpt_process), 1, NULL);
+}
+
+static int check_strings(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	if (take(l, raw, N_STRINGS, &img->strings, 0, 1, &img->strings_len))
+		return -1;
 	if (img->strings_len == 0 || img->strings[img->strings_len - 1] != 0)
-		return invalid(why, ws, "the string table is not terminated");
+		return bad(l, CORRUPT, "NT_CKPT_STRINGS does not end with a NUL");
+	return 0;
+}
+
+static int check_files(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	if (take(l, raw, N_FILES, &img->files, 0, sizeof(struct ckpt_file), &img->nfiles))
+		return -1;
 	if (img->nfiles == 0)
-		return invalid(why, ws, "the file table has no executable");
-	const struct ckpt_process *p = img->process;
-	if (!string_ok(img, p->exe) || !string_ok(img, p->cwd) || !string_ok(img, p->kernel_release))
-		return invalid(why, ws, "a process string is out of range");
-	if (p->rseq_addr && p->rseq_len < 32)
-		return invalid(why, ws, "the rseq area has %u bytes", p->rseq_len);
+		return bad(l, CORRUPT, "NT_CKPT_FILES is empty (the executable comes first)");
 	for (size_t i = 0; i < img->nfiles; i++)
 		if (!string_ok(img, img->files[i].path))
-			return invalid(why, ws, "file %zu has a path out of range", i);
-	for (size_t i = 0; i < img->nfds; i++) {
-		const struct ckpt_fd *f = &img->fds[i];
-		if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd))
-			return invalid(why, ws, "the descriptor table is not sorted (fd %d)", f->fd);
-		if (f->kind > CKPT_FD_CHR || !string_ok(img, f->path))
-			return invalid(why, ws, "descriptor %d is malformed", f->fd);
-	}
-	if (img->tty && !string_ok(img, img->tty->path))
-		return invalid(why, ws, "the terminal path is out of range");
+			return bad(l, CORRUPT, "string offset %u of NT_CKPT_FILES[%zu].path is outside NT_CKPT_STRINGS",
+				   img->files[i].path, i);
+	return 0;
+}
+
+static int check_vmas(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	if (take(l, raw, N_VMAS, &img->vmas, 0, sizeof(struct ckpt_vma), &img->nvmas))
+		return -1;
 	for (size_t i = 0; i < img->nvmas; i++) {
 		const struct ckpt_vma *v = &img->vmas[i];
-		if (v->start >= v->end || !page_aligned(v->start) || !page_aligned(v->end) || !page_aligned(v->pgoff))
-			return invalid(why, ws, "mapping %zu (0x%llx-0x%llx) is malformed", i, (unsigned long long)v->start,
-				       (unsigned long long)v->end);
+		unsigned long long start = v->start, end = v->end;
+		if (!page_aligned(v->start) || !page_aligned(v->end) || !page_aligned(v->pgoff))
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) is not page-aligned", i, start, end);
+		if (v->start >= v->end)
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) is empty or reversed", i, start, end);
 		if (i && v->start < img->vmas[i - 1].end)
-			return invalid(why, ws, "mappings overlap at 0x%llx", (unsigned long long)v->start);
-		if (v->prot & ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC) || v->kind > CKPT_VMA_IMAGE)
-			return invalid(why, ws, "mapping 0x%llx has unknown protection or kind", (unsigned long long)v->start);
+			return bad(l, CORRUPT, "VMAs %zu and %zu overlap or are out of order", i - 1, i);
+		if (v->kind > CKPT_VMA_IMAGE)
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) has unknown kind %u", i, start, end, v->kind);
+		if (v->prot & ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC))
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) has protection bits 0x%x", i, start, end, v->prot);
+		if (v->flags & ~(uint32_t)(CKPT_VMA_SHARED | CKPT_VMA_GROWSDOWN))
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) has unknown flags 0x%x", i, start, end, v->flags);
 		bool needs_file = v->kind == CKPT_VMA_FILE || v->kind == CKPT_VMA_IMAGE;
-		if (needs_file ? (v->file < 0 || (size_t)v->file >= img->nfiles) : v->file != -1)
-			return invalid(why, ws, "mapping 0x%llx refers to file %d of %zu", (unsigned long long)v->start,
-				       v->file, img->nfiles);
-	}
-	for (size_t i = 0; i < img->nloads; i++) {
-		const Elf64_Phdr *l = &img->loads[i];
-		if (!image_vma_of(img, l->p_vaddr, l->p_filesz))
-			return invalid(why, ws, "stored pages at 0x%llx lie outside every mapping",
-				       (unsigned long long)l->p_vaddr);
+		if (v->file != -1 && (v->file < 0 || (size_t)v->file >= img->nfiles))
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) refers to file %d, but NT_CKPT_FILES has %zu", i, start,
+				   end, v->file, img->nfiles);
+		if (needs_file != (v->file != -1))
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) %s", i, start, end,
+				   needs_file ? "is file-backed but names no file" : "names a file but is not file-backed");
+		if (v->stored > v->end - v->start || !page_aligned(v->stored))
+			return bad(l, CORRUPT, "VMA %zu (0x%llx-0x%llx) claims %llu stored bytes", i, start, end,
+				   (unsigned long long)v->stored);
 	}
 	return 0;
 }
 
-int image_load(int fd, struct ckpt_image *img, char *why, size_t ws)
+static int check_loads(struct loader *l, Elf64_Phdr *ph, size_t count)
 {
-	memset(img, 0, sizeof *img);
-	why[0] = 0;
+	struct ckpt_image *img = l->img;
+	img->loads = ph + 1;
+	img->nloads = count - 1;
+	for (size_t i = 1; i < count; i++) {
+		const Elf64_Phdr *p = &ph[i];
+		unsigned long long at = p->p_vaddr, end = p->p_vaddr + p->p_memsz;
+		if (p->p_type != PT_LOAD)
+			return bad(l, CORRUPT, "program header %zu has type 0x%x (expected PT_LOAD)", i, p->p_type);
+		if (p->p_filesz > p->p_memsz)
+			return bad(l, CORRUPT, "PT_LOAD %zu (0x%llx-0x%llx) stores %llu bytes of a %llu-byte segment", i, at, end,
+				   (unsigned long long)p->p_filesz, (unsigned long long)p->p_memsz);
+		if (p->p_offset > img->file_size || p->p_filesz > img->file_size - p->p_offset)
+			return bad(l, TRUNCATED, "PT_LOAD %zu (0x%llx-0x%llx) ends at %llu but the file has %llu bytes", i, at,
+				   end, (unsigned long long)(p->p_offset + p->p_filesz), (unsigned long long)img->file_size);
+		if (!page_aligned(p->p_vaddr) || !page_aligned(p->p_offset) || !page_aligned(p->p_filesz) ||
+		    !page_aligned(p->p_memsz) || p->p_filesz == 0)
+			return bad(l, CORRUPT, "PT_LOAD %zu (0x%llx-0x%llx) is not a whole number of pages", i, at, end);
+		if (i > 1 && p->p_vaddr < ph[i - 1].p_vaddr + ph[i - 1].p_memsz)
+			return bad(l, CORRUPT, "PT_LOADs %zu and %zu overlap or are out of address order", i - 1, i);
+	}
+	return 0;
+}
+
+/*
+ * Every PT_LOAD lies inside one mapping (runs never span two), each mapping's
+ * `stored` is what its PT_LOADs hold, and ckpt_process.stored_bytes is their sum.
+ */
+static int check_stored_bytes(struct loader *l)
+{
+	struct ckpt_image *img = l->img;
+	uint64_t *held = calloc(img->nvmas ? img->nvmas : 1, sizeof *held);
+	if (!held)
+		return ck_fail(l->e, CK_INTERNAL, ENOMEM, "load", "", "out of memory");
+	uint64_t total = 0;
+	int ret = 0;
+	for (size_t i = 0; i < img->nloads && !ret; i++) {
+		const Elf64_Phdr *p = &img->loads[i];
+		const struct ckpt_vma *v = image_vma_of(img, p->p_vaddr, p->p_memsz);
+		if (!v)
+			ret = bad(l, CORRUPT, "PT_LOAD %zu (0x%llx-0x%llx) is not inside one mapping", i + 1,
+				  (unsigned long long)p->p_vaddr, (unsigned long long)(p->p_vaddr + p->p_memsz));
+		else
+			held[v - img->vmas] += p->p_filesz;
+		total += p->p_filesz;
+	}
+	for (size_t i = 0; i < img->nvmas && !ret; i++)
+		if (held[i] != img->vmas[i].stored)
+			ret = bad(l, CORRUPT, "VMA %zu says %llu bytes are stored, its PT_LOADs hold %llu", i,
+				  (unsigned long long)img->vmas[i].stored, (unsigned long long)held[i]);
+	free(held);
+	if (!ret && total != img->process->stored_bytes)
+		ret = bad(l, CORRUPT, "NT_CKPT_PROCESS says %llu bytes are stored, the PT_LOADs hold %llu",
+			  (unsigned long long)img->process->stored_bytes, (unsigned long long)total);
+	return ret;
+}
+
+static int check_process(struct loader *l)
+{
+	const struct ckpt_image *img = l->img;
+	const struct ckpt_process *p = img->process;
+	const struct {
+		ckpt_str s;
+		const char *name;
+	} strings[] = { { p->exe, "exe" }, { p->cwd, "cwd" }, { p->kernel_release, "kernel_release" } };
+	if (p->syscall_restart > CKPT_RESTART_BLOCK)
+		return bad(l, CORRUPT, "unknown syscall restart kind %u in NT_CKPT_PROCESS", p->syscall_restart);
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+		if (!string_ok(img, strings[i].s))
+			return bad(l, CORRUPT, "string offset %u of NT_CKPT_PROCESS.%s is outside NT_CKPT_STRINGS", strings[i].s,
+				   strings[i].name);
+	if (p->rseq_addr && p->rseq_len < 32)
+		return bad(l, CORRUPT, "the rseq area has %u bytes (at least 32)", p->rseq_len);
+	return 0;
+}
+
+static int check_registers(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	struct elf_prstatus *ps;
+	if (take(l, raw, N_PRSTATUS, &ps, sizeof *ps, 1, NULL))
+		return -1;
+	_Static_assert(sizeof ps->pr_reg == sizeof img->regs, "elf_gregset_t is user_regs_struct");
+	memcpy(&img->regs, &ps->pr_reg, sizeof img->regs);
+	if (take(l, raw, N_FPREGSET, &img->fpregs, 512, 1, NULL))
+		return -1;
+	if (raw[N_XSTATE].desc) {
+		if (raw[N_XSTATE].len < CKPT_MIN_XSTATE_SIZE)
+			return bad(l, CORRUPT, "note NT_X86_XSTATE has size %zu, less than %d", raw[N_XSTATE].len,
+				   CKPT_MIN_XSTATE_SIZE);
+		if (take(l, raw, N_XSTATE, &img->xstate, 0, 1, &img->xstate_len))
+			return -1;
+	}
+	if (raw[N_AUXV].desc && raw[N_AUXV].len > CKPT_MAX_AUXV_SIZE)
+		return bad(l, CORRUPT, "note NT_AUXV has size %zu, more than %d", raw[N_AUXV].len, CKPT_MAX_AUXV_SIZE);
+	return take(l, raw, N_AUXV, &img->auxv, 0, 16, &img->auxv_len);
+}
+
+static int check_fds(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	if (take(l, raw, N_FDS, &img->fds, 0, sizeof(struct ckpt_fd), &img->nfds))
+		return -1;
+	for (size_t i = 0; i < img->nfds; i++) {
+		const struct ckpt_fd *f = &img->fds[i];
+		if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd))
+			return bad(l, CORRUPT, "NT_CKPT_FDS[%zu] has fd %d (the table is sorted, without repeats)", i, f->fd);
+		if (f->kind > CKPT_FD_CHR)
+			return bad(l, CORRUPT, "fd %d has unknown kind %u", f->fd, f->kind);
+		if (!string_ok(img, f->path))
+			return bad(l, CORRUPT, "string offset %u of NT_CKPT_FDS[%zu].path is outside NT_CKPT_STRINGS", f->path, i);
+	}
+	return 0;
+}
+
+static int check_signals(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	const struct raw_note *n = &raw[N_SIGNALS];
+	if (n->desc && n->len < sizeof(struct ckpt_signals))
+		return bad(l, CORRUPT, "note NT_CKPT_SIGNALS has size %zu, less than %zu", n->len, sizeof(struct ckpt_signals));
+	if (take(l, raw, N_SIGNALS, &img->signals, 0, 1, NULL))
+		return -1;
+	size_t expected = sizeof *img->signals + (size_t)img->signals->nqueued * CKPT_SIGINFO_SIZE;
+	if (n->len != expected)
+		return bad(l, CORRUPT, "note NT_CKPT_SIGNALS has size %zu, but %u queued signals need %zu", n->len,
+			   img->signals->nqueued, expected);
+	img->queued = (uint8_t *)img->signals + sizeof *img->signals;
+	return 0;
+}
+
+static int check_tty(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	if (!raw[N_TTY].desc)
+		return 0;
+	if (take(l, raw, N_TTY, &img->tty, sizeof(struct ckpt_tty), 1, NULL))
+		return -1;
+	if (!string_ok(img, img->tty->path))
+		return bad(l, CORRUPT, "string offset %u of NT_CKPT_TTY.path is outside NT_CKPT_STRINGS", img->tty->path);
+	return 0;
+}
+
+static int load(struct loader *l)
+{
+	struct ckpt_image *img = l->img;
 	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
+	if (fstat(l->fd, &st) < 0)
+		return ck_fail(l->e, CK_IO, errno, "load", "", "cannot inspect the image");
 	if (!S_ISREG(st.st_mode))
-		return invalid(why, ws, "not a regular file");
+		return bad(l, FOREIGN, "%s", S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
 	img->file_size = (uint64_t)st.st_size;
 
-	Elf64_Ehdr eh;
-	if (img->file_size < sizeof eh)
-		return invalid(why, ws, "too short for an ELF header (%llu bytes)", (unsigned long long)img->file_size);
-	int err = read_at(fd, &eh, sizeof eh, 0);
-	if (err)
-		return err;
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG))
-		return invalid(why, ws, "not an ELF file");
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_type != ET_CORE)
-		return invalid(why, ws, "not a 64-bit little-endian ELF core file");
-	if (eh.e_machine != EM_X86_64)
-		return invalid(why, ws, "made for another architecture (ELF machine %u)", eh.e_machine);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
-	    eh.e_phoff > img->file_size || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > img->file_size - eh.e_phoff)
-		return invalid(why, ws, "the program header table is truncated or malformed");
+	Elf64_Phdr *ph = NULL;
+	size_t count = 0;
+	if (read_headers(l, &ph, &count) || find_notes(l, ph, count))
+		return -1;
+	uint8_t *segment = malloc(ph[0].p_filesz ? ph[0].p_filesz : 1);
+	if (!segment)
+		return ck_fail(l->e, CK_INTERNAL, ENOMEM, "load", "", "out of memory");
+	struct raw_note raw[N_KNOWN] = { 0 };
+	int ret = read_at(l, segment, ph[0].p_filesz, ph[0].p_offset) || collect_notes(l, segment, ph[0].p_filesz, raw) ||
+		  check_process_version(l, raw) || check_strings(l, raw) || check_files(l, raw) || check_vmas(l, raw) ||
+		  check_loads(l, ph, count) || check_stored_bytes(l) || check_process(l) ||
+		  take(l, raw, N_ARGV, &img->argv, 0, 1, &img->argv_len) || check_registers(l, raw) || check_fds(l, raw) ||
+		  take(l, raw, N_SIGACTIONS, &img->sigactions, 64 * sizeof(struct ckpt_sigaction), 1, NULL) ||
+		  check_signals(l, raw) || check_tty(l, raw);
+	free(segment);
+	return ret ? -1 : 0;
+}
 
-	Elf64_Phdr *ph = calloc(eh.e_phnum, sizeof *ph);
-	if (!ph)
-		return -ENOMEM;
-	img->owned[img->nowned++] = ph;
-	if ((err = read_at(fd, ph, eh.e_phnum * sizeof *ph, eh.e_phoff)))
-		return err;
-
-	const Elf64_Phdr *note = NULL;
-	img->loads = ph + 1;
-	if (ph[0].p_type != PT_NOTE)
-		return invalid(why, ws, "the first program header is not PT_NOTE");
-	note = &ph[0];
-	for (size_t i = 1; i < eh.e_phnum; i++) {
-		const Elf64_Phdr *l = &ph[i];
-		if (l->p_type != PT_LOAD)
-			return invalid(why, ws, "program header %zu is not PT_LOAD", i);
-		if (!page_aligned(l->p_offset) || !page_aligned(l->p_vaddr) || !page_aligned(l->p_filesz) ||
-		    l->p_filesz == 0 || l->p_filesz > l->p_memsz)
-			return invalid(why, ws, "stored pages at 0x%llx are not page-aligned", (unsigned long long)l->p_vaddr);
-		if (l->p_offset > img->file_size || l->p_filesz > img->file_size - l->p_offset)
-			return invalid(why, ws, "the image is truncated: stored pages at 0x%llx end past its %llu bytes",
-				       (unsigned long long)l->p_vaddr, (unsigned long long)img->file_size);
-		img->nloads++;
-	}
-	if (note->p_offset > img->file_size || note->p_filesz > img->file_size - note->p_offset)
-		return invalid(why, ws, "the image is truncated inside its notes");
-	if (note->p_filesz > MAX_NOTES_SIZE)
-		return invalid(why, ws, "the notes are too large (%llu bytes)", (unsigned long long)note->p_filesz);
-	uint8_t *notes = malloc(note->p_filesz ? note->p_filesz : 1);
-	if (!notes)
-		return -ENOMEM;
-	err = read_at(fd, notes, note->p_filesz, note->p_offset);
-	if (!err)
-		err = parse_notes(img, notes, note->p_filesz, why, ws);
-	free(notes);
-	if (err)
-		return err;
-	return check_tables(img, why, ws);
+int image_load(int fd, struct ckpt_image *img, struct ck_error *e)
+{
+	memset(img, 0, sizeof *img);
+	struct loader l = { fd, img, e };
+	if (load(&l) == 0)
+		return 0;
+	image_free(img);
+	return -1;
 }
 
 void image_free(struct ckpt_image *img)

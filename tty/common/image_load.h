@@ -6,6 +6,10 @@
  * count and string reference is checked against the file, so later code may
  * index the tables without further bounds checks. Policy checks (owner, file
  * identities, compatibility) are not done here.
+ *
+ * The rules are docs/image-format.md's "What a reader accepts", the same ones
+ * src/image/reader.ts applies: test/image-readers-agree.test.ts feeds both the same
+ * mutated images and holds them to the same verdict and kind of problem.
  */
 #ifndef CKPTY_IMAGE_LOAD_H
 #define CKPTY_IMAGE_LOAD_H
@@ -17,6 +21,7 @@
 #include <stdint.h>
 #include <sys/user.h>
 
+#include "error.h"
 #include "image.h"
 
 /* Size of one queued siginfo record in NT_CKPT_SIGNALS (the kernel's siginfo_t). */
@@ -24,16 +29,15 @@
 
 struct ckpt_image {
 	uint64_t file_size;
-	Elf64_Phdr *loads; /* PT_LOADs in file order, all page-aligned and inside the file */
+	Elf64_Phdr *loads; /* PT_LOADs in address order, page-aligned, inside the file and the mappings */
 	size_t nloads;
 
-	bool has_regs;
 	struct user_regs_struct regs; /* NT_PRSTATUS pr_reg */
-	uint8_t *fpregs; /* NT_FPREGSET (512 bytes) or NULL */
+	uint8_t *fpregs; /* NT_FPREGSET (512 bytes) */
 	uint8_t *xstate; /* NT_X86_XSTATE or NULL */
 	size_t xstate_len;
 	uint8_t *auxv; /* NT_AUXV */
-	size_t auxv_len;
+	size_t auxv_len; /* entries of 16 bytes */
 
 	struct ckpt_process *process;
 	char *strings; /* NT_CKPT_STRINGS; ends with a NUL */
@@ -56,10 +60,12 @@ struct ckpt_image {
 };
 
 /*
- * Read and check the image in fd. 0 on success; otherwise -errno for an IO
- * error, or -EINVAL with a description of what is wrong in why.
+ * Read and check the image in fd. 0 on success; otherwise -1 with e filled: class
+ * CK_BAD_IMAGE and a message that starts with the kind of problem ("not a ckpty
+ * image: ", "truncated image: ", "corrupt image: ", or an unsupported version), or
+ * CK_IO when the file could not be read. img is empty (image_free done) on failure.
  */
-int image_load(int fd, struct ckpt_image *img, char *why, size_t why_size);
+int image_load(int fd, struct ckpt_image *img, struct ck_error *e);
 void image_free(struct ckpt_image *img);
 
 /* The string at offset s of NT_CKPT_STRINGS (checked by image_load()). */

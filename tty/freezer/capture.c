@@ -119,21 +119,21 @@ static size_t xstate_used_size(const uint8_t *xsave, size_t len)
 	return end < len ? end : len;
 }
 
-static int capture_registers(struct infect *t, struct capture *c, struct frz_error *e)
+static int capture_registers(struct infect *t, struct capture *c, struct ck_error *e)
 {
 	c->seized_regs = t->regs;
 	apply_syscall_restart(c);
 
 	struct iovec iov = { c->fpregs, sizeof c->fpregs };
 	if (ptrace(PTRACE_GETREGSET, t->pid, NT_PRFPREG, &iov) < 0)
-		return frz_fail(e, frz_class_of_errno(errno), errno, "registers", "cannot read the FPU registers");
+		return ck_fail(e, ck_class_of_errno(errno), errno, "registers", "", "cannot read the FPU registers");
 	/* The XSAVE area's size depends on the CPU; the kernel shortens iov_len to it. */
 	size_t room = 64 * 1024;
 	if (buf_append(&c->xstate, NULL, room))
-		return frz_fail(e, FRZ_INTERNAL, ENOMEM, "registers", "out of memory");
+		return ck_fail(e, CK_INTERNAL, ENOMEM, "registers", "", "out of memory");
 	iov = (struct iovec){ c->xstate.data, room };
 	if (ptrace(PTRACE_GETREGSET, t->pid, NT_X86_XSTATE, &iov) < 0)
-		return frz_fail(e, frz_class_of_errno(errno), errno, "registers", "cannot read the XSAVE state");
+		return ck_fail(e, ck_class_of_errno(errno), errno, "registers", "", "cannot read the XSAVE state");
 	c->xstate.len = xstate_used_size(c->xstate.data, iov.iov_len);
 
 	/* NT_SIGINFO: the stop's signal; our PTRACE_INTERRUPT shows as SIGTRAP, report it as a SIGSTOP. */
@@ -173,7 +173,7 @@ static int peek_siginfo(pid_t pid, uint32_t flags, struct buf *out, uint32_t *co
 	}
 }
 
-static int capture_signals(struct infect *t, struct capture *c, const char *status, struct frz_error *e)
+static int capture_signals(struct infect *t, struct capture *c, const char *status, struct ck_error *e)
 {
 	c->signals.blocked = t->sigmask;
 	const char *v;
@@ -186,7 +186,7 @@ static int capture_signals(struct infect *t, struct capture *c, const char *stat
 	if (!err)
 		err = peek_siginfo(t->pid, PTRACE_PEEKSIGINFO_SHARED, &c->queued, &count);
 	if (err)
-		return frz_fail(e, frz_class_of_errno(-err), -err, "signals", "cannot read the pending signals");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "signals", "", "cannot read the pending signals");
 	c->signals.nqueued = count;
 	return 0;
 }
@@ -231,7 +231,7 @@ static int find_syscall_insn(struct infect *t, const struct buf *auxv, uint64_t 
  * SIGCHLD, whose SA_NOCLDSTOP/SA_NOCLDWAIT matter even with SIG_DFL; the others are
  * SIG_IGN (SigIgn) or SIG_DFL, and their flags and masks change nothing.
  */
-static int capture_by_injection(struct infect *t, struct capture *c, const char *status, struct frz_error *e)
+static int capture_by_injection(struct infect *t, struct capture *c, const char *status, struct ck_error *e)
 {
 	uint64_t caught = 0, ignored = 0;
 	const char *v;
@@ -246,7 +246,7 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 
 	uint64_t insn;
 	if (find_syscall_insn(t, &c->auxv, &insn))
-		return frz_fail(e, FRZ_UNSUPPORTED, ENOENT, "inject", "found no syscall instruction in the process (no vdso?)");
+		return ck_fail(e, CK_UNSUPPORTED, ENOENT, "inject", "", "found no syscall instruction in the process (no vdso?)");
 	infect_use_syscall_insn(t, insn);
 	int err = 0;
 	long scratch = 0, ret;
@@ -256,7 +256,7 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 	if (!err && (unsigned long)scratch > -4096UL)
 		err = (int)scratch;
 	if (err)
-		return frz_fail(e, frz_class_of_errno(-err), -err, "inject", "cannot run a syscall in the process");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "inject", "", "cannot run a syscall in the process");
 
 	for (int sig = 1; sig <= 64 && !err; sig++) {
 		if (!(caught & (1ull << (sig - 1))))
@@ -282,7 +282,7 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 	int hold_err = infect_hold(t);
 	if (err || unmap_err || hold_err) {
 		err = err ? err : unmap_err ? unmap_err : hold_err;
-		return frz_fail(e, frz_class_of_errno(-err), -err, "inject", "injected syscall failed");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "inject", "", "injected syscall failed");
 	}
 	c->mm.brk = (uint64_t)brk;
 	return 0;
@@ -316,7 +316,7 @@ static int read_rlimits(pid_t pid, struct ckpt_rlimit *limits)
 	return r == CKPT_NRLIMITS ? 0 : -EPROTO;
 }
 
-static int capture_identity(struct infect *t, struct capture *c, char **status, struct frz_error *e)
+static int capture_identity(struct infect *t, struct capture *c, char **status, struct ck_error *e)
 {
 	pid_t pid = t->pid;
 	struct procfs_stat st;
@@ -324,10 +324,10 @@ static int capture_identity(struct infect *t, struct capture *c, char **status, 
 	if (!err)
 		err = procfs_read(pid, "status", status, NULL);
 	if (err)
-		return frz_fail(e, frz_class_of_errno(-err), -err, "proc", "cannot read /proc/%d", (int)pid);
+		return ck_fail(e, ck_class_of_errno(-err), -err, "proc", "", "cannot read /proc/%d", (int)pid);
 	/* The caller checked the thread count before seizing; a thread created since then is refused here. */
 	if (st.num_threads != 1)
-		return frz_fail(e, FRZ_UNSUPPORTED, 0, "threads", "the process has %d threads", st.num_threads);
+		return ck_fail(e, CK_UNSUPPORTED, 0, "threads", "", "the process has %d threads", st.num_threads);
 
 	memcpy(c->comm, st.comm, sizeof c->comm);
 	c->state = st.state;
@@ -356,14 +356,14 @@ static int capture_identity(struct infect *t, struct capture *c, char **status, 
 	}
 
 	if ((err = read_rlimits(pid, c->rlimits)))
-		return frz_fail(e, frz_class_of_errno(-err), -err, "rlimits", "cannot read the resource limits");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "rlimits", "", "cannot read the resource limits");
 
 	char path[PATH_MAX];
 	if ((err = procfs_readlink(pid, "exe", path, sizeof path)))
-		return frz_fail(e, frz_class_of_errno(-err), -err, "proc", "cannot read the executable's path");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "proc", "", "cannot read the executable's path");
 	c->exe = capture_string(c, path);
 	if ((err = procfs_readlink(pid, "cwd", path, sizeof path)))
-		return frz_fail(e, frz_class_of_errno(-err), -err, "proc", "cannot read the current directory");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "proc", "", "cannot read the current directory");
 	c->cwd = capture_string(c, path);
 	struct utsname uts;
 	uname(&uts);
@@ -372,7 +372,7 @@ static int capture_identity(struct infect *t, struct capture *c, char **status, 
 	char *data;
 	size_t len;
 	if ((err = procfs_read(pid, "auxv", &data, &len)))
-		return frz_fail(e, frz_class_of_errno(-err), -err, "proc", "cannot read the auxiliary vector");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "proc", "", "cannot read the auxiliary vector");
 	err = buf_append(&c->auxv, data, len);
 	free(data);
 	if (!err && !(err = procfs_read(pid, "cmdline", &data, &len))) {
@@ -380,9 +380,9 @@ static int capture_identity(struct infect *t, struct capture *c, char **status, 
 		free(data);
 	}
 	if (err)
-		return frz_fail(e, frz_class_of_errno(-err), -err, "proc", "cannot read the command line");
+		return ck_fail(e, ck_class_of_errno(-err), -err, "proc", "", "cannot read the command line");
 	if (c->exe == 0 || c->cwd == 0)
-		return frz_fail(e, FRZ_INTERNAL, ENOMEM, "proc", "out of memory");
+		return ck_fail(e, CK_INTERNAL, ENOMEM, "proc", "", "out of memory");
 	return 0;
 }
 
@@ -475,13 +475,13 @@ static int compare_ints(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-static int capture_fds(struct capture *c, struct frz_error *e)
+static int capture_fds(struct capture *c, struct ck_error *e)
 {
 	char dirpath[64];
 	snprintf(dirpath, sizeof dirpath, "/proc/%d/fd", (int)c->pid);
 	DIR *dir = opendir(dirpath);
 	if (!dir)
-		return frz_fail(e, frz_class_of_errno(errno), errno, "fds", "cannot list the open files");
+		return ck_fail(e, ck_class_of_errno(errno), errno, "fds", "", "cannot list the open files");
 	struct buf numbers = { 0 };
 	struct dirent *de;
 	while ((de = readdir(dir))) {
@@ -510,7 +510,7 @@ static int capture_fds(struct capture *c, struct frz_error *e)
 		char fdpath[96];
 		snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", (int)c->pid, fd);
 		if (stat(fdpath, &st) < 0) {
-			ret = frz_fail(e, frz_class_of_errno(errno), errno, "fds", "cannot inspect fd %d", fd);
+			ret = ck_fail(e, ck_class_of_errno(errno), errno, "fds", "", "cannot inspect fd %d", fd);
 			break;
 		}
 		struct ckpt_fd rec = { .fd = fd, .dev = st.st_dev, .ino = st.st_ino, .rdev = (uint32_t)st.st_rdev };
@@ -550,18 +550,18 @@ static int capture_fds(struct capture *c, struct frz_error *e)
 		if (rec.kind == CKPT_FD_TTY && !c->has_tty) {
 			int err = capture_terminal(c, fd, link);
 			if (err)
-				ret = frz_fail(e, frz_class_of_errno(-err), -err, "fds", "cannot read the terminal modes of fd %d", fd);
+				ret = ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "cannot read the terminal modes of fd %d", fd);
 		}
 		if (!ret && buf_append(&c->fds, &rec, sizeof rec))
-			ret = frz_fail(e, FRZ_INTERNAL, ENOMEM, "fds", "out of memory");
+			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "fds", "", "out of memory");
 	}
 	buf_free(&numbers);
 	if (!ret && refused_len)
-		ret = frz_fail(e, FRZ_UNSUPPORTED, 0, "fds", "open files the thaw cannot rebuild: %s", refused);
+		ret = ck_fail(e, CK_UNSUPPORTED, 0, "fds", "", "open files the thaw cannot rebuild: %s", refused);
 	return ret;
 }
 
-int capture_state(struct infect *t, struct capture *c, struct frz_error *e)
+int capture_state(struct infect *t, struct capture *c, struct ck_error *e)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -13,35 +13,9 @@
 #include <stdint.h>
 #include <sys/user.h>
 
+#include "error.h"
 #include "image.h"
 #include "infect.h"
-
-/* Failure classes; each is the freezer's exit status (see main.c's usage text). */
-enum frz_class {
-	FRZ_OK = 0,
-	FRZ_USAGE = 2,
-	FRZ_UNSUPPORTED = 3, /* threads, fds or mappings the thaw cannot rebuild */
-	FRZ_PERMISSION = 4, /* ptrace or /proc access denied */
-	FRZ_IO = 6, /* writing the image failed (ENOSPC, EIO, EROFS…) */
-	FRZ_NOTFOUND = 8, /* no such process, or it ended during the freeze */
-	FRZ_TARGET = 9, /* the image path is refused (symlink, not a regular file, no directory) */
-	FRZ_NOT_RESTORED = 10, /* the process could not be put back as it was: it may be damaged */
-	FRZ_INTERNAL = 70,
-};
-
-struct frz_error {
-	enum frz_class cls;
-	int err; /* errno, 0 if none */
-	const char *stage;
-	char message[1024];
-};
-
-/* Record a failure in e; returns -1 so callers can `return frz_fail(...)`. */
-int frz_fail(struct frz_error *e, enum frz_class cls, int err, const char *stage, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-/* A failure class for an errno from /proc or ptrace on the target. */
-enum frz_class frz_class_of_errno(int err);
 
 /* Growable byte buffer. */
 struct buf {
@@ -101,7 +75,7 @@ void capture_free(struct capture *c);
 ckpt_str capture_string(struct capture *c, const char *s);
 
 /* Registers, signals, sigactions (injected), mm, limits, ids, fds and terminal. */
-int capture_state(struct infect *t, struct capture *c, struct frz_error *e);
+int capture_state(struct infect *t, struct capture *c, struct ck_error *e);
 
 /* A descriptor of the process's terminal if its job holds it (to cook at its end), else -1. */
 int capture_grab_terminal(const struct capture *c);
@@ -114,9 +88,9 @@ int capture_grab_terminal(const struct capture *c);
 void capture_cook_terminal(const struct capture *c, int tty);
 
 /* Mappings, mapped files' identities, and the runs of pages to store (pagemap). */
-int capture_memory(struct infect *t, struct capture *c, struct frz_error *e);
+int capture_memory(struct infect *t, struct capture *c, struct ck_error *e);
 
 /* Write the image to fd (an empty regular file); *size gets the file's size. */
-int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, struct frz_error *e);
+int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, struct ck_error *e);
 
 #endif

@@ -15,7 +15,7 @@
  *    "duration_ns":…,"seized_ns":…}
  * "path" is the image's absolute name.
  * On failure: {"error":"…","errno":N,"errno_text":"…","stage":"…","restored":true} and the exit status of
- * its class (enum frz_class): 2 usage, 3 unsupported, 4 permission, 6 I/O, 8 no such
+ * its class (enum ck_class): 2 usage, 3 unsupported, 4 permission, 6 I/O, 8 no such
  * process, 9 image path refused, 10 the process could not be put back, 70 internal.
  * Whatever failed, the process was released as seized and no file exists under PATH.
  *
@@ -54,7 +54,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int report_error(const struct frz_error *e, bool restored)
+static int report_error(const struct ck_error *e, bool restored)
 {
 	fputs("{\"error\":", stdout);
 	jsonw_string(stdout, e->message);
@@ -67,7 +67,7 @@ static int report_error(const struct frz_error *e, bool restored)
 	return e->cls;
 }
 
-static int parse_args(int argc, char **argv, struct options *o, struct frz_error *e)
+static int parse_args(int argc, char **argv, struct options *o, struct ck_error *e)
 {
 	*o = (struct options){ .exit_status = 128 + 33, .target = { .owner_uid = -1, .owner_gid = -1 } };
 	for (int i = 1; i < argc; i++) {
@@ -78,7 +78,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct frz_error
 		} else if (!strcmp(arg, "--pid") && val) {
 			o->pid = (pid_t)strtol(val, &end, 10);
 			if (*end || o->pid <= 0)
-				return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "bad pid '%s'", val);
+				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad pid '%s'", val);
 			i++;
 		} else if ((!strcmp(arg, "--out") || !strcmp(arg, "--name")) && val && !o->target.name) {
 			o->target.name = val;
@@ -87,32 +87,31 @@ static int parse_args(int argc, char **argv, struct options *o, struct frz_error
 		} else if (!strcmp(arg, "--exit-status") && val) {
 			o->exit_status = (int)strtol(val, &end, 10);
 			if (*end || o->exit_status < 0 || o->exit_status > 255)
-				return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "bad exit status '%s'", val);
+				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad exit status '%s'", val);
 			i++;
 		} else if (!strcmp(arg, "--owner") && val) {
 			struct target_spec *t = &o->target;
 			if (sscanf(val, "%d:%d", &t->owner_uid, &t->owner_gid) != 2 || t->owner_uid < 0 || t->owner_gid < 0)
-				return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "bad owner '%s' (UID:GID)", val);
+				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad owner '%s' (UID:GID)", val);
 			i++;
 		} else {
-			return frz_fail(e, FRZ_USAGE, EINVAL, "usage", "unknown or incomplete argument '%s'", arg);
+			return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "unknown or incomplete argument '%s'", arg);
 		}
 	}
 	if (!o->pid || !o->target.name)
-		return frz_fail(e, FRZ_USAGE, EINVAL, "usage",
-				"usage: ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID]");
+		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "usage: ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID]");
 	if (o->target.in_cwd_of)
 		o->target.in_cwd_of = o->pid;
 	return 0;
 }
 
-static int seize_failure(struct frz_error *e, int err, pid_t pid)
+static int seize_failure(struct ck_error *e, int err, pid_t pid)
 {
 	if (err == -EPERM || err == -EACCES)
-		return frz_fail(e, FRZ_PERMISSION, -err, "seize", "not allowed to trace process %d", (int)pid);
+		return ck_fail(e, CK_PERMISSION, -err, "seize", "", "not allowed to trace process %d", (int)pid);
 	if (err == -ESRCH)
-		return frz_fail(e, FRZ_NOTFOUND, -err, "seize", "no process %d", (int)pid);
-	return frz_fail(e, FRZ_IO, -err, "seize", "cannot stop process %d", (int)pid);
+		return ck_fail(e, CK_NOT_FOUND, -err, "seize", "", "no process %d", (int)pid);
+	return ck_fail(e, CK_IO, -err, "seize", "", "cannot stop process %d", (int)pid);
 }
 
 /*
@@ -120,7 +119,7 @@ static int seize_failure(struct frz_error *e, int err, pid_t pid)
  * our death kills it too; then exit_group, up to its exit stop, where its terminal is
  * given back its line-editing modes before the shell can see it end.
  */
-static int end_process(struct infect *t, const struct capture *c, int status, struct frz_error *e)
+static int end_process(struct infect *t, const struct capture *c, int status, struct ck_error *e)
 {
 	int tty = capture_grab_terminal(c);
 	int err = infect_arm_exitkill(t);
@@ -132,14 +131,14 @@ static int end_process(struct infect *t, const struct capture *c, int status, st
 	}
 	if (tty >= 0)
 		close(tty);
-	return err ? frz_fail(e, FRZ_IO, -err, "exit", "cannot end process %d", (int)t->pid) : 0;
+	return err ? ck_fail(e, CK_IO, -err, "exit", "", "cannot end process %d", (int)t->pid) : 0;
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t started = now_ns();
 	struct options o;
-	struct frz_error e = { 0 };
+	struct ck_error e = { 0 };
 	if (parse_args(argc, argv, &o, &e))
 		return report_error(&e, true);
 
@@ -175,7 +174,7 @@ int main(int argc, char **argv)
 		if (o.snapshot) {
 			if ((err = infect_resume(&t)))
 				/* The image is complete; the process may not have got its registers back. */
-				failed = frz_fail(&e, FRZ_NOT_RESTORED, -err, "resume", "cannot resume process %d", (int)o.pid);
+				failed = ck_fail(&e, CK_NOT_RESTORED, -err, "resume", "", "cannot resume process %d", (int)o.pid);
 		} else if ((failed = end_process(&t, &c, o.exit_status, &e))) {
 			/* It runs on: an image of a live process under the final name would thaw as a twin. */
 			target_remove_final(&tg);
@@ -184,7 +183,7 @@ int main(int argc, char **argv)
 	bool restored = true;
 	if (failed && (err = infect_release(&t))) {
 		restored = false;
-		e.cls = FRZ_NOT_RESTORED;
+		e.cls = CK_NOT_RESTORED;
 	}
 	uint64_t finished = now_ns();
 	target_close(&tg);

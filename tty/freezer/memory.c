@@ -104,7 +104,7 @@ static bool is_shared_anonymous(const struct procfs_vma *v)
 }
 
 /* Fill kind, flags and file of vma; returns the store policy, or -1 with e set. */
-static int classify(struct file_table *ft, const struct procfs_vma *v, struct ckpt_vma *vma, struct frz_error *e)
+static int classify(struct file_table *ft, const struct procfs_vma *v, struct ckpt_vma *vma, struct ck_error *e)
 {
 	vma->file = -1;
 	vma->flags = v->shared ? CKPT_VMA_SHARED : 0;
@@ -126,7 +126,7 @@ static int classify(struct file_table *ft, const struct procfs_vma *v, struct ck
 		vma->kind = CKPT_VMA_SHMEM;
 	} else if (v->path[0] == '/') {
 		if (ends_with(v->path, " (deleted)"))
-			return frz_fail(e, FRZ_UNSUPPORTED, 0, "maps", "a mapped file was deleted: %s", v->path);
+			return ck_fail(e, CK_UNSUPPORTED, 0, "maps", "", "a mapped file was deleted: %s", v->path);
 		char map_file[128];
 		snprintf(map_file, sizeof map_file, "/proc/%d/map_files/%llx-%llx", (int)ft->c->pid,
 			 (unsigned long long)v->start, (unsigned long long)v->end);
@@ -135,8 +135,7 @@ static int classify(struct file_table *ft, const struct procfs_vma *v, struct ck
 		if (index < 0)
 			index = file_index(ft, v->path, v->path);
 		if (index < 0)
-			return frz_fail(e, errno == ENOENT ? FRZ_UNSUPPORTED : frz_class_of_errno(errno), errno, "maps",
-					"cannot inspect the mapped file %s", v->path);
+			return ck_fail(e, errno == ENOENT ? CK_UNSUPPORTED : ck_class_of_errno(errno), errno, "maps", "", "cannot inspect the mapped file %s", v->path);
 		vma->file = index;
 		vma->pgoff = v->pgoff;
 		vma->kind = CKPT_VMA_FILE;
@@ -146,7 +145,7 @@ static int classify(struct file_table *ft, const struct procfs_vma *v, struct ck
 		}
 		return v->shared ? STORE_NOTHING : STORE_PRIVATE_COPIES;
 	} else if (v->shared) {
-		return frz_fail(e, FRZ_UNSUPPORTED, 0, "maps", "unknown shared mapping %s", v->path);
+		return ck_fail(e, CK_UNSUPPORTED, 0, "maps", "", "unknown shared mapping %s", v->path);
 	} else {
 		vma->kind = CKPT_VMA_ANON; /* also [anon:name] */
 	}
@@ -345,7 +344,7 @@ static int hash_vdso(struct infect *t, struct capture *c, const struct procfs_vm
 	return err;
 }
 
-int capture_memory(struct infect *t, struct capture *c, struct frz_error *e)
+int capture_memory(struct infect *t, struct capture *c, struct ck_error *e)
 {
 	struct file_table ft = { .c = c };
 	char exe_link[64], exe[PATH_MAX];
@@ -353,20 +352,20 @@ int capture_memory(struct infect *t, struct capture *c, struct frz_error *e)
 	/* Index 0 is the executable (copied: adding strings may move the table). */
 	snprintf(exe, sizeof exe, "%s", (const char *)c->strings.data + c->exe);
 	if (file_index(&ft, exe, exe_link) != 0)
-		return frz_fail(e, frz_class_of_errno(errno), errno, "maps", "cannot inspect the executable");
+		return ck_fail(e, ck_class_of_errno(errno), errno, "maps", "", "cannot inspect the executable");
 
 	struct procfs_maps maps;
 	int err = procfs_maps_read(t->pid, &maps);
 	if (err) {
 		buf_free(&ft.is_image);
-		return frz_fail(e, frz_class_of_errno(-err), -err, "maps", "cannot read /proc/%d/maps", (int)t->pid);
+		return ck_fail(e, ck_class_of_errno(-err), -err, "maps", "", "cannot read /proc/%d/maps", (int)t->pid);
 	}
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/pagemap", (int)t->pid);
 	int pagemap = open(path, O_RDONLY | O_CLOEXEC);
 	int ret = 0;
 	if (pagemap < 0)
-		ret = frz_fail(e, frz_class_of_errno(errno), errno, "maps", "cannot open %s", path);
+		ret = ck_fail(e, ck_class_of_errno(errno), errno, "maps", "", "cannot open %s", path);
 
 	for (size_t i = 0; i < maps.count && !ret; i++) {
 		const struct procfs_vma *v = &maps.vmas[i];
@@ -382,24 +381,23 @@ int capture_memory(struct infect *t, struct capture *c, struct frz_error *e)
 		if (!(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 			policy = STORE_NOTHING;
 		if (vma.kind == CKPT_VMA_VDSO && (err = hash_vdso(t, c, v))) {
-			ret = frz_fail(e, frz_class_of_errno(-err), -err, "memory", "cannot read the vdso");
+			ret = ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "cannot read the vdso");
 			break;
 		}
 		if (policy != STORE_NOTHING) {
 			bool via_mem = !(v->prot & PROT_READ) || vma.kind == CKPT_VMA_VDSO;
 			int64_t stored = plan_pages(c, pagemap, v, policy, via_mem);
 			if (stored < 0)
-				ret = frz_fail(e, frz_class_of_errno((int)-stored), (int)-stored, "memory", "cannot read %s", path);
+				ret = ck_fail(e, ck_class_of_errno((int)-stored), (int)-stored, "memory", "", "cannot read %s", path);
 			else
 				vma.stored = (uint64_t)stored;
 			c->stored_bytes += vma.stored;
 		}
 		if (!ret && buf_append(&c->vmas, &vma, sizeof vma))
-			ret = frz_fail(e, FRZ_INTERNAL, ENOMEM, "memory", "out of memory");
+			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "memory", "", "out of memory");
 	}
 	if (!ret && (err = coalesce_runs(c)))
-		ret = frz_fail(e, err == -E2BIG ? FRZ_UNSUPPORTED : FRZ_INTERNAL, -err, "memory",
-			       "memory is too fragmented (more than %zu mappings with pages to store)", MAX_RUNS);
+		ret = ck_fail(e, err == -E2BIG ? CK_UNSUPPORTED : CK_INTERNAL, -err, "memory", "", "memory is too fragmented (more than %zu mappings with pages to store)", MAX_RUNS);
 	if (pagemap >= 0)
 		close(pagemap);
 	procfs_maps_free(&maps);

@@ -37,24 +37,24 @@ static void act_as_self(struct fs_rights before)
 	setfsgid((gid_t)before.gid);
 }
 
-static enum frz_class class_of_create_errno(int err)
+static enum ck_class class_of_create_errno(int err)
 {
-	return err == ENOSPC || err == EDQUOT || err == EIO ? FRZ_IO : FRZ_TARGET;
+	return err == ENOSPC || err == EDQUOT || err == EIO ? CK_IO : CK_TARGET;
 }
 
 /* A symlink or anything but a regular file under the final name is refused, never replaced. */
-static int check_final_name(struct target *tg, struct frz_error *e)
+static int check_final_name(struct target *tg, struct ck_error *e)
 {
 	struct stat st;
 	if (fstatat(tg->dirfd, tg->base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return frz_fail(e, FRZ_TARGET, errno, "target", "cannot inspect %s", tg->path);
+		return ck_fail(e, CK_TARGET, errno, "target", "", "cannot inspect %s", tg->path);
 	}
 	if (S_ISLNK(st.st_mode))
-		return frz_fail(e, FRZ_TARGET, ELOOP, "target", "%s is a symbolic link", tg->path);
+		return ck_fail(e, CK_TARGET, ELOOP, "target", "", "%s is a symbolic link", tg->path);
 	if (!S_ISREG(st.st_mode))
-		return frz_fail(e, FRZ_TARGET, EEXIST, "target", "%s exists and is not a regular file", tg->path);
+		return ck_fail(e, CK_TARGET, EEXIST, "target", "", "%s exists and is not a regular file", tg->path);
 	return 0;
 }
 
@@ -73,14 +73,14 @@ static void describe_path(struct target *tg)
  * another process's directory may go down into subdirectories, never up or through a
  * symlink; a path of the caller's is resolved as the caller would.
  */
-static int open_directory(struct target *tg, const struct target_spec *spec, struct frz_error *e)
+static int open_directory(struct target *tg, const struct target_spec *spec, struct ck_error *e)
 {
 	const char *name = spec->name;
 	size_t len = strlen(name);
 	const char *slash = strrchr(name, '/');
 	const char *base = slash ? slash + 1 : name;
 	if (len == 0 || len >= PATH_MAX || !*base || strlen(base) > NAME_MAX || !strcmp(base, ".") || !strcmp(base, ".."))
-		return frz_fail(e, FRZ_TARGET, EINVAL, "target", "bad image name '%s'", name);
+		return ck_fail(e, CK_TARGET, EINVAL, "target", "", "bad image name '%s'", name);
 	strcpy(tg->base, base);
 	char dir[PATH_MAX];
 	if (!slash)
@@ -94,13 +94,12 @@ static int open_directory(struct target *tg, const struct target_spec *spec, str
 	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC };
 	if (spec->in_cwd_of) {
 		if (name[0] == '/')
-			return frz_fail(e, FRZ_TARGET, EINVAL, "target", "bad image name '%s' (a template names a file in the process's directory)", name);
+			return ck_fail(e, CK_TARGET, EINVAL, "target", "", "bad image name '%s' (a template names a file in the process's directory)", name);
 		char cwd[64];
 		snprintf(cwd, sizeof cwd, "/proc/%d/cwd", (int)spec->in_cwd_of);
 		from = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (from < 0)
-			return frz_fail(e, errno == ENOENT ? FRZ_NOTFOUND : FRZ_TARGET, errno, "target",
-					"cannot open the current directory of process %d", (int)spec->in_cwd_of);
+			return ck_fail(e, errno == ENOENT ? CK_NOT_FOUND : CK_TARGET, errno, "target", "", "cannot open the current directory of process %d", (int)spec->in_cwd_of);
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 	}
 	tg->dirfd = (int)syscall(SYS_openat2, from, dir, &how, sizeof how);
@@ -109,8 +108,8 @@ static int open_directory(struct target *tg, const struct target_spec *spec, str
 		close(from);
 	if (tg->dirfd < 0) {
 		if (err == ELOOP || err == EXDEV)
-			return frz_fail(e, FRZ_TARGET, err, "target", "refusing to follow a symbolic link or leave the directory in '%s'", name);
-		return frz_fail(e, FRZ_TARGET, err, "target", "cannot open the directory of %s", name);
+			return ck_fail(e, CK_TARGET, err, "target", "", "refusing to follow a symbolic link or leave the directory in '%s'", name);
+		return ck_fail(e, CK_TARGET, err, "target", "", "cannot open the directory of %s", name);
 	}
 	describe_path(tg);
 	return 0;
@@ -166,7 +165,7 @@ static int create_named_temporary(struct target *tg)
 	return tg->fd < 0 ? -errno : 0;
 }
 
-int target_open(struct target *tg, const struct target_spec *spec, struct frz_error *e)
+int target_open(struct target *tg, const struct target_spec *spec, struct ck_error *e)
 {
 	memset(tg, 0, sizeof *tg);
 	tg->dirfd = tg->fd = -1;
@@ -182,7 +181,7 @@ int target_open(struct target *tg, const struct target_spec *spec, struct frz_er
 		if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL)
 			err = -create_named_temporary(tg);
 		if (err)
-			ret = frz_fail(e, class_of_create_errno(err), err, "target", "cannot create the image in %s", tg->path);
+			ret = ck_fail(e, class_of_create_errno(err), err, "target", "", "cannot create the image in %s", tg->path);
 	}
 	act_as_self(self);
 	return ret;
@@ -196,7 +195,7 @@ static int link_unnamed(struct target *tg, const char *name)
 	return linkat(AT_FDCWD, self, tg->dirfd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
-static int name_the_image(struct target *tg, struct frz_error *e)
+static int name_the_image(struct target *tg, struct ck_error *e)
 {
 	if (!tg->tmpname[0]) {
 		/* Straight to the final name when it is free; over an older image, through a rename. */
@@ -209,20 +208,20 @@ static int name_the_image(struct target *tg, struct frz_error *e)
 				tg->tmpname[0] = 0;
 		}
 		if (err)
-			return frz_fail(e, class_of_create_errno(-err), -err, "rename", "cannot name the image %s", tg->path);
+			return ck_fail(e, class_of_create_errno(-err), -err, "rename", "", "cannot name the image %s", tg->path);
 		if (!tg->tmpname[0])
 			return 0;
 	}
 	if (renameat(tg->dirfd, tg->tmpname, tg->dirfd, tg->base) < 0)
-		return frz_fail(e, FRZ_IO, errno, "rename", "cannot rename the image to %s", tg->path);
+		return ck_fail(e, CK_IO, errno, "rename", "", "cannot rename the image to %s", tg->path);
 	tg->tmpname[0] = 0;
 	return 0;
 }
 
-int target_commit(struct target *tg, struct frz_error *e)
+int target_commit(struct target *tg, struct ck_error *e)
 {
 	if (fsync(tg->fd) < 0)
-		return frz_fail(e, FRZ_IO, errno, "sync", "cannot sync the image to disk");
+		return ck_fail(e, CK_IO, errno, "sync", "", "cannot sync the image to disk");
 	struct fs_rights self = act_as_owner(tg);
 	int ret = check_final_name(tg, e) || name_the_image(tg, e);
 	act_as_self(self);
@@ -233,7 +232,7 @@ int target_commit(struct target *tg, struct frz_error *e)
 	if (fsync(tg->dirfd) < 0 && errno != EINVAL) {
 		int err = errno;
 		target_remove_final(tg);
-		return frz_fail(e, FRZ_IO, err, "rename", "cannot sync the directory of %s", tg->path);
+		return ck_fail(e, CK_IO, err, "rename", "", "cannot sync the directory of %s", tg->path);
 	}
 	return 0;
 }

@@ -40,10 +40,10 @@ struct target {
 };
 
 /* Open the directory, refuse a symlink or non-regular file at the name, create the (unnamed) file. */
-int target_open(struct target *tg, const struct target_spec *spec, struct frz_error *e);
+int target_open(struct target *tg, const struct target_spec *spec, struct ck_error *e);
 
 /* Sync the data, check the final name again, give the file its name, sync the directory. */
-int target_commit(struct target *tg, struct frz_error *e);
+int target_commit(struct target *tg, struct ck_error *e);
 
 /* Undo a commit (the process could not be ended: its image must not exist twice). */
 int target_remove_final(struct target *tg);

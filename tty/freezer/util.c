@@ -1,38 +1,8 @@
 #include "freezer.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int frz_fail(struct frz_error *e, enum frz_class cls, int err, const char *stage, const char *fmt, ...)
-{
-	e->cls = cls;
-	e->err = err;
-	e->stage = stage;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-enum frz_class frz_class_of_errno(int err)
-{
-	switch (err) {
-	case EPERM:
-	case EACCES:
-		return FRZ_PERMISSION;
-	case ESRCH:
-	case ENOENT:
-		return FRZ_NOTFOUND;
-	case ENOMEM:
-		return FRZ_INTERNAL;
-	default:
-		return FRZ_IO;
-	}
-}
 
 int buf_append(struct buf *b, const void *data, size_t len)
 {

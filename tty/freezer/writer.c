@@ -256,30 +256,30 @@ static int read_task(struct infect *t, const struct frz_run *run, uint64_t addr,
 	return done == len ? 0 : infect_read(t, addr + done, (char *)dst + done, len - done);
 }
 
-int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, struct frz_error *e)
+int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, struct ck_error *e)
 {
 	struct buf head = { 0 };
 	uint64_t data_off;
 	if (build_head(&head, c, &data_off)) {
 		buf_free(&head);
-		return frz_fail(e, FRZ_INTERNAL, ENOMEM, "write", "out of memory");
+		return ck_fail(e, CK_INTERNAL, ENOMEM, "write", "", "out of memory");
 	}
 	*size = data_off + c->stored_bytes;
 	/* Reserve the space first: a full disk is found before any page is copied. */
 	if (fallocate(fd, 0, 0, (off_t)*size) < 0 && errno != EOPNOTSUPP) {
 		int err = errno;
 		buf_free(&head);
-		return frz_fail(e, FRZ_IO, err, "write", "cannot reserve %llu bytes for the image",
+		return ck_fail(e, CK_IO, err, "write", "", "cannot reserve %llu bytes for the image",
 				(unsigned long long)*size);
 	}
 	int err = write_all(fd, head.data, head.len);
 	buf_free(&head);
 	if (err)
-		return frz_fail(e, FRZ_IO, -err, "write", "cannot write the image");
+		return ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
 
 	uint8_t *chunk = mmap(NULL, COPY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (chunk == MAP_FAILED)
-		return frz_fail(e, FRZ_INTERNAL, errno, "write", "out of memory");
+		return ck_fail(e, CK_INTERNAL, errno, "write", "", "out of memory");
 	const struct frz_run *runs = (const struct frz_run *)c->runs.data;
 	size_t nruns = c->runs.len / sizeof *runs;
 	int ret = 0;
@@ -290,19 +290,19 @@ int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, str
 		for (uint64_t done = 0; done < runs[i].len && !ret;) {
 			size_t n = runs[i].len - done < COPY_CHUNK - filled ? runs[i].len - done : COPY_CHUNK - filled;
 			if ((err = read_task(t, &runs[i], runs[i].start + done, chunk + filled, n)))
-				ret = frz_fail(e, frz_class_of_errno(-err), -err, "memory", "cannot read the memory at 0x%llx",
+				ret = ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "cannot read the memory at 0x%llx",
 					       (unsigned long long)(runs[i].start + done));
 			done += n;
 			filled += n;
 			if (!ret && filled == COPY_CHUNK) {
 				if ((err = write_chunk(fd, chunk, filled, &off)))
-					ret = frz_fail(e, FRZ_IO, -err, "write", "cannot write the image");
+					ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
 				filled = 0;
 			}
 		}
 	}
 	if (!ret && filled && (err = write_chunk(fd, chunk, filled, &off)))
-		ret = frz_fail(e, FRZ_IO, -err, "write", "cannot write the image");
+		ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
 	munmap(chunk, COPY_CHUNK);
 	return ret;
 }

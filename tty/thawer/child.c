@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -64,7 +66,24 @@ static int shared_with(const struct thaw *t, const struct ckpt_fd *f)
 	return -1;
 }
 
-/* Open f's file again as f->fd, at f->pos; ESTALE when the path now names another file. */
+/* Does what we opened have the kind of file the image recorded? */
+static bool same_kind(const struct ckpt_fd *f, const struct stat *st)
+{
+	switch (f->kind) {
+	case CKPT_FD_REG:
+		return S_ISREG(st->st_mode) && st->st_dev == f->dev && st->st_ino == f->ino;
+	case CKPT_FD_DIR:
+		return S_ISDIR(st->st_mode) && st->st_dev == f->dev && st->st_ino == f->ino;
+	default:
+		return S_ISCHR(st->st_mode) && (uint32_t)st->st_rdev == f->rdev;
+	}
+}
+
+/*
+ * Open f's file again as f->fd, at f->pos; ESTALE when the path now names another
+ * file. The path is the kernel's canonical one: no symlink is followed, and the open
+ * does not block (a FIFO swapped in would), then the flags become the image's.
+ */
 static int reopen(const struct thaw *t, const struct ckpt_fd *f)
 {
 	if (f->kind == CKPT_FD_TTY)
@@ -73,15 +92,21 @@ static int reopen(const struct thaw *t, const struct ckpt_fd *f)
 	if (twin >= 0)
 		return dup2(twin, f->fd) < 0 ? -errno : 0;
 	int flags = (int)f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
-	int fd = open(image_string(&t->img, f->path), flags);
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NONBLOCK),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, image_string(&t->img, f->path), &how, sizeof how);
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? -ESTALE : -errno;
 	struct stat st;
 	int err = 0;
 	if (fstat(fd, &st) < 0)
 		err = -errno;
-	else if (f->kind == CKPT_FD_CHR ? (uint32_t)st.st_rdev != f->rdev : st.st_dev != f->dev || st.st_ino != f->ino)
+	else if (!same_kind(f, &st))
 		err = -ESTALE;
+	else if (fcntl(fd, F_SETFL, flags) < 0)
+		err = -errno;
 	else if (f->kind == CKPT_FD_REG && lseek(fd, (off_t)f->pos, SEEK_SET) < 0)
 		err = -errno;
 	else if (f->kind == CKPT_FD_DIR && f->pos)
@@ -134,6 +159,13 @@ void thaw_child(const struct thaw *t, int go_fd, int fail_fd)
 {
 	const struct ckpt_process *p = t->img.process;
 	char go;
+	/*
+	 * If the thaw dies, the program dies with it: once it runs, nothing else would
+	 * take it down (until then, the tracer's EXITKILL does). Checked after arming:
+	 * the thaw may have died before.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != t->supervisor)
+		_exit(127);
 	/* The parent seizes us first: from exec on, we must not run a single instruction untraced. */
 	if (read(go_fd, &go, 1) != 1)
 		_exit(127);

@@ -18,14 +18,14 @@
  * then were the shell's, and the SIGCONT thaw_release() sends lets the program set
  * up its own again, as after `fg`.
  */
-int thaw_set_terminal(struct thaw *t, struct thaw_error *e)
+int thaw_set_terminal(struct thaw *t, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
 	bool was_stopped = img->process->flags & CKPT_PROC_WAS_STOPPED;
 	if (!img->tty || t->term_fd < 0 || was_stopped || ioctl(t->term_fd, TCGETS, &t->saved_modes) < 0)
 		return 0;
 	if (ioctl(t->term_fd, TCSETSW, &img->tty->termios) < 0)
-		return thaw_fail(e, THAW_IO, errno, "terminal", "", "cannot set the terminal modes");
+		return ck_fail(e, CK_IO, errno, "terminal", "", "cannot set the terminal modes");
 	t->modes_set = true;
 	return 0;
 }
@@ -37,13 +37,13 @@ void thaw_restore_terminal(struct thaw *t)
 	t->modes_set = false;
 }
 
-int thaw_release(struct thaw *t, struct infect *tr, struct thaw_error *e)
+int thaw_release(struct thaw *t, struct infect *tr, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
 	pid_t pid = tr->pid;
 	int err = infect_resume(tr);
 	if (err)
-		return thaw_fail(e, THAW_INTERNAL, -err, "resume", "", "cannot start the program");
+		return ck_fail(e, CK_INTERNAL, -err, "resume", "", "cannot start the program");
 	/* Full-screen programs repaint for the terminal they are in now. */
 	if (img->tty)
 		kill(pid, SIGWINCH);

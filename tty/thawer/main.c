@@ -1,125 +1,253 @@
 /*
- * ckpty-thawer: rebuild a process from its image (see image.h) in this
- * terminal, as this process's child, and end the way it ends.
+ * `ckpty thaw`: rebuild a process from its image (see image.h) in this terminal, as
+ * this process's child, and end the way it ends. The `ckpty` command (bin/ckpty)
+ * runs this program for `ckpty thaw`; `ckpty thaw --help` is the TypeScript CLI's.
  *
- *   ckpty-thawer [--report-fd N] IMAGE
+ *   ckpty-thawer [--json] [-q|--quiet] [--check] FILE
  *
- * Mechanism only: the caller (src/thawer/) checks the image's owner, mode and
- * files first and words the messages. Reports are JSON lines on fd N (stderr
- * without --report-fd); the program owns stdin/stdout/stderr once it runs:
- *   {"event":"ready","pid":…,"comm":"…","mappings":…,"stored":…,"lazy":…,
- *    "copied":…,"fpu_only":false,"duration_ns":…}
- *     the program is rebuilt and still stopped, the terminal in its modes
- *     (print "\r\n", not "\n": it may be raw now). When fd N is a socket the
- *     thawer then waits for one byte (or EOF) from it before letting the
- *     program run, so the caller can print first.
- *   {"error":"…","class":N,"errno":N,"errno_text":"…","stage":"…","path":"…"}
- *     nothing was started (a half-built process is killed); the exit status
- *     is the class (enum thaw_class: 3 unsupported, 4 permission, 5 bad image,
- *     6 I/O, 7 a file changed or vanished, 8 no image, 70 internal).
- * After "ready" the exit status is the program's; if a signal ended it, the
- * thawer ends by the same signal. The thawer keeps argv[0] "ckpty-thawer" and
- * the program is its only child: that is how the session host recognises a
- * thaw supervisor in a foreground job (and freezes the child instead).
+ * The image is opened once (O_NOFOLLOW): its owner and mode, its format and
+ * everything else are checked on that descriptor, and the memory is read and mapped
+ * from it, so nothing can be swapped in between.
+ *
+ * Output: once the program is rebuilt, still stopped, with the terminal in its
+ * modes: `ckpty: thawed bc[4242] from /home/u/bc.ckpt (488 KiB, 15 ms)` on stderr (the
+ * size is the image file's, as the freeze reports it),
+ * or with --json one object on stdout:
+ *   {"pid":…,"comm":"…","image":"…","mappings":…,"storedBytes":…,"lazyBytes":…,
+ *    "copiedBytes":…,"fpuOnly":false,"durationMs":…,"rebuildMs":…}
+ * (lines end with \r\n: the terminal may be raw by then). Inside a ckpty session the
+ * host is told first ($CKPTY_SOCKET, see src/host/control-protocol.ts).
+ * --check stops after every check and says whether the image can be thawed here.
+ *
+ * Exit status: a refusal before anything ran is `ckpty: <why>` and its class
+ * (error.h: 3 unsupported or another kernel, 4 not allowed, 5 bad image, 6 I/O,
+ * 7 a file changed or vanished, 8 no image, 70 internal); nothing was started.
+ * Once the program runs, the status is the program's; if a signal ended it, the
+ * thaw ends by the same signal. The program is our only child; the session host
+ * recognises us by our executable and freezes the child instead.
  */
 #include "jsonw.h"
 #include "thawer.h"
+#include "words.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
-int thaw_fail(struct thaw_error *e, enum thaw_class cls, int err, const char *stage, const char *path,
-	      const char *fmt, ...)
-{
-	e->cls = cls;
-	e->err = err;
-	e->stage = stage;
-	snprintf(e->path, sizeof e->path, "%s", path);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+struct options {
+	bool json, quiet, check;
+	const char *file;
+};
 
-static uint64_t now_ns(void)
+static double now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* One JSON line, written with a single write() so it never interleaves. */
-static void report(int fd, char *line, size_t len)
+static int fail(const struct ck_error *e)
 {
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, line + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	free(line);
-}
-
-static int report_error(int fd, const struct thaw_error *e)
-{
-	char *line;
-	size_t len;
-	FILE *out = open_memstream(&line, &len);
-	if (!out)
-		return e->cls;
-	fputs("{\"error\":", out);
-	jsonw_string(out, e->message);
-	fprintf(out, ",\"class\":%d,\"errno\":%d,\"errno_text\":", e->cls, e->err);
-	jsonw_string(out, e->err ? strerror(e->err) : "");
-	fputs(",\"stage\":", out);
-	jsonw_string(out, e->stage);
-	fputs(",\"path\":", out);
-	jsonw_string(out, e->path);
-	fputs("}\n", out);
-	fclose(out);
-	report(fd, line, len);
+	fprintf(stderr, "ckpty: %s\n", e->message);
 	return e->cls;
 }
 
-static void report_ready(int fd, const struct thaw *t, pid_t pid, uint64_t duration_ns)
+static int usage(const char *why)
 {
-	char *line;
-	size_t len;
-	FILE *out = open_memstream(&line, &len);
-	if (!out)
-		return;
-	char comm[sizeof t->img.process->comm + 1] = { 0 };
-	memcpy(comm, t->img.process->comm, sizeof t->img.process->comm);
-	fprintf(out, "{\"event\":\"ready\",\"pid\":%d,\"comm\":", (int)pid);
-	jsonw_string(out, comm);
-	fprintf(out, ",\"mappings\":%zu,\"stored\":%llu,\"lazy\":%llu,\"copied\":%llu,\"fpu_only\":%s,\"duration_ns\":%llu}\n",
-		t->img.nvmas, (unsigned long long)t->img.process->stored_bytes, (unsigned long long)t->stats.lazy_bytes,
-		(unsigned long long)t->stats.copied_bytes, t->stats.fpu_only ? "true" : "false",
-		(unsigned long long)duration_ns);
-	fclose(out);
-	report(fd, line, len);
+	fprintf(stderr, "ckpty: thaw: %s\nusage: ckpty thaw [--json] [--quiet] [--check] FILE (ckpty thaw --help)\n", why);
+	return CK_USAGE;
 }
 
-/* Let the caller print before the program owns the terminal: wait for its byte (or EOF) on a socket. */
-static void wait_for_caller(int fd)
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	char why[256];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json"))
+			o->json = true;
+		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+			o->quiet = true;
+		else if (!strcmp(a, "--check"))
+			o->check = true;
+		else if (!strcmp(a, "--") && i + 1 == argc - 1 && !o->file)
+			o->file = argv[++i];
+		else if (a[0] == '-' && a[1])
+			return snprintf(why, sizeof why, "unknown option '%s'", a), usage(why);
+		else if (o->file)
+			return snprintf(why, sizeof why, "too many arguments ('%s')", a), usage(why);
+		else
+			o->file = a;
+	}
+	return o->file ? 0 : usage("missing the image file");
+}
+
+/* FILE as an absolute path, lexically (as path.resolve does): for messages and the host. */
+static void absolute(const char *file, char *out, size_t size)
+{
+	char joined[PATH_MAX * 2];
+	char cwd[PATH_MAX] = "/";
+	if (file[0] != '/' && !getcwd(cwd, sizeof cwd))
+		strcpy(cwd, "/");
+	snprintf(joined, sizeof joined, "%s/%s", file[0] == '/' ? "" : cwd, file);
+	/* Drop empty and "." components, let ".." remove the one before. */
+	size_t len = 0;
+	for (char *part = strtok(joined, "/"); part; part = strtok(NULL, "/")) {
+		if (!strcmp(part, "."))
+			continue;
+		if (!strcmp(part, "..")) {
+			while (len > 0 && out[--len] != '/')
+				;
+			continue;
+		}
+		len += (size_t)snprintf(out + len, len < size ? size - len : 0, "/%s", part);
+		if (len >= size)
+			len = size - 1;
+	}
+	if (len == 0)
+		strcpy(out, "/");
+	else
+		out[len] = 0;
+}
+
+/* The image file, opened once: every later check and read goes through this descriptor. */
+static int open_image(const char *path, struct ck_error *e)
+{
+	/* O_NONBLOCK: a FIFO under the image's name must not hang the open. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		int err = errno;
+		if (err == ENOENT || err == ENOTDIR)
+			return ck_fail(e, CK_NOT_FOUND, err, "open", path, "%s: no such file", path);
+		if (err == EACCES || err == EPERM)
+			return ck_fail(e, CK_PERMISSION, err, "open", path, "%s: permission denied", path);
+		if (err == ELOOP)
+			return ck_fail(e, CK_PERMISSION, err, "open", path, "refusing to thaw %s: it is a symbolic link", path);
+		return ck_fail(e, CK_IO, err, "open", path, "%s: %s", path, strerror(err));
+	}
+	return fd;
+}
+
+/* The image becomes a process of the user who thaws it: it must be theirs, and no one else's to write. */
+static int check_ownership(int fd, const char *path, struct ck_error *e)
 {
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+	if (fstat(fd, &st) < 0)
+		return ck_fail(e, CK_IO, errno, "open", path, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return 0; /* the loader names what it is */
+	uid_t uid = geteuid();
+	if (st.st_uid != uid)
+		return ck_fail(e, CK_PERMISSION, 0, "owner", path, "refusing to thaw %s: %s is owned by uid %u, not by uid %u",
+			       path, path, (unsigned)st.st_uid, (unsigned)uid);
+	if (st.st_mode & 022)
+		return ck_fail(e, CK_PERMISSION, 0, "owner", path, "refusing to thaw %s: %s is writable by %s (mode %04o)", path,
+			       path, st.st_mode & 002 ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* A failure of a later stage, worded as `ckpty thaw` words them. */
+static int stage_failure(struct ck_error *e, const char *path, const struct thaw *t)
+{
+	char cause[160] = "";
+	const char *errno_text = e->err ? strerror(e->err) : "";
+	if (e->err && !strstr(e->message, errno_text)) {
+		snprintf(cause, sizeof cause, ": %s", errno_text);
+		cause[2] = (char)tolower((unsigned char)cause[2]);
+	}
+	char kernels[160] = "";
+	if (!strcmp(e->stage, "compat")) {
+		struct utsname uts;
+		uname(&uts);
+		snprintf(kernels, sizeof kernels, " (frozen on Linux %s, this is Linux %s)",
+			 image_string(&t->img, t->img.process->kernel_release), uts.release);
+	}
+	char before[PATH_MAX + 32], after[sizeof cause + sizeof kernels];
+	snprintf(before, sizeof before, "cannot thaw %s: ", path);
+	snprintf(after, sizeof after, "%s%s", cause, kernels);
+	ck_reword(e, before, after);
+	return fail(e);
+}
+
+/*
+ * Inside a ckpty session, let its host know (recordings mark the thaw). Best effort
+ * and bounded: a thaw outside a session, or whose host is gone, goes on regardless.
+ */
+static void tell_session_host(pid_t pid, const char *comm, const char *image)
+{
+	const char *socket_path = getenv("CKPTY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (!socket_path || strlen(socket_path) >= sizeof addr.sun_path)
 		return;
-	char ack;
-	while (read(fd, &ack, 1) < 0 && errno == EINTR)
-		;
+	strcpy(addr.sun_path, socket_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&line, &len);
+	if (out && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) {
+		fprintf(out, "{\"op\":\"thawed\",\"pid\":%d,\"comm\":", (int)pid);
+		jsonw_string(out, comm);
+		fputs(",\"image\":", out);
+		jsonw_string(out, image);
+		fputs("}\n", out);
+		fclose(out);
+		out = NULL;
+		if (write(fd, line, len) == (ssize_t)len) {
+			shutdown(fd, SHUT_WR);
+			/* Its reply says it has seen the notice: wait for it, a second at most. */
+			char reply[256];
+			struct pollfd p = { fd, POLLIN, 0 };
+			double deadline = now_ms() + 1000;
+			while (poll(&p, 1, (int)(deadline - now_ms())) > 0 && read(fd, reply, sizeof reply) > 0)
+				;
+		}
+	}
+	if (out)
+		fclose(out);
+	free(line);
+	close(fd);
+}
+
+static void print_thawed(const struct options *o, const struct thaw *t, pid_t pid, const char *path, double started,
+			 double spawned)
+{
+	double now = now_ms();
+	const struct ckpt_process *p = t->img.process;
+	char comm[sizeof p->comm + 1] = { 0 };
+	memcpy(comm, p->comm, sizeof p->comm);
+	tell_session_host(pid, comm, path);
+	if (o->json) {
+		printf("{\"pid\":%d,\"comm\":", (int)pid);
+		jsonw_string(stdout, comm);
+		printf(",\"image\":");
+		jsonw_string(stdout, path);
+		printf(",\"mappings\":%zu,\"storedBytes\":%llu,\"lazyBytes\":%llu,\"copiedBytes\":%llu,\"fpuOnly\":%s,"
+		       "\"durationMs\":%.3f,\"rebuildMs\":%.3f}\r\n",
+		       t->img.nvmas, (unsigned long long)p->stored_bytes, (unsigned long long)t->stats.lazy_bytes,
+		       (unsigned long long)t->stats.copied_bytes, t->stats.fpu_only ? "true" : "false", now - started,
+		       now - spawned);
+		fflush(stdout);
+	} else if (!o->quiet) {
+		char label[64], size[32], ms[32];
+		words_process(label, sizeof label, pid, comm);
+		words_bytes(size, sizeof size, t->img.file_size);
+		words_ms(ms, sizeof ms, now - started);
+		fprintf(stderr, "ckpty: thawed %s from %s (%s, %s)%s\r\n", label, path, size, ms,
+			t->stats.fpu_only ? "; its AVX registers did not fit this CPU, only x87/SSE came back" : "");
+	}
 }
 
 /*
@@ -142,79 +270,61 @@ static void ignore_job_signals(void)
 		signal(sig, SIG_IGN);
 }
 
-static int usage(int fd)
+/* Everything up to the program's end; returns only if the program never ran. */
+static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, double started)
 {
-	struct thaw_error e;
-	thaw_fail(&e, THAW_USAGE, EINVAL, "usage", "", "usage: ckpty-thawer [--report-fd N] IMAGE");
-	return report_error(fd, &e);
+	const char *path = t->image_path;
+	if ((t->image_fd = open_image(path, e)) < 0 || check_ownership(t->image_fd, path, e))
+		return fail(e);
+	if (image_load(t->image_fd, &t->img, e)) {
+		char before[PATH_MAX + 2];
+		snprintf(before, sizeof before, "%s: ", path);
+		ck_reword(e, before, "");
+		return fail(e);
+	}
+	if (thaw_prepare(t, e))
+		return !strcmp(e->stage, "outside") ? fail(e) : stage_failure(e, path, t);
+	if (o->check) {
+		if (!o->quiet)
+			fprintf(stderr, "ckpty: %s can be thawed here\n", path);
+		return 0;
+	}
+
+	ignore_job_signals();
+	double spawned = now_ms();
+	struct infect tracee;
+	if (thaw_spawn(t, &tracee, e))
+		return stage_failure(e, path, t);
+	pid_t pid = tracee.pid;
+	if (thaw_rebuild(t, &tracee, e) || thaw_set_terminal(t, e)) {
+		thaw_abandon(pid);
+		return stage_failure(e, path, t);
+	}
+	print_thawed(o, t, pid, path, started, spawned);
+	if (thaw_release(t, &tracee, e)) {
+		thaw_abandon(pid);
+		thaw_restore_terminal(t);
+		return stage_failure(e, path, t);
+	}
+	thaw_free(t);
+	int ret = thaw_supervise(pid);
+	fprintf(stderr, "ckpty: lost the thawed program (pid %d): %s\n", (int)pid, strerror(-ret));
+	return CK_INTERNAL;
 }
 
 int main(int argc, char **argv)
 {
-	int report_fd = 2;
-	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--report-fd") && i + 1 < argc) {
-			char *end;
-			report_fd = (int)strtol(argv[++i], &end, 10);
-			if (*end || report_fd < 0 || fcntl(report_fd, F_GETFD) < 0)
-				return usage(2);
-		} else if (!path && argv[i][0] != '-') {
-			path = argv[i];
-		} else {
-			return usage(report_fd);
-		}
-	}
-	if (!path)
-		return usage(report_fd);
-	/* The program must not inherit our report channel. */
-	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
-	ignore_job_signals();
+	double started = now_ms();
+	struct options o = { 0 };
+	int status = parse_args(argc, argv, &o);
+	if (status)
+		return status;
+	char path[PATH_MAX];
+	absolute(o.file, path, sizeof path);
 
-	uint64_t started = now_ns();
-	struct thaw t = { .image_path = path };
-	struct thaw_error e = { 0 };
-	t.image_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (t.image_fd < 0) {
-		thaw_fail(&e, errno == ENOENT ? THAW_NOT_FOUND : errno == EACCES ? THAW_PERMISSION : THAW_IO, errno, "load",
-			  path, "cannot open %s", path);
-		return report_error(report_fd, &e);
-	}
-	char why[512];
-	int err = image_load(t.image_fd, &t.img, why, sizeof why);
-	if (err) {
-		if (err == -EINVAL)
-			thaw_fail(&e, THAW_BAD_IMAGE, 0, "load", path, "%s: %s", path, why);
-		else
-			thaw_fail(&e, err == -EIO ? THAW_BAD_IMAGE : THAW_IO, -err, "load", path, "cannot read %s", path);
-		return report_error(report_fd, &e);
-	}
-	if (thaw_prepare(&t, &e))
-		return report_error(report_fd, &e);
-
-	struct infect tracee;
-	if (thaw_spawn(&t, &tracee, &e))
-		return report_error(report_fd, &e);
-	pid_t pid = tracee.pid;
-	if (thaw_rebuild(&t, &tracee, &e)) {
-		thaw_abandon(pid);
-		return report_error(report_fd, &e);
-	}
-	if (thaw_set_terminal(&t, &e)) {
-		thaw_abandon(pid);
-		return report_error(report_fd, &e);
-	}
-	report_ready(report_fd, &t, pid, now_ns() - started);
-	wait_for_caller(report_fd);
-	if (thaw_release(&t, &tracee, &e)) {
-		thaw_abandon(pid);
-		thaw_restore_terminal(&t);
-		return report_error(report_fd, &e);
-	}
-	if (report_fd > 2)
-		close(report_fd);
-	image_free(&t.img);
-	int ret = thaw_supervise(pid);
-	fprintf(stderr, "ckpty-thawer: lost the program (pid %d): %s\n", (int)pid, strerror(-ret));
-	return THAW_INTERNAL;
+	struct thaw t = { .image_path = path, .supervisor = getpid(), .image_fd = -1, .term_helper_fd = -1 };
+	struct ck_error e = { 0 };
+	status = thaw(&o, &t, &e, started);
+	thaw_free(&t);
+	return status;
 }

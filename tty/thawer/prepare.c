@@ -1,15 +1,23 @@
-/* Before anything starts: is this kernel's vdso the image's, and is every file the image needs unchanged? */
+/*
+ * Before anything starts: is this kernel's vdso the image's, and is everything the
+ * process depends on outside the image (its executable, mapped files, the files its
+ * descriptors had open, its working directory) still there as it was?
+ */
 #include "fnv.h"
 #include "procfs.h"
 #include "thawer.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Indexed by VDSO_SLOT(kind). */
@@ -31,12 +39,12 @@ void vdso_layout_of(const struct procfs_maps *maps, struct vdso_layout *out)
 			}
 }
 
-static int own_vdso(struct vdso_layout *own, struct thaw_error *e)
+static int own_vdso(struct vdso_layout *own, struct ck_error *e)
 {
 	struct procfs_maps maps;
 	int err = procfs_maps_read(getpid(), &maps);
 	if (err)
-		return thaw_fail(e, THAW_INTERNAL, -err, "prepare", "", "cannot read /proc/self/maps");
+		return ck_fail(e, CK_INTERNAL, -err, "prepare", "", "cannot read /proc/self/maps");
 	vdso_layout_of(&maps, own);
 	procfs_maps_free(&maps);
 	return 0;
@@ -48,7 +56,7 @@ static int own_vdso(struct vdso_layout *own, struct thaw_error *e)
  * and [vvar]/[vvar_vclock], which it reads at fixed distances, must sit the
  * same way around it. Then it can simply be moved to the image's addresses.
  */
-static int check_vdso(struct thaw *t, struct thaw_error *e)
+static int check_vdso(struct thaw *t, struct ck_error *e)
 {
 	struct vdso_layout own;
 	if (own_vdso(&own, e))
@@ -64,29 +72,94 @@ static int check_vdso(struct thaw *t, struct thaw_error *e)
 	const struct ckpt_process *p = t->img.process;
 	const uint8_t *code = (const uint8_t *)(uintptr_t)own.start[0];
 	if (!own.size[0] || !t->image_vdso.size[0])
-		return thaw_fail(e, THAW_UNSUPPORTED, 0, "compat", "", "no vdso %s", own.size[0] ? "in the image" : "in this process");
+		return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "", "no vdso %s", own.size[0] ? "in the image" : "in this process");
 	if (p->vdso_size != own.size[0] || fnv1a64(code, own.size[0]) != p->vdso_hash)
-		return thaw_fail(e, THAW_UNSUPPORTED, 0, "compat", "",
+		return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "",
 				 "the image was made on another kernel (its vdso differs from this kernel's)");
 	for (int k = 0; k < 3; k++) {
 		bool same = own.size[k] == t->image_vdso.size[k] &&
 			    own.start[k] - own.start[0] == t->image_vdso.start[k] - t->image_vdso.start[0];
 		if (!same)
-			return thaw_fail(e, THAW_UNSUPPORTED, 0, "compat", "",
+			return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "",
 					 "the image was made on another kernel (%s is laid out differently)", vdso_names[k]);
 	}
 	const uint8_t *insn = memmem(code, own.size[0], "\x0f\x05", 2);
 	if (!insn)
-		return thaw_fail(e, THAW_UNSUPPORTED, 0, "compat", "", "this kernel's vdso holds no syscall instruction");
+		return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "", "this kernel's vdso holds no syscall instruction");
 	t->syscall_offset = (uint64_t)(insn - code);
 	return 0;
 }
 
-static bool same_identity(const struct stat *st, const struct ckpt_file *f)
+/* What is outside the image and not as the process left it, named in one message. */
+struct problems {
+	int count;
+	bool changed; /* at least one changed or vanished; otherwise all are refusals of access */
+	char text[1536];
+	size_t len;
+};
+
+/* How many problems one message names before it summarises the rest. */
+#define NAMED_PROBLEMS 3
+
+static void problem(struct problems *p, bool changed, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void problem(struct problems *p, bool changed, const char *fmt, ...)
 {
-	return st->st_dev == f->dev && st->st_ino == f->ino && (uint64_t)st->st_size == f->size &&
-	       st->st_mtim.tv_sec == f->mtime_sec && st->st_mtim.tv_nsec == f->mtime_nsec &&
-	       st->st_ctim.tv_sec == f->ctime_sec && st->st_ctim.tv_nsec == f->ctime_nsec;
+	p->changed = p->changed || changed;
+	if (p->count++ >= NAMED_PROBLEMS)
+		return;
+	if (p->len && p->len < sizeof p->text)
+		p->len += (size_t)snprintf(p->text + p->len, sizeof p->text - p->len, "; ");
+	va_list ap;
+	va_start(ap, fmt);
+	if (p->len < sizeof p->text)
+		p->len += (size_t)vsnprintf(p->text + p->len, sizeof p->text - p->len, fmt, ap);
+	va_end(ap);
+}
+
+static int fail_with(const struct problems *p, const char *image, struct ck_error *e)
+{
+	if (!p->count)
+		return 0;
+	char more[64] = "";
+	if (p->count > NAMED_PROBLEMS)
+		snprintf(more, sizeof more, "; and %d more", p->count - NAMED_PROBLEMS);
+	return ck_fail(e, p->changed ? CK_CHANGED : CK_PERMISSION, 0, "outside", "", "cannot thaw %s: %s%s", image, p->text,
+		       more);
+}
+
+/*
+ * Paths in an image are canonical (the kernel's own, from /proc): opened without
+ * following any symlink, so no one can point them elsewhere meanwhile, and without
+ * blocking, so a FIFO put in a file's place cannot hang the thaw.
+ */
+static int open_recorded(const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NONBLOCK | O_CLOEXEC),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
+
+/* ", mtime, ctime": the identity fields of st that differ from the freeze's. */
+static void identity_changes(const struct stat *st, const struct ckpt_file *f, char *out, size_t size)
+{
+	const struct {
+		bool same;
+		const char *name;
+	} fields[] = {
+		{ st->st_dev == f->dev, "device" },
+		{ st->st_ino == f->ino, "inode" },
+		{ (uint64_t)st->st_size == f->size, "size" },
+		{ st->st_mtim.tv_sec == f->mtime_sec && st->st_mtim.tv_nsec == f->mtime_nsec, "mtime" },
+		{ st->st_ctim.tv_sec == f->ctime_sec && st->st_ctim.tv_nsec == f->ctime_nsec, "ctime" },
+	};
+	size_t len = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (!fields[i].same && len < size)
+			len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", fields[i].name);
 }
 
 /* fd moved into the helper range (close-on-exec here; the child clears the flag where needed). */
@@ -99,24 +172,21 @@ static int to_helper_range(struct thaw *t, int fd)
 	return moved;
 }
 
-static enum thaw_class class_of_open_errno(int err)
-{
-	return err == ENOENT || err == ENOTDIR ? THAW_CHANGED : err == EACCES || err == EPERM ? THAW_PERMISSION : THAW_IO;
-}
-
 /*
- * Open the executable and every mapped file now, in this process, and check
- * each is the file the image saw: the child maps exactly these open files, so
- * nothing can be swapped in between the check and the use.
+ * Open the executable and every mapped file now, in this process, and check each
+ * is the file the image saw: the child maps exactly these open files, so nothing
+ * can be swapped in between the check and the use.
  */
-static int open_files(struct thaw *t, struct thaw_error *e)
+static int open_files(struct thaw *t, struct problems *p, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
 	t->file_fds = malloc(img->nfiles * sizeof *t->file_fds);
+	for (size_t i = 0; t->file_fds && i < img->nfiles; i++)
+		t->file_fds[i] = -1;
 	uint8_t *need = calloc(img->nfiles, 1); /* 1 read, 2 read and write */
 	if (!t->file_fds || !need) {
 		free(need);
-		return thaw_fail(e, THAW_INTERNAL, ENOMEM, "prepare", "", "out of memory");
+		return ck_fail(e, CK_INTERNAL, ENOMEM, "prepare", "", "out of memory");
 	}
 	need[0] = 1;
 	for (size_t i = 0; i < img->nvmas; i++) {
@@ -128,33 +198,91 @@ static int open_files(struct thaw *t, struct thaw_error *e)
 			need[v->file] = writes ? 2 : 1;
 	}
 	int ret = 0;
-	for (size_t i = 0; i < img->nfiles; i++)
-		t->file_fds[i] = -1;
 	for (size_t i = 0; i < img->nfiles && !ret; i++) {
 		if (!need[i])
 			continue;
 		const struct ckpt_file *f = &img->files[i];
 		const char *path = image_string(img, f->path);
-		const char *what = i == 0 ? "the executable" : "the mapped file";
-		int fd = open(path, (need[i] == 2 ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		int fd = open_recorded(path, need[i] == 2 ? O_RDWR : O_RDONLY);
 		struct stat st;
+		char changes[64];
 		if (fd < 0) {
-			ret = thaw_fail(e, class_of_open_errno(errno), errno, "files", path, "cannot open %s %s", what, path);
-		} else if (fstat(fd, &st) < 0) {
-			ret = thaw_fail(e, THAW_IO, errno, "files", path, "cannot inspect %s %s", what, path);
-			close(fd);
-		} else if (!same_identity(&st, f)) {
-			ret = thaw_fail(e, THAW_CHANGED, 0, "files", path, "%s %s changed since the freeze", what, path);
-			close(fd);
-		} else if ((t->file_fds[i] = to_helper_range(t, fd)) < 0) {
-			ret = thaw_fail(e, THAW_IO, errno, "files", path, "cannot keep %s open", path);
+			if (errno == ENOENT || errno == ENOTDIR)
+				problem(p, true, "%s no longer exists", path);
+			else if (errno == EACCES || errno == EPERM)
+				problem(p, false, "%s cannot be opened for %s", path, need[i] == 2 ? "writing" : "reading");
+			else
+				problem(p, true, "%s cannot be checked: %s", path, strerror(errno));
+			continue;
 		}
+		bool usable = false;
+		if (fstat(fd, &st) < 0)
+			problem(p, true, "%s cannot be checked: %s", path, strerror(errno));
+		else if (identity_changes(&st, f, changes, sizeof changes), changes[0])
+			problem(p, true, "%s changed since the freeze (%s)", path, changes);
+		else if (!S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0)
+			problem(p, true, "%s is not a regular file", path);
+		else
+			usable = true;
+		if (!usable)
+			close(fd);
+		else if ((t->file_fds[i] = to_helper_range(t, fd)) < 0)
+			ret = ck_fail(e, CK_IO, errno, "files", path, "cannot keep %s open", path);
 	}
 	free(need);
 	return ret;
 }
 
-static int find_terminal(struct thaw *t, struct thaw_error *e)
+static const char *access_words(uint32_t flags)
+{
+	return (flags & O_ACCMODE) == O_RDONLY ? "for reading" : "for writing";
+}
+
+/*
+ * An fd the child reopens by path: the same file, still there, still openable the
+ * same way. The child checks again on what it opens; this is for one full message.
+ */
+static void check_fd(const struct ckpt_image *img, const struct ckpt_fd *f, struct problems *p)
+{
+	if (f->kind == CKPT_FD_TTY)
+		return;
+	const char *path = image_string(img, f->path);
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			problem(p, true, "%s (open as fd %d) no longer exists", path, f->fd);
+		else
+			problem(p, true, "%s (open as fd %d) cannot be checked: %s", path, f->fd, strerror(errno));
+		return;
+	}
+	bool same = f->kind == CKPT_FD_CHR ? S_ISCHR(st.st_mode) && (uint32_t)st.st_rdev == f->rdev
+					   : st.st_dev == f->dev && st.st_ino == f->ino;
+	if (!same) {
+		problem(p, true, "%s (open as fd %d) is another file than at the freeze", path, f->fd);
+		return;
+	}
+	int mode = (f->flags & O_ACCMODE) == O_RDONLY ? R_OK : (f->flags & O_ACCMODE) == O_WRONLY ? W_OK : R_OK | W_OK;
+	if (f->kind != CKPT_FD_DIR && (f->flags & O_ACCMODE) != O_ACCMODE && access(path, mode) < 0)
+		problem(p, false, "%s (open as fd %d) cannot be opened %s", path, f->fd, access_words(f->flags));
+}
+
+static void check_cwd(const struct ckpt_image *img, struct problems *p)
+{
+	const char *cwd = image_string(img, img->process->cwd);
+	struct stat st;
+	if (stat(cwd, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			problem(p, true, "the working directory %s no longer exists", cwd);
+		else
+			problem(p, false, "cannot enter the working directory %s", cwd);
+	} else if (!S_ISDIR(st.st_mode)) {
+		problem(p, true, "the working directory %s is no longer a directory", cwd);
+	} else if (access(cwd, X_OK) < 0) {
+		problem(p, false, "cannot enter the working directory %s", cwd);
+	}
+}
+
+static int find_terminal(struct thaw *t, struct ck_error *e)
 {
 	t->term_fd = -1;
 	t->term_helper_fd = -1;
@@ -167,16 +295,33 @@ static int find_terminal(struct thaw *t, struct thaw_error *e)
 		if (f->kind != CKPT_FD_TTY || f->fd <= 2 || t->term_helper_fd >= 0)
 			continue;
 		if (t->term_fd < 0)
-			return thaw_fail(e, THAW_UNSUPPORTED, 0, "terminal", image_string(&t->img, f->path),
+			return ck_fail(e, CK_UNSUPPORTED, 0, "terminal", image_string(&t->img, f->path),
 					 "the program had a terminal open as fd %d: thaw it from a terminal", f->fd);
 		t->term_helper_fd = fcntl(t->term_fd, F_DUPFD_CLOEXEC, t->helper_base);
 		if (t->term_helper_fd < 0)
-			return thaw_fail(e, THAW_IO, errno, "terminal", "", "cannot duplicate the terminal");
+			return ck_fail(e, CK_IO, errno, "terminal", "", "cannot duplicate the terminal");
 	}
 	return 0;
 }
 
-int thaw_prepare(struct thaw *t, struct thaw_error *e)
+void thaw_free(struct thaw *t)
+{
+	if (t->file_fds)
+		for (size_t i = 0; i < t->img.nfiles; i++)
+			if (t->file_fds[i] >= 0)
+				close(t->file_fds[i]);
+	free(t->file_fds);
+	t->file_fds = NULL;
+	if (t->term_helper_fd >= 0)
+		close(t->term_helper_fd);
+	t->term_helper_fd = -1;
+	if (t->image_fd >= 0)
+		close(t->image_fd);
+	t->image_fd = -1;
+	image_free(&t->img);
+}
+
+int thaw_prepare(struct thaw *t, struct ck_error *e)
 {
 	if (check_vdso(t, e))
 		return -1;
@@ -192,9 +337,13 @@ int thaw_prepare(struct thaw *t, struct thaw_error *e)
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
 	if ((t->image_fd = to_helper_range(t, t->image_fd)) < 0)
-		return thaw_fail(e, THAW_IO, errno, "prepare", t->image_path,
+		return ck_fail(e, CK_IO, errno, "prepare", t->image_path,
 				 "cannot keep the image open (fd %d needs a higher RLIMIT_NOFILE)", top);
-	if (open_files(t, e))
+	struct problems p = { 0 };
+	if (open_files(t, &p, e))
 		return -1;
-	return find_terminal(t, e);
+	for (size_t i = 0; i < t->img.nfds; i++)
+		check_fd(&t->img, &t->img.fds[i], &p);
+	check_cwd(&t->img, &p);
+	return fail_with(&p, t->image_path, e) || find_terminal(t, e);
 }

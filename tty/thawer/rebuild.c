@@ -51,7 +51,7 @@
 struct rebuild {
 	struct thaw *t;
 	struct infect *tr;
-	struct thaw_error *e;
+	struct ck_error *e;
 	uint64_t scratch;
 };
 
@@ -80,7 +80,7 @@ static int refused(struct rebuild *r, long ret, const char *stage, const char *f
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
 	int err = (int)-ret;
-	return thaw_fail(r->e, err == ESRCH ? THAW_INTERNAL : THAW_UNSUPPORTED, err, stage, "", "%s: %s", what,
+	return ck_fail(r->e, err == ESRCH ? CK_INTERNAL : CK_UNSUPPORTED, err, stage, "", "%s: %s", what,
 			 strerror(err));
 }
 
@@ -138,14 +138,14 @@ static int clear_memory(struct rebuild *r)
 	struct procfs_maps maps;
 	int err = procfs_maps_read(r->tr->pid, &maps);
 	if (err)
-		return thaw_fail(r->e, THAW_INTERNAL, -err, "memory", "", "cannot read the new process's maps");
+		return ck_fail(r->e, CK_INTERNAL, -err, "memory", "", "cannot read the new process's maps");
 	struct vdso_layout cur;
 	vdso_layout_of(&maps, &cur);
 	int ret = 0;
 	if (cur.size[0])
 		infect_use_syscall_insn(r->tr, cur.start[0] + r->t->syscall_offset);
 	else
-		ret = thaw_fail(r->e, THAW_INTERNAL, 0, "memory", "", "the new process has no vdso");
+		ret = ck_fail(r->e, CK_INTERNAL, 0, "memory", "", "the new process has no vdso");
 	/* Unmap runs of neighbouring mappings in one call each (the holes between them do not matter). */
 	for (size_t i = 0; i < maps.count && !ret;) {
 		if (kept(&maps.vmas[i])) {
@@ -214,7 +214,7 @@ static int make_scratch(struct rebuild *r)
 		if (i < img->nvmas && img->vmas[i].end > at)
 			at = img->vmas[i].end;
 	}
-	return thaw_fail(r->e, THAW_UNSUPPORTED, ENOMEM, "memory", "", "no room for a scratch page in the image's layout");
+	return ck_fail(r->e, CK_UNSUPPORTED, ENOMEM, "memory", "", "no room for a scratch page in the image's layout");
 }
 
 /* The protection a mapping is created with: writable while a shared one is filled (/proc/PID/mem cannot force that). */
@@ -265,11 +265,11 @@ static int copy_run(struct rebuild *r, const Elf64_Phdr *l, uint8_t *chunk)
 		size_t n = l->p_filesz - done < COPY_CHUNK ? l->p_filesz - done : COPY_CHUNK;
 		ssize_t got = pread(r->t->image_fd, chunk, n, (off_t)(l->p_offset + done));
 		if (got != (ssize_t)n)
-			return thaw_fail(r->e, THAW_IO, got < 0 ? errno : EIO, "memory", r->t->image_path,
+			return ck_fail(r->e, CK_IO, got < 0 ? errno : EIO, "memory", r->t->image_path,
 					 "cannot read the image");
 		int err = infect_write(r->tr, l->p_vaddr + done, chunk, n);
 		if (err)
-			return thaw_fail(r->e, THAW_INTERNAL, -err, "memory", "", "cannot write the memory at 0x%llx",
+			return ck_fail(r->e, CK_INTERNAL, -err, "memory", "", "cannot write the memory at 0x%llx",
 					 (unsigned long long)(l->p_vaddr + done));
 		done += n;
 	}
@@ -298,7 +298,7 @@ static int fill_memory(struct rebuild *r)
 			/* e.g. PROT_EXEC from an image on a noexec mount: copy instead. */
 		}
 		if (!chunk && !(chunk = malloc(COPY_CHUNK)))
-			ret = thaw_fail(r->e, THAW_INTERNAL, ENOMEM, "memory", "", "out of memory");
+			ret = ck_fail(r->e, CK_INTERNAL, ENOMEM, "memory", "", "out of memory");
 		else if (!(ret = copy_run(r, l, chunk)))
 			r->t->stats.copied_bytes += l->p_filesz;
 	}
@@ -318,7 +318,7 @@ static int fill_memory(struct rebuild *r)
 static int put_scratch(struct rebuild *r, uint64_t offset, const void *data, size_t len)
 {
 	int err = infect_write(r->tr, r->scratch + offset, data, len);
-	return err ? thaw_fail(r->e, THAW_INTERNAL, -err, "inject", "", "cannot write the scratch page") : 0;
+	return err ? ck_fail(r->e, CK_INTERNAL, -err, "inject", "", "cannot write the scratch page") : 0;
 }
 
 /* Step 5. */
@@ -339,7 +339,7 @@ static int set_mm(struct rebuild *r)
 		.exe_fd = (uint32_t)-1, /* the exec already made /proc/PID/exe the program's */
 	};
 	if (img->auxv_len * 16 > SCRATCH_SIZE - AUXV_AT)
-		return thaw_fail(r->e, THAW_BAD_IMAGE, 0, "mm", "", "the auxiliary vector is too large");
+		return ck_fail(r->e, CK_BAD_IMAGE, 0, "mm", "", "the auxiliary vector is too large");
 	if (put_scratch(r, 0, &map, sizeof map) || put_scratch(r, AUXV_AT, img->auxv, img->auxv_len * 16))
 		return -1;
 	long ret = sys(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)r->scratch, sizeof map, 0, 0);
@@ -449,7 +449,7 @@ static int load_registers(struct rebuild *r)
 	uint8_t *area = calloc(1, XSTATE_MAX);
 	struct iovec iov = { area, XSTATE_MAX };
 	if (!area)
-		return thaw_fail(r->e, THAW_INTERNAL, ENOMEM, "registers", "", "out of memory");
+		return ck_fail(r->e, CK_INTERNAL, ENOMEM, "registers", "", "out of memory");
 	if (img->xstate && ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, &iov) == 0 && img->xstate_len <= iov.iov_len) {
 		memset(area, 0, iov.iov_len);
 		memcpy(area, img->xstate, img->xstate_len);
@@ -462,7 +462,7 @@ static int load_registers(struct rebuild *r)
 		loaded = true;
 	}
 	if (!loaded)
-		return thaw_fail(r->e, THAW_UNSUPPORTED, errno, "registers", "", "cannot load the floating-point registers");
+		return ck_fail(r->e, CK_UNSUPPORTED, errno, "registers", "", "cannot load the floating-point registers");
 	r->tr->regs = img->regs;
 	/* Not inside a syscall as far as the kernel is concerned: no restart logic on the way out. */
 	r->tr->regs.orig_rax = (unsigned long long)-1;
@@ -470,7 +470,7 @@ static int load_registers(struct rebuild *r)
 	return 0;
 }
 
-int thaw_rebuild(struct thaw *t, struct infect *tracee, struct thaw_error *e)
+int thaw_rebuild(struct thaw *t, struct infect *tracee, struct ck_error *e)
 {
 	struct rebuild r = { .t = t, .tr = tracee, .e = e };
 	if (clear_memory(&r) || make_scratch(&r) || map_vmas(&r) || fill_memory(&r) || set_mm(&r) ||

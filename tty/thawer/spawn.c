@@ -16,7 +16,7 @@ static const char *const rlimit_names[CKPT_NRLIMITS] = {
 	"RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
 };
 
-static int describe_failure(const struct thaw *t, const struct child_failure *f, struct thaw_error *e)
+static int describe_failure(const struct thaw *t, const struct child_failure *f, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
 	const char *cwd = image_string(img, img->process->cwd);
@@ -28,27 +28,27 @@ static int describe_failure(const struct thaw *t, const struct child_failure *f,
 			if (img->fds[i].fd == f->index)
 				path = image_string(img, img->fds[i].path);
 		if (f->err == ESTALE)
-			return thaw_fail(e, THAW_CHANGED, 0, "fds", path, "%s (fd %d) is another file than at the freeze", path,
+			return ck_fail(e, CK_CHANGED, 0, "fds", path, "%s (fd %d) is another file than at the freeze", path,
 					 f->index);
 		if (f->err == ENOENT || f->err == ENOTDIR)
-			return thaw_fail(e, THAW_CHANGED, f->err, "fds", path, "%s (fd %d) no longer exists", path, f->index);
-		return thaw_fail(e, f->err == EACCES || f->err == EPERM ? THAW_PERMISSION : THAW_IO, f->err, "fds", path,
+			return ck_fail(e, CK_CHANGED, f->err, "fds", path, "%s (fd %d) no longer exists", path, f->index);
+		return ck_fail(e, f->err == EACCES || f->err == EPERM ? CK_PERMISSION : CK_IO, f->err, "fds", path,
 				 "cannot open %s again as fd %d", path, f->index);
 	}
 	case CHILD_CWD:
 		if (f->err == ENOENT || f->err == ENOTDIR)
-			return thaw_fail(e, THAW_CHANGED, f->err, "cwd", cwd, "the working directory %s no longer exists", cwd);
-		return thaw_fail(e, THAW_PERMISSION, f->err, "cwd", cwd, "cannot enter the working directory %s", cwd);
+			return ck_fail(e, CK_CHANGED, f->err, "cwd", cwd, "the working directory %s no longer exists", cwd);
+		return ck_fail(e, CK_PERMISSION, f->err, "cwd", cwd, "cannot enter the working directory %s", cwd);
 	case CHILD_RLIMIT: {
 		const char *name = f->index >= 0 && f->index < CKPT_NRLIMITS ? rlimit_names[f->index] : "a resource limit";
-		return thaw_fail(e, f->err == EPERM ? THAW_PERMISSION : THAW_UNSUPPORTED, f->err, "rlimits", "",
+		return ck_fail(e, f->err == EPERM ? CK_PERMISSION : CK_UNSUPPORTED, f->err, "rlimits", "",
 				 "cannot set %s as the image has it (a hard limit above this shell's?)", name);
 	}
 	case CHILD_EXEC:
-		return thaw_fail(e, f->err == EACCES || f->err == EPERM ? THAW_PERMISSION : THAW_IO, f->err, "exec", exe,
+		return ck_fail(e, f->err == EACCES || f->err == EPERM ? CK_PERMISSION : CK_IO, f->err, "exec", exe,
 				 "cannot execute %s", exe);
 	default:
-		return thaw_fail(e, THAW_INTERNAL, f->err, "spawn", "", "the child could not be set up");
+		return ck_fail(e, CK_INTERNAL, f->err, "spawn", "", "the child could not be set up");
 	}
 }
 
@@ -103,14 +103,14 @@ static int high_pipe(const struct thaw *t, int fds[2])
 	return fds[0] < 0 || fds[1] < 0 ? -1 : 0;
 }
 
-int thaw_spawn(struct thaw *t, struct infect *tracee, struct thaw_error *e)
+int thaw_spawn(struct thaw *t, struct infect *tracee, struct ck_error *e)
 {
 	int go[2], failed[2];
 	if (high_pipe(t, go) < 0 || high_pipe(t, failed) < 0)
-		return thaw_fail(e, THAW_INTERNAL, errno, "spawn", "", "cannot create a pipe");
+		return ck_fail(e, CK_INTERNAL, errno, "spawn", "", "cannot create a pipe");
 	pid_t pid = fork();
 	if (pid < 0)
-		return thaw_fail(e, THAW_IO, errno, "spawn", "", "cannot fork");
+		return ck_fail(e, CK_IO, errno, "spawn", "", "cannot fork");
 	if (pid == 0) {
 		close(go[1]);
 		close(failed[0]);
@@ -122,9 +122,9 @@ int thaw_spawn(struct thaw *t, struct infect *tracee, struct thaw_error *e)
 	long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 	int ret = 0;
 	if (ptrace(PTRACE_SEIZE, pid, 0, options) < 0)
-		ret = thaw_fail(e, THAW_PERMISSION, errno, "spawn", "", "cannot trace the new process");
+		ret = ck_fail(e, CK_PERMISSION, errno, "spawn", "", "cannot trace the new process");
 	else if (write(go[1], "g", 1) != 1)
-		ret = thaw_fail(e, THAW_INTERNAL, errno, "spawn", "", "cannot start the new process");
+		ret = ck_fail(e, CK_INTERNAL, errno, "spawn", "", "cannot start the new process");
 	close(go[1]);
 
 	struct child_failure f;
@@ -135,13 +135,13 @@ int thaw_spawn(struct thaw *t, struct infect *tracee, struct thaw_error *e)
 	if (!ret && n == sizeof f)
 		ret = describe_failure(t, &f, e);
 	else if (!ret && n != 0)
-		ret = thaw_fail(e, THAW_INTERNAL, n < 0 ? errno : EIO, "spawn", "", "lost the new process");
+		ret = ck_fail(e, CK_INTERNAL, n < 0 ? errno : EIO, "spawn", "", "lost the new process");
 
 	int err;
 	if (!ret && (err = reach_exec_exit(pid)))
-		ret = thaw_fail(e, THAW_INTERNAL, -err, "spawn", "", "the new process did not stop after exec");
+		ret = ck_fail(e, CK_INTERNAL, -err, "spawn", "", "the new process did not stop after exec");
 	if (!ret && (err = infect_adopt(tracee, pid)))
-		ret = thaw_fail(e, THAW_INTERNAL, -err, "spawn", "", "cannot take over the new process");
+		ret = ck_fail(e, CK_INTERNAL, -err, "spawn", "", "cannot take over the new process");
 	if (ret)
 		thaw_abandon(pid);
 	return ret;

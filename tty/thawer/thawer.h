@@ -20,32 +20,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "image_load.h"
 #include "infect.h"
-
-/* Failure classes; each is the thawer's exit status and matches src/cli/errors.ts. */
-enum thaw_class {
-	THAW_USAGE = 2,
-	THAW_UNSUPPORTED = 3, /* made on another kernel (vdso), or state this thawer cannot rebuild */
-	THAW_PERMISSION = 4, /* a file or limit the caller may not use */
-	THAW_BAD_IMAGE = 5,
-	THAW_IO = 6,
-	THAW_CHANGED = 7, /* a file the image depends on changed or vanished */
-	THAW_NOT_FOUND = 8, /* the image itself is missing */
-	THAW_INTERNAL = 70,
-};
-
-struct thaw_error {
-	enum thaw_class cls;
-	int err; /* errno, 0 if none */
-	const char *stage;
-	char path[4096]; /* the file concerned, "" if none */
-	char message[1024];
-};
-
-/* Record a failure; returns -1 so callers can `return thaw_fail(...)`. */
-int thaw_fail(struct thaw_error *e, enum thaw_class cls, int err, const char *stage, const char *path,
-	      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Where a mapping of the kernel's vdso family sits (kinds CKPT_VMA_VVAR, _VVAR_VCLOCK, _VDSO). */
 struct vdso_layout {
@@ -73,6 +50,7 @@ struct thaw {
 	struct ckpt_image img;
 	int image_fd; /* moved into the child's helper range by thaw_prepare() */
 	const char *image_path;
+	pid_t supervisor; /* the thaw itself: the program's parent */
 
 	struct vdso_layout image_vdso; /* where the image had them */
 	uint64_t syscall_offset; /* a `syscall` instruction, as an offset into the vdso */
@@ -87,10 +65,13 @@ struct thaw {
 };
 
 /* Compatibility, files and terminal; fills t. */
-int thaw_prepare(struct thaw *t, struct thaw_error *e);
+int thaw_prepare(struct thaw *t, struct ck_error *e);
+
+/* Close and free everything t holds (what thaw_prepare() and image_load() made). */
+void thaw_free(struct thaw *t);
 
 /* Fork and exec the child under ptrace; on success *tracee is stopped at its execve exit. */
-int thaw_spawn(struct thaw *t, struct infect *tracee, struct thaw_error *e);
+int thaw_spawn(struct thaw *t, struct infect *tracee, struct ck_error *e);
 
 /* Kill the half-built process and reap it: nothing is left running. */
 void thaw_abandon(pid_t pid);
@@ -99,15 +80,15 @@ void thaw_abandon(pid_t pid);
 void thaw_child(const struct thaw *t, int go_fd, int fail_fd) __attribute__((noreturn));
 
 /* Rebuild the process image in the stopped child by injected syscalls; sets tracee's registers and mask. */
-int thaw_rebuild(struct thaw *t, struct infect *tracee, struct thaw_error *e);
+int thaw_rebuild(struct thaw *t, struct infect *tracee, struct ck_error *e);
 
 /* The image's terminal modes (TCSETS takes the kernel's termios, struct ckpt_kernel_termios). */
-int thaw_set_terminal(struct thaw *t, struct thaw_error *e);
+int thaw_set_terminal(struct thaw *t, struct ck_error *e);
 /* Put back the modes thaw_set_terminal() replaced (error paths). */
 void thaw_restore_terminal(struct thaw *t);
 
 /* Detach, which loads the registers and mask: the program runs. */
-int thaw_release(struct thaw *t, struct infect *tracee, struct thaw_error *e);
+int thaw_release(struct thaw *t, struct infect *tracee, struct ck_error *e);
 
 /* Wait for the program; returns only if it could not end like the program did. */
 int thaw_supervise(pid_t pid);

@@ -17,6 +17,7 @@ import type { ScreenshotFormat, Tape, TapeSetup } from './ast.js';
 import { evaluate, STEP_QUIET_MS, TapeRunError } from './evaluator.js';
 import { NO_RECORDING, VirtualRecording, WallRecording, type TapeRecording } from './recording.js';
 import { TapeSession } from './session.js';
+import { CKPTY_COMMAND } from '../../cli/native.js';
 
 export interface TapeRunOptions {
   /** The tape's name, for the recording's title and the screenshots' window bar. */
@@ -30,7 +31,7 @@ export interface TapeRunOptions {
 }
 
 /** The ckpty command line, run with the same node as this process. */
-const CKPTY_CLI = fileURLToPath(new URL('../../../bin/ckpty.js', import.meta.url));
+const CKPTY_CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const TERM = 'xterm-256color';
 /** How long the session may take to show its first prompt. */
 const START_TIMEOUT_MS = 15_000;
@@ -55,7 +56,7 @@ export async function runTape(tape: Tape, options: TapeRunOptions): Promise<void
     mkdirSync(binDirectory);
     mkdirSync(workDirectory);
     // `ckpty` inside the session is this very ckpty, whatever the PATH says.
-    writeExecutable(join(binDirectory, 'ckpty'), [process.execPath, CKPTY_CLI]);
+    writeExecutable(join(binDirectory, 'ckpty'), ['env', `CKPTY_NODE=${process.execPath}`, CKPTY_COMMAND]);
 
     const path = `${binDirectory}${delimiter}${process.env.PATH ?? '/usr/bin:/bin'}`;
     for (const { program, span } of setup.requires) {

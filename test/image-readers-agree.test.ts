@@ -1,0 +1,178 @@
+/**
+ * One rule for both readers of an image: the TypeScript reader (`ckpty info`) and the
+ * native loader (`ckpty thaw`) must accept and refuse the same files, for the same kind
+ * of problem (docs/image-format.md, "What a reader accepts").
+ *
+ * Thousands of seeded mutations of real and built images go through both; the native
+ * side runs under AddressSanitizer and UndefinedBehaviorSanitizer (tty/bin/sanitize),
+ * where any report ends the run with an error. Then `ckpty thaw` itself, and the
+ * sanitized thawer, get a share of the same files, each under a timeout: no crash, no
+ * hang, and no process left behind, whether the image was refused or thawed.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/cli/errors.js';
+import { freezeProcess } from '../src/freezer/freeze.js';
+import { ImageError } from '../src/image/errors.js';
+import { parseImage } from '../src/image/reader.js';
+import { ROOT, until } from './helpers/fixtures.js';
+import { buildImage, type BuiltImage } from './helpers/image-builder.js';
+import { boundaries, layoutOf, mutate, pick, random } from './helpers/image-mutations.js';
+import { spawnQuiet, waitSettled } from './helpers/image-real.js';
+import { CLI } from './helpers/thaw.js';
+
+const SEED = Number(process.env.CKPTY_FUZZ_SEED ?? 0xa91ee);
+const MUTATIONS = 4000;
+const SANITIZED = join(ROOT, 'tty/bin/sanitize');
+
+const work = mkdtempSync(join(tmpdir(), 'ckpty-readers-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Case {
+  path: string;
+  what: string;
+}
+
+const seeds: BuiltImage[] = [buildImage(), buildImage({ tty: null, queued: [], sigactions: [] })];
+const cases: Case[] = [];
+
+beforeAll(async () => {
+  const make = spawnSync('make', ['-s', '-C', join(ROOT, 'tty'), 'sanitize'], { encoding: 'utf8' });
+  if (make.status !== 0) throw new Error(`make sanitize failed:\n${make.stderr}`);
+  // Real images: every standard note, many PT_LOADs, a queued signal or two.
+  for (const argv of [['sleep', '1000'], ['python3', '-c', 'import time; time.sleep(1000)']]) {
+    const program = spawnQuiet(argv, work);
+    try {
+      await waitSettled(program.pid, argv[0] as string);
+      const path = join(work, `${argv[0]}.ckpt`);
+      await freezeProcess(program.pid, { output: path, snapshot: true });
+      const bytes = readFileSync(path);
+      seeds.push(layoutOf(bytes, await parseImage(bytes)));
+    } finally {
+      program.kill();
+    }
+  }
+  const add = (bytes: Uint8Array, what: string): void => {
+    const path = join(work, `case-${cases.length}.ckpt`);
+    writeFileSync(path, bytes);
+    chmodSync(path, 0o600);
+    cases.push({ path, what });
+  };
+  seeds.forEach((seed, i) => add(seed.bytes, `seed ${i}`));
+  for (const [i, seed] of seeds.entries()) for (const size of boundaries(seed)) add(seed.bytes.subarray(0, size), `seed ${i} cut at ${size}`);
+  const rand = random(SEED);
+  for (let i = 0; i < MUTATIONS; i++) {
+    const seedIndex = Math.floor(rand() * seeds.length);
+    const { bytes, described } = mutate(pick(rand, [seeds[seedIndex] as BuiltImage]), rand);
+    add(bytes, `seed ${seedIndex}: ${described} (seed ${SEED}, #${i})`);
+  }
+}, 120_000);
+
+type Verdict = 'accepted' | 'foreign' | 'truncated' | 'corrupt' | 'version';
+
+async function typescriptVerdict(path: string): Promise<Verdict> {
+  try {
+    await parseImage(readFileSync(path));
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof ImageError) return err.problem;
+    throw err;
+  }
+}
+
+/** The native message's kind of problem, from the prefix both readers share. */
+function nativeVerdict(line: string): Verdict {
+  if (line === 'ok') return 'accepted';
+  const message = line.replace(/^bad \d+ /, '');
+  if (message.startsWith('not a ckpty image: ')) return 'foreign';
+  if (message.startsWith('truncated image: ')) return 'truncated';
+  if (message.startsWith('corrupt image: ')) return 'corrupt';
+  if (message.startsWith('unsupported image version')) return 'version';
+  throw new Error(`the native loader said ${line}`);
+}
+
+/** Runs a command under a timeout; resolves with how it ended and its output. */
+function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number | null; signal: string | null; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    let timedOut = false;
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      process.kill(-(child.pid as number), 'SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr, timedOut });
+    });
+  });
+}
+
+/** Processes still in the process group of a run (the thaw and whatever it started). */
+function leftInGroup(pgid: number): number[] {
+  const ps = spawnSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+describe('the TypeScript reader and the native loader', () => {
+  it(`give the same verdict and kind of problem on ${MUTATIONS} mutations, every cut and the seeds`, async () => {
+    const loader = spawnSync(join(SANITIZED, 'load-images'), { input: cases.map((c) => c.path).join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(loader.stderr, 'a sanitizer report').toBe('');
+    expect(loader.status).toBe(0);
+    const lines = loader.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(cases.length);
+    const disagreements: string[] = [];
+    const tally = new Map<Verdict, number>();
+    for (const [i, item] of cases.entries()) {
+      const ours = await typescriptVerdict(item.path);
+      const native = nativeVerdict(lines[i] as string);
+      tally.set(native, (tally.get(native) ?? 0) + 1);
+      if (ours !== native) disagreements.push(`${item.what}: TypeScript ${ours}, native ${lines[i]}`);
+    }
+    expect(disagreements.slice(0, 10)).toEqual([]);
+    // The corpus reaches every verdict: a test that only ever sees one proves little.
+    for (const verdict of ['accepted', 'foreign', 'truncated', 'corrupt', 'version'] as const) expect(tally.get(verdict) ?? 0, verdict).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('ckpty thaw on mutated images', () => {
+  it('`ckpty thaw --check` refuses with one line or accepts, never crashes or hangs, on 500 of them', async () => {
+    const rand = random(SEED ^ 0x17);
+    for (let i = 0; i < 500; i++) {
+      const item = pick(rand, cases);
+      const check = await run(CLI, ['thaw', '--check', '--quiet', item.path], 10_000);
+      expect(check.timedOut || check.signal !== null, `${item.what}: ${check.signal ?? 'hung'}`).toBe(false);
+      if (check.code !== 0) {
+        expect(check.stderr, item.what).toMatch(/^ckpty: [^\n]+\n$/);
+        expect([ExitCode.unsupported, ExitCode.permission, ExitCode.badImage, ExitCode.io, ExitCode.changed], item.what).toContain(check.code);
+      }
+    }
+  }, 300_000);
+
+  it('the sanitized thawer checks, and `ckpty thaw` runs, 100 of them: no report, no hang, no process left behind', async () => {
+    const rand = random(SEED ^ 0x51);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 100; i++) {
+      const item = pick(rand, cases);
+      const check = await run(join(SANITIZED, 'ckpty-thawer'), ['--check', item.path], 20_000);
+      expect(check.timedOut, `${item.what}: the sanitized check hung`).toBe(false);
+      expect(check.stderr, `${item.what}: sanitizer report`).not.toMatch(/Sanitizer|runtime error/);
+      expect(check.signal, item.what).toBeNull();
+
+      // The command a user types, all the way: refused, or thawed (then killed with its group).
+      const thaw = spawn(CLI, ['thaw', '--quiet', item.path], { stdio: 'ignore', detached: true });
+      const ended = new Promise<number | string>((resolve) => thaw.on('close', (code, signal) => resolve(code ?? (signal as string))));
+      const outcome = await Promise.race([ended, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 500))]);
+      if (outcome === 'running') process.kill(-(thaw.pid as number), 'SIGKILL');
+      await ended;
+      outcomes.set(String(outcome), (outcomes.get(String(outcome)) ?? 0) + 1);
+      // A killed group takes a moment to be reaped; anything still there after that was left behind.
+      await until(() => leftInGroup(thaw.pid as number).length === 0, 3000, `${item.what}: processes left in the thaw's group`);
+    }
+    expect(outcomes.get(String(ExitCode.badImage)) ?? 0).toBeGreaterThan(0);
+  }, 300_000);
+});
