@@ -38,6 +38,7 @@ const CACHE = join(tmpdir(), 'ckpty-fixtures');
 /** Compiler flags some fixtures need beyond the common ones. */
 const EXTRA_FLAGS: Record<string, string[]> = {
   avx: ['-mavx'],
+  compute: ['-mavx2'],
   threads: ['-pthread'],
 };
 

@@ -1,10 +1,14 @@
 #include "infect.h"
+#include "procfs.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -15,6 +19,16 @@
 #define PTRACE_GETSIGMASK 0x420a
 #define PTRACE_SETSIGMASK 0x420b
 #endif
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+
+/* The kernel's errno values for a syscall interrupted by a signal (include/linux/errno.h). */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
 
 /* The options every task we trace gets; infect_arm_exitkill() adds PTRACE_O_EXITKILL. */
 #define BASE_OPTIONS PTRACE_O_TRACESYSGOOD
@@ -154,6 +168,174 @@ int infect_write(struct infect *t, uint64_t addr, const void *buf, size_t len)
 	return 0;
 }
 
+enum infect_restart infect_restart_regs(const struct user_regs_struct *seized, struct user_regs_struct *out)
+{
+	*out = *seized;
+	enum infect_restart restart = INFECT_RESTART_NONE;
+	long nr = (long)out->orig_rax, ret = (long)out->rax;
+	if (nr >= 0 && (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND)) {
+		out->rax = (unsigned long long)nr;
+		out->rip -= 2;
+		restart = INFECT_RESTART_REWOUND;
+	} else if (nr >= 0 && ret == -ERESTART_RESTARTBLOCK) {
+		if (nr == SYS_restart_syscall) {
+			out->rax = (unsigned long long)-EINTR;
+		} else {
+			out->rax = (unsigned long long)nr;
+			out->rip -= 2;
+		}
+		restart = INFECT_RESTART_BLOCK;
+	}
+	/* The restart is resolved: whoever loads these registers is not inside a syscall. */
+	out->orig_rax = (unsigned long long)-1;
+	return restart;
+}
+
+/* ---- the guard: a signal frame that puts the task back if we die (infect_guard) ---- */
+
+static const uint8_t SYSCALL_RET[] = { 0x0f, 0x05, 0xc3 };
+static const uint8_t RESTORE_RT[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+
+/* Look for both sequences in the task's memory [start, end); fill what is still 0 in sites. */
+static void scan_for_sites(int mem_fd, uint64_t start, uint64_t end, struct infect_guard_sites *sites)
+{
+	enum { CHUNK = 256 << 10, OVERLAP = sizeof RESTORE_RT - 1 };
+	static uint8_t buf[CHUNK + OVERLAP];
+	for (uint64_t at = start; at < end && !(sites->syscall_ret && sites->restore_rt); at += CHUNK) {
+		size_t want = end - at < CHUNK + OVERLAP ? (size_t)(end - at) : CHUNK + OVERLAP;
+		ssize_t n = pread(mem_fd, buf, want, (off_t)at);
+		if (n <= 0)
+			return;
+		const uint8_t *hit;
+		if (!sites->syscall_ret && (hit = memmem(buf, (size_t)n, SYSCALL_RET, sizeof SYSCALL_RET)))
+			sites->syscall_ret = at + (uint64_t)(hit - buf);
+		if (!sites->restore_rt && (hit = memmem(buf, (size_t)n, RESTORE_RT, sizeof RESTORE_RT)))
+			sites->restore_rt = at + (uint64_t)(hit - buf);
+	}
+}
+
+int infect_find_guard_sites(pid_t pid, struct infect_guard_sites *sites)
+{
+	memset(sites, 0, sizeof *sites);
+	struct procfs_maps maps;
+	if (procfs_maps_read(pid, &maps))
+		return -ENOENT;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* glibc's code first: __restore_rt is there, and `syscall; ret` in its wrappers. */
+	for (int pass = 0; pass < 2 && mem_fd >= 0; pass++)
+		for (size_t i = 0; i < maps.count; i++) {
+			const struct procfs_vma *v = &maps.vmas[i];
+			bool libc = strstr(v->path, "/libc.so") != NULL;
+			if ((v->prot & PROT_EXEC) && (v->prot & PROT_READ) && v->path[0] == '/' && libc == (pass == 0))
+				scan_for_sites(mem_fd, v->start, v->end, sites);
+		}
+	if (mem_fd >= 0)
+		close(mem_fd);
+	procfs_maps_free(&maps);
+	return sites->syscall_ret && sites->restore_rt ? 0 : -ENOENT;
+}
+
+/* The kernel's 64-bit signal frame (arch/x86/include/asm/sigframe.h, uapi sigcontext.h, ucontext.h). */
+struct kernel_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved1[8];
+};
+
+struct kernel_ucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	struct {
+		uint64_t ss_sp;
+		int32_t ss_flags;
+		int32_t pad;
+		uint64_t ss_size;
+	} uc_stack;
+	struct kernel_sigcontext uc_mcontext;
+	uint64_t uc_sigmask;
+};
+
+struct rt_frame {
+	uint64_t pretcode; /* where the handler's `ret` goes: __restore_rt */
+	struct kernel_ucontext uc;
+	uint8_t info[128];
+};
+
+_Static_assert(sizeof(struct kernel_sigcontext) == 256, "sigcontext layout");
+_Static_assert(offsetof(struct kernel_sigcontext, fpstate) == 184, "sigcontext.fpstate");
+_Static_assert(offsetof(struct kernel_ucontext, uc_mcontext) == 40, "ucontext.uc_mcontext");
+_Static_assert(offsetof(struct kernel_ucontext, uc_sigmask) == 296, "ucontext.uc_sigmask");
+
+#define UC_FP_XSTATE 0x1
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+/* struct _fpx_sw_bytes lives in the FXSAVE area's software-reserved bytes. */
+#define SW_BYTES_AT 464
+#define XCR0_AT 464 /* where ptrace's XSAVE dump keeps XCR0 instead */
+#define RED_ZONE 128
+#define XSTATE_MAX (64u << 10)
+
+int infect_guard(struct infect *t, const struct infect_guard_sites *sites)
+{
+	if (t->state != INFECT_HELD || !sites->syscall_ret || !sites->restore_rt)
+		return -EINVAL;
+	uint8_t *xstate = calloc(1, XSTATE_MAX);
+	if (!xstate)
+		return -ENOMEM;
+	struct iovec iov = { xstate, XSTATE_MAX };
+	if (ptrace(PTRACE_GETREGSET, t->pid, NT_X86_XSTATE, &iov) < 0 || iov.iov_len < 576) {
+		free(xstate);
+		return -EIO;
+	}
+	size_t xsize = iov.iov_len;
+	/* As the kernel lays a frame out: the XSAVE area 64-byte aligned under the red zone, the frame under it. */
+	uint64_t top = t->regs.rsp - RED_ZONE;
+	uint64_t fpstate = (top - (xsize + 4)) & ~(uint64_t)63;
+	uint64_t frame = ((fpstate - sizeof(struct rt_frame)) & ~(uint64_t)15) - 8;
+	size_t len = (size_t)(top - frame);
+	uint8_t *area = calloc(1, len);
+	if (!area) {
+		free(xstate);
+		return -ENOMEM;
+	}
+	struct user_regs_struct r;
+	infect_restart_regs(&t->regs, &r);
+	struct rt_frame f = { .pretcode = sites->restore_rt };
+	f.uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	/* An invalid alternate stack: the kernel then keeps the one the task has. */
+	f.uc.uc_stack.ss_flags = 3;
+	f.uc.uc_mcontext = (struct kernel_sigcontext){
+		.r8 = r.r8, .r9 = r.r9, .r10 = r.r10, .r11 = r.r11, .r12 = r.r12, .r13 = r.r13, .r14 = r.r14,
+		.r15 = r.r15, .rdi = r.rdi, .rsi = r.rsi, .rbp = r.rbp, .rbx = r.rbx, .rdx = r.rdx, .rax = r.rax,
+		.rcx = r.rcx, .rsp = r.rsp, .rip = r.rip, .eflags = r.eflags,
+		.cs = (uint16_t)r.cs, .ss = (uint16_t)r.ss, .fpstate = fpstate,
+	};
+	f.uc.uc_sigmask = t->sigmask;
+	memcpy(area, &f, sizeof f);
+	/* Without both magics the kernel restores the FXSAVE part only, and the AVX state is lost. */
+	uint64_t xcr0;
+	memcpy(&xcr0, xstate + XCR0_AT, sizeof xcr0);
+	struct _fpx_sw_bytes sw = { .magic1 = FP_XSTATE_MAGIC1, .extended_size = (uint32_t)xsize + 4,
+				    .xstate_bv = xcr0, .xstate_size = (uint32_t)xsize };
+	memcpy(xstate + SW_BYTES_AT, &sw, sizeof sw);
+	memcpy(area + (fpstate - frame), xstate, xsize);
+	uint32_t magic2 = FP_XSTATE_MAGIC2;
+	memcpy(area + (fpstate - frame) + xsize, &magic2, sizeof magic2);
+	int err = infect_write(t, frame, area, len);
+	free(area);
+	free(xstate);
+	if (err)
+		return err; /* its stack is not mapped that far down */
+	t->guard_frame = frame;
+	t->guard_syscall_ret = sites->syscall_ret;
+	return 0;
+}
+
 void infect_use_syscall_insn(struct infect *t, uint64_t addr)
 {
 	t->code_addr = addr;
@@ -161,7 +343,7 @@ void infect_use_syscall_insn(struct infect *t, uint64_t addr)
 
 int infect_syscall(struct infect *t, long nr, const long args[6], long *result)
 {
-	if (!t->code_addr || (t->state != INFECT_HELD && t->state != INFECT_INJECTING))
+	if ((!t->code_addr && !t->guard_frame) || (t->state != INFECT_HELD && t->state != INFECT_INJECTING))
 		return -EINVAL;
 	if (t->state == INFECT_HELD) {
 		/* Every signal blocked: one arriving now stays pending for the program. */
@@ -173,6 +355,11 @@ int infect_syscall(struct infect *t, long nr, const long args[6], long *result)
 
 	struct user_regs_struct r = t->regs;
 	r.rip = t->code_addr;
+	if (t->guard_frame) {
+		/* From the `ret` after the syscall, only rt_sigreturn through the guard's frame. */
+		r.rip = t->guard_syscall_ret;
+		r.rsp = t->guard_frame;
+	}
 	r.rax = (unsigned long long)nr;
 	r.rdi = (unsigned long long)args[0];
 	r.rsi = (unsigned long long)args[1];

@@ -30,6 +30,22 @@ enum infect_state {
 	INFECT_ENDING, /* stopped at its exit: it never runs user code again */
 };
 
+/* What infect_restart_regs() did to a task's registers (image.h's enum ckpt_restart has the same values). */
+enum infect_restart {
+	INFECT_RESTART_NONE = 0, /* not inside a syscall */
+	INFECT_RESTART_REWOUND = 1, /* -ERESTART{SYS,NOINTR,NOHAND}: rip -= 2, rax = orig_rax */
+	INFECT_RESTART_BLOCK = 2, /* -ERESTART_RESTARTBLOCK: rewound to re-enter the original syscall */
+};
+
+/*
+ * Where the guard of a task's injected syscalls lives (see infect_guard()): code of
+ * its own that returns through a signal frame we put on its stack.
+ */
+struct infect_guard_sites {
+	uint64_t syscall_ret; /* `syscall; ret` (0f 05 c3) */
+	uint64_t restore_rt; /* glibc's __restore_rt: `mov $15, %rax; syscall` */
+};
+
 struct infect {
 	pid_t pid; /* the task (thread) id */
 	int mem_fd; /* /proc/PID/mem, for reads and writes that ignore page protection */
@@ -38,6 +54,8 @@ struct infect {
 	struct user_regs_struct regs; /* as seized: what infect_hold() and infect_resume() put back */
 	uint64_t sigmask; /* blocked mask as seized */
 	uint64_t code_addr; /* a `syscall` instruction in the task (0: none chosen yet) */
+	uint64_t guard_frame; /* the guard's signal frame on the task's stack, 0: unguarded */
+	uint64_t guard_syscall_ret; /* where guarded syscalls run */
 };
 
 /* PTRACE_SEIZE + PTRACE_INTERRUPT and wait for the stop: DETACHED -> HELD. 0 or -errno; on error nothing changed. */
@@ -60,6 +78,27 @@ int infect_adopt(struct infect *t, pid_t pid);
  * force_sig_info_to_task).
  */
 void infect_use_syscall_insn(struct infect *t, uint64_t addr);
+
+/*
+ * The registers the task would run on with, had no one stopped it: a syscall the stop
+ * interrupted (rax = -ERESTART*) is rewound to enter it again, as the kernel would
+ * have done without a signal handler (a relative sleep then sleeps its full time
+ * again); one already in restart_syscall comes back with -EINTR.
+ */
+enum infect_restart infect_restart_regs(const struct user_regs_struct *seized, struct user_regs_struct *out);
+
+/* Find the guard's code in the task (its r-xp file mappings, read from the files). 0 or -ENOENT. */
+int infect_find_guard_sites(pid_t pid, struct infect_guard_sites *sites);
+
+/*
+ * Make the injected syscalls of a HELD task safe from our death: a signal frame
+ * holding its own registers (infect_restart_regs), XSAVE state and blocked mask goes
+ * on its stack below the red zone, and each syscall then runs at a `syscall; ret`
+ * whose return lands in __restore_rt. Whenever we die, the task finishes at most the
+ * syscall it is in, then rt_sigreturn puts it back exactly as it was. 0 or -errno
+ * (no room on its stack): injection then stays unguarded, as before.
+ */
+int infect_guard(struct infect *t, const struct infect_guard_sites *sites);
 
 /* Run syscall nr with up to six arguments in the task (-> INJECTING); *result gets its return value. 0 or -errno. */
 int infect_syscall(struct infect *t, long nr, const long args[6], long *result);

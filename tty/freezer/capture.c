@@ -1,4 +1,5 @@
 /* Capture of the process state other than memory: registers, signals, ids, limits, fds, terminal. */
+#include "fault.h"
 #include "freezer.h"
 #include "procfs.h"
 
@@ -34,12 +35,6 @@
 #define NT_X86_XSTATE 0x202
 #endif
 
-/* The kernel's errno values for a syscall interrupted by a signal (include/linux/errno.h). */
-#define ERESTARTSYS 512
-#define ERESTARTNOINTR 513
-#define ERESTARTNOHAND 514
-#define ERESTART_RESTARTBLOCK 516
-
 struct rseq_configuration {
 	uint64_t rseq_abi_pointer;
 	uint32_t rseq_abi_size;
@@ -54,39 +49,10 @@ struct peeksiginfo_args {
 	int32_t nr;
 };
 
-/*
- * The registers the thaw loads. A task stopped inside an interrupted syscall holds
- * -ERESTART* in rax: rewind it to re-enter the syscall, as the kernel would have
- * done had no signal handler run. ERESTART_RESTARTBLOCK (nanosleep, poll…) is
- * rewound to the original syscall, which starts over with its original arguments (a
- * relative sleep sleeps its full time again); when the task was already inside
- * restart_syscall the original syscall is unknown, so the thaw sees -EINTR, as
- * after a signal handler.
- */
-static void apply_syscall_restart(struct capture *c)
-{
-	struct user_regs_struct *r = &c->regs;
-	*r = c->seized_regs;
-	c->restart = CKPT_RESTART_NONE;
-	long nr = (long)r->orig_rax, ret = (long)r->rax;
-	if (nr < 0)
-		return;
-	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND) {
-		r->rax = (unsigned long long)nr;
-		r->rip -= 2;
-		c->restart = CKPT_RESTART_REWOUND;
-	} else if (ret == -ERESTART_RESTARTBLOCK) {
-		if (nr == SYS_restart_syscall) {
-			r->rax = (unsigned long long)-EINTR;
-		} else {
-			r->rax = (unsigned long long)nr;
-			r->rip -= 2;
-		}
-		c->restart = CKPT_RESTART_BLOCK;
-	}
-	/* The restart is resolved: the thawed task is not inside a syscall. */
-	r->orig_rax = (unsigned long long)-1;
-}
+_Static_assert((int)INFECT_RESTART_NONE == (int)CKPT_RESTART_NONE &&
+		       (int)INFECT_RESTART_REWOUND == (int)CKPT_RESTART_REWOUND &&
+		       (int)INFECT_RESTART_BLOCK == (int)CKPT_RESTART_BLOCK,
+	       "infect's restart kinds are the image's");
 
 /*
  * The kernel hands out its largest XSAVE layout (with AMX tile data, 11008 bytes here)
@@ -121,8 +87,9 @@ static size_t xstate_used_size(const uint8_t *xsave, size_t len)
 
 static int capture_registers(struct infect *t, struct capture *c, struct ck_error *e)
 {
+	/* The registers the thaw loads: a syscall the freeze interrupted is entered again. */
 	c->seized_regs = t->regs;
-	apply_syscall_restart(c);
+	c->restart = infect_restart_regs(&c->seized_regs, &c->regs);
 
 	struct iovec iov = { c->fpregs, sizeof c->fpregs };
 	if (ptrace(PTRACE_GETREGSET, t->pid, NT_PRFPREG, &iov) < 0)
@@ -248,6 +215,10 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 	if (find_syscall_insn(t, &c->auxv, &insn))
 		return ck_fail(e, CK_UNSUPPORTED, ENOENT, "inject", "", "found no syscall instruction in the process (no vdso?)");
 	infect_use_syscall_insn(t, insn);
+	/* Guarded where the process has glibc's code for it: our death then leaves it as it was (infect.h). */
+	struct infect_guard_sites sites;
+	if (!infect_find_guard_sites(t->pid, &sites))
+		infect_guard(t, &sites);
 	int err = 0;
 	long scratch = 0, ret;
 	long mmap_args[6] = { 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
@@ -258,6 +229,7 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 	if (err)
 		return ck_fail(e, ck_class_of_errno(-err), -err, "inject", "", "cannot run a syscall in the process");
 
+	fault_point("injecting");
 	for (int sig = 1; sig <= 64 && !err; sig++) {
 		if (!(caught & (1ull << (sig - 1))))
 			continue;

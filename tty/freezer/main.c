@@ -27,6 +27,7 @@
  * left is the few instructions between naming the image and arming the process.
  * Non-ASCII bytes in strings are written as \u00XX (one per byte).
  */
+#include "fault.h"
 #include "freezer.h"
 #include "jsonw.h"
 #include "target.h"
@@ -115,23 +116,26 @@ static int seize_failure(struct ck_error *e, int err, pid_t pid)
 }
 
 /*
- * The process must end now that its image is durable: armed first, so that from here
- * our death kills it too; then exit_group, up to its exit stop, where its terminal is
- * given back its line-editing modes before the shell can see it end.
+ * The process must end now that its image has its name: armed at once, so that from
+ * here our death kills it too (then the directory is synced, which can take a while);
+ * then exit_group, up to its exit stop, where its terminal is given back its
+ * line-editing modes before the shell can see it end.
  */
-static int end_process(struct infect *t, const struct capture *c, int status, struct ck_error *e)
+static int end_process(struct infect *t, const struct capture *c, int status, struct target *tg, struct ck_error *e)
 {
 	int tty = capture_grab_terminal(c);
 	int err = infect_arm_exitkill(t);
-	if (!err)
-		err = infect_exit_begin(t, status);
-	if (!err) {
+	fault_point("armed");
+	int ret = err ? ck_fail(e, CK_IO, -err, "exit", "", "cannot end process %d", (int)t->pid) : target_sync_name(tg, e);
+	if (!ret && (err = infect_exit_begin(t, status)))
+		ret = ck_fail(e, CK_IO, -err, "exit", "", "cannot end process %d", (int)t->pid);
+	if (!ret) {
 		capture_cook_terminal(c, tty);
 		infect_exit_finish(t);
 	}
 	if (tty >= 0)
 		close(tty);
-	return err ? ck_fail(e, CK_IO, -err, "exit", "", "cannot end process %d", (int)t->pid) : 0;
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -162,6 +166,7 @@ int main(int argc, char **argv)
 		return report_error(&e, true);
 	}
 	uint64_t seized = now_ns();
+	fault_point("seized");
 
 	struct capture c = { 0 };
 	c.flags = o.snapshot ? CKPT_PROC_SNAPSHOT : 0;
@@ -170,12 +175,13 @@ int main(int argc, char **argv)
 	int failed = capture_state(&t, &c, &e) || !(stage_end[0] = now_ns()) || capture_memory(&t, &c, &e) ||
 		     !(stage_end[1] = now_ns()) || image_write(&t, &c, tg.fd, &size, &e) || !(stage_end[2] = now_ns()) ||
 		     target_commit(&tg, &e) || !(stage_end[3] = now_ns());
+	fault_point("named");
 	if (!failed) {
 		if (o.snapshot) {
-			if ((err = infect_resume(&t)))
+			if (!(failed = target_sync_name(&tg, &e)) && (err = infect_resume(&t)))
 				/* The image is complete; the process may not have got its registers back. */
 				failed = ck_fail(&e, CK_NOT_RESTORED, -err, "resume", "", "cannot resume process %d", (int)o.pid);
-		} else if ((failed = end_process(&t, &c, o.exit_status, &e))) {
+		} else if ((failed = end_process(&t, &c, o.exit_status, &tg, &e))) {
 			/* It runs on: an image of a live process under the final name would thaw as a twin. */
 			target_remove_final(&tg);
 		}

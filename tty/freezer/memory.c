@@ -194,12 +194,18 @@ static int coalesce_runs(struct capture *c)
 		return -E2BIG;
 	}
 	qsort(gaps, ngaps, sizeof *gaps, compare_u64);
+	/* Exactly `excess` joins: every gap narrower than the widest one joined, and as many of that width as needed. */
 	uint64_t widest = gaps[excess - 1];
+	size_t widest_joins = 0;
+	for (size_t i = 0; i < excess; i++)
+		widest_joins += gaps[i] == widest;
 	free(gaps);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct frz_run *last = kept ? &runs[kept - 1] : NULL;
-		if (last && last->vma == runs[i].vma && runs[i].start - (last->start + last->len) <= widest) {
+		uint64_t gap = last ? runs[i].start - (last->start + last->len) : 0;
+		if (last && last->vma == runs[i].vma && (gap < widest || (gap == widest && widest_joins > 0))) {
+			widest_joins -= gap == widest;
 			last->len = runs[i].start + runs[i].len - last->start;
 			continue;
 		}

@@ -225,10 +225,14 @@ int target_commit(struct target *tg, struct ck_error *e)
 	struct fs_rights self = act_as_owner(tg);
 	int ret = check_final_name(tg, e) || name_the_image(tg, e);
 	act_as_self(self);
-	if (ret)
-		return ret;
-	tg->committed = true;
-	/* The name is durable only once the directory is synced (some filesystems cannot: EINVAL). */
+	if (!ret)
+		tg->committed = true;
+	return ret;
+}
+
+int target_sync_name(struct target *tg, struct ck_error *e)
+{
+	/* Some filesystems cannot sync a directory (EINVAL): their names are as durable as they get. */
 	if (fsync(tg->dirfd) < 0 && errno != EINVAL) {
 		int err = errno;
 		target_remove_final(tg);

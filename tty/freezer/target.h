@@ -42,8 +42,11 @@ struct target {
 /* Open the directory, refuse a symlink or non-regular file at the name, create the (unnamed) file. */
 int target_open(struct target *tg, const struct target_spec *spec, struct ck_error *e);
 
-/* Sync the data, check the final name again, give the file its name, sync the directory. */
+/* Sync the data, check the final name again, give the file its name. */
 int target_commit(struct target *tg, struct ck_error *e);
+
+/* Make the name durable (sync the directory); on failure the name is removed again. */
+int target_sync_name(struct target *tg, struct ck_error *e);
 
 /* Undo a commit (the process could not be ended: its image must not exist twice). */
 int target_remove_final(struct target *tg);

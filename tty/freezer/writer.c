@@ -1,4 +1,5 @@
 /* The image file: ELF header, program headers, notes, then the stored pages (see image.h). */
+#include "fault.h"
 #include "freezer.h"
 
 #include <elf.h>
@@ -298,6 +299,7 @@ int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, str
 				if ((err = write_chunk(fd, chunk, filled, &off)))
 					ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
 				filled = 0;
+				fault_point("copying");
 			}
 		}
 	}

@@ -26,6 +26,7 @@
  * thaw ends by the same signal. The program is our only child; the session host
  * recognises us by our executable and freezes the child instead.
  */
+#include "fault.h"
 #include "jsonw.h"
 #include "thawer.h"
 #include "words.h"
@@ -301,12 +302,14 @@ static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, dou
 		return stage_failure(e, path, t);
 	}
 	print_thawed(o, t, pid, path, started, spawned);
+	fault_point("ready");
 	if (thaw_release(t, &tracee, e)) {
 		thaw_abandon(pid);
 		thaw_restore_terminal(t);
 		return stage_failure(e, path, t);
 	}
 	thaw_free(t);
+	fault_point("running");
 	int ret = thaw_supervise(pid);
 	fprintf(stderr, "ckpty: lost the thawed program (pid %d): %s\n", (int)pid, strerror(-ret));
 	return CK_INTERNAL;

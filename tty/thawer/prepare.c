@@ -256,7 +256,8 @@ static void check_fd(const struct ckpt_image *img, const struct ckpt_fd *f, stru
 		return;
 	}
 	bool same = f->kind == CKPT_FD_CHR ? S_ISCHR(st.st_mode) && (uint32_t)st.st_rdev == f->rdev
-					   : st.st_dev == f->dev && st.st_ino == f->ino;
+		    : f->kind == CKPT_FD_DIR  ? S_ISDIR(st.st_mode) && st.st_dev == f->dev && st.st_ino == f->ino
+					      : S_ISREG(st.st_mode) && st.st_dev == f->dev && st.st_ino == f->ino;
 	if (!same) {
 		problem(p, true, "%s (open as fd %d) is another file than at the freeze", path, f->fd);
 		return;

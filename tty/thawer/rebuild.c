@@ -15,6 +15,7 @@
  *   6. sigactions, then the pending signals (all blocked until the end);
  *   7. close-on-exec flags, close our helper fds, drop the scratch area.
  */
+#include "fault.h"
 #include "procfs.h"
 #include "thawer.h"
 
@@ -473,7 +474,7 @@ static int load_registers(struct rebuild *r)
 int thaw_rebuild(struct thaw *t, struct infect *tracee, struct ck_error *e)
 {
 	struct rebuild r = { .t = t, .tr = tracee, .e = e };
-	if (clear_memory(&r) || make_scratch(&r) || map_vmas(&r) || fill_memory(&r) || set_mm(&r) ||
+	if (clear_memory(&r) || make_scratch(&r) || map_vmas(&r) || (fault_point("rebuilding"), 0) || fill_memory(&r) || set_mm(&r) ||
 	    set_signals(&r) || tidy_up(&r) || load_registers(&r))
 		return -1;
 	return 0;

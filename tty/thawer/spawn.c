@@ -28,10 +28,10 @@ static int describe_failure(const struct thaw *t, const struct child_failure *f,
 			if (img->fds[i].fd == f->index)
 				path = image_string(img, img->fds[i].path);
 		if (f->err == ESTALE)
-			return ck_fail(e, CK_CHANGED, 0, "fds", path, "%s (fd %d) is another file than at the freeze", path,
-					 f->index);
+			return ck_fail(e, CK_CHANGED, 0, "fds", path, "%s (open as fd %d) is another file than at the freeze",
+				       path, f->index);
 		if (f->err == ENOENT || f->err == ENOTDIR)
-			return ck_fail(e, CK_CHANGED, f->err, "fds", path, "%s (fd %d) no longer exists", path, f->index);
+			return ck_fail(e, CK_CHANGED, f->err, "fds", path, "%s (open as fd %d) no longer exists", path, f->index);
 		return ck_fail(e, f->err == EACCES || f->err == EPERM ? CK_PERMISSION : CK_IO, f->err, "fds", path,
 				 "cannot open %s again as fd %d", path, f->index);
 	}
