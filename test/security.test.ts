@@ -20,9 +20,9 @@ afterEach(() => {
 describe('an image swapped under a root thaw', () => {
   it('root thaws its own image or refuses; the other user\'s program never runs, however fast the swap', async () => {
     const user = testUser();
-    // A directory the attacker may write to, holding root's image.
+    // A directory the attacker may write to (not sticky: they may rename over root's file), holding root's image.
     const dir = tempDir('ckpty-swap', user);
-    chmodSync(dir, 0o1777);
+    chmodSync(dir, 0o777);
     const rootBinary = privateCopy(await buildFixture('counter'), dir, 'root-counter');
     const rootProgram = startProcess(rootBinary, [], { cwd: dir });
     await rootProgram.waitFor(/count 2/);

@@ -326,14 +326,34 @@ int infect_guard(struct infect *t, const struct infect_guard_sites *sites)
 	memcpy(area + (fpstate - frame), xstate, xsize);
 	uint32_t magic2 = FP_XSTATE_MAGIC2;
 	memcpy(area + (fpstate - frame) + xsize, &magic2, sizeof magic2);
-	int err = infect_write(t, frame, area, len);
+	/* What the frame covers is free stack, yet it is the task's: kept, and put back once we are done. */
+	uint8_t *saved = malloc(len);
+	int err = saved ? infect_read(t, frame, saved, len) : -ENOMEM;
+	if (!err)
+		err = infect_write(t, frame, area, len);
 	free(area);
 	free(xstate);
-	if (err)
+	if (err) {
+		free(saved);
 		return err; /* its stack is not mapped that far down */
+	}
 	t->guard_frame = frame;
 	t->guard_syscall_ret = sites->syscall_ret;
+	t->guard_saved = saved;
+	t->guard_len = len;
 	return 0;
+}
+
+/* The stack as it was under the guard's frame; injection is unguarded from here. */
+static int unguard(struct infect *t)
+{
+	if (!t->guard_frame)
+		return 0;
+	int err = infect_write(t, t->guard_frame, t->guard_saved, t->guard_len);
+	free(t->guard_saved);
+	t->guard_saved = NULL;
+	t->guard_frame = 0;
+	return err;
 }
 
 void infect_use_syscall_insn(struct infect *t, uint64_t addr)
@@ -396,12 +416,13 @@ int infect_syscall(struct infect *t, long nr, const long args[6], long *result)
 int infect_hold(struct infect *t)
 {
 	if (t->state != INFECT_INJECTING)
-		return 0;
+		return unguard(t);
 	if (ptrace(PTRACE_SETREGS, t->pid, 0, &t->regs) < 0 ||
 	    ptrace(PTRACE_SETSIGMASK, t->pid, sizeof t->sigmask, &t->sigmask) < 0)
 		return -errno;
 	t->state = INFECT_HELD;
-	return 0;
+	/* Its own registers first: with the frame gone, our death must find nothing to return through. */
+	return unguard(t);
 }
 
 static void forget(struct infect *t)

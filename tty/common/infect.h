@@ -56,6 +56,8 @@ struct infect {
 	uint64_t code_addr; /* a `syscall` instruction in the task (0: none chosen yet) */
 	uint64_t guard_frame; /* the guard's signal frame on the task's stack, 0: unguarded */
 	uint64_t guard_syscall_ret; /* where guarded syscalls run */
+	uint8_t *guard_saved; /* the stack bytes under the frame, put back by infect_hold() */
+	size_t guard_len;
 };
 
 /* PTRACE_SEIZE + PTRACE_INTERRUPT and wait for the stop: DETACHED -> HELD. 0 or -errno; on error nothing changed. */
@@ -103,7 +105,7 @@ int infect_guard(struct infect *t, const struct infect_guard_sites *sites);
 /* Run syscall nr with up to six arguments in the task (-> INJECTING); *result gets its return value. 0 or -errno. */
 int infect_syscall(struct infect *t, long nr, const long args[6], long *result);
 
-/* INJECTING -> HELD: put back the registers and the blocked mask as seized. 0 or -errno. */
+/* INJECTING -> HELD: put back the registers, the blocked mask and the stack under a guard as seized. 0 or -errno. */
 int infect_hold(struct infect *t);
 
 /* Copy memory out of / into the task (protection is ignored, as for a debugger). 0 or -errno. */
