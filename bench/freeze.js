@@ -58,7 +58,7 @@ const METHODS = {
     async freeze(pid, out) {
       const freezeProcess = await loadFreezeProcess();
       const started = performance.now();
-      const result = await freezeProcess(pid, { output: out });
+      const result = await freezeProcess(pid, { output: out, honourCoreLimit: true });
       const ms = performance.now() - started;
       return { ms, path: out, stored: result.storedBytes, seizedMs: result.seizedMs };
     },

@@ -90,9 +90,11 @@ describe('unsupported processes are refused before they are touched', () => {
     await expectRunsOn(proc);
   });
 
-  it('a core size limit of 0', async () => {
+  it('a core size limit of 0, for the checkpoint key (its opt-out; `ckpty freeze PID` ignores it)', async () => {
     const proc = await ticker('counter', ['10'], { coreLimit: '0' });
-    await expectRefused(proc.pid, ExitCode.permission, /core file size limit \(RLIMIT_CORE, ulimit -c\) is 0/);
+    await expectRefused(proc.pid, ExitCode.permission, /core file size limit \(RLIMIT_CORE, ulimit -c\) is 0: it opted out of the checkpoint key$/, {
+      honourCoreLimit: true,
+    });
     await expectRunsOn(proc);
   });
 

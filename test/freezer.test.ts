@@ -3,7 +3,7 @@
  * flush), stopped jobs, real programs (sleep, bc, python3) as root and as an
  * unprivileged user, through `ckpty freeze` as a user runs it.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS, ExitCode } from '../src/cli/errors.js';
@@ -201,6 +201,18 @@ describe('`ckpty freeze` on real programs', () => {
       expect((await program.exited).code).toBe(FROZEN_EXIT_STATUS);
       const image = statSync(result.path);
       expect([image.uid, image.mode & 0o777]).toEqual([user.uid, 0o600]);
+    });
+
+    it('freezes their process whose soft core size limit is 0 (a Debian login shell\'s default), as gcore would', async () => {
+      const dir = tempDir('ckpty-freeze', user);
+      const sleep = startProcess('/usr/bin/sleep', ['1000'], { cwd: dir, user, coreLimit: '0:unlimited' });
+      await until(() => sleep.state() === 'S');
+      expect(readFileSync(`/proc/${sleep.pid}/limits`, 'latin1')).toMatch(/^Max core file size\s+0\s+unlimited/m);
+      const run = await runCli(['freeze', String(sleep.pid)], { root: cliRoot, uid: user.uid, gid: user.gid, cwd: dir });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(ExitCode.ok);
+      expect((await sleep.exited).code).toBe(FROZEN_EXIT_STATUS);
+      expect(readelf(join(dir, 'sleep.ckpt'))).toContain('NT_X86_XSTATE');
     });
 
     it("gives root's image of their process to them", async () => {

@@ -167,6 +167,22 @@ describe('the checkpoint key', () => {
     await term.prompt(mark);
   });
 
+  it('refuses a job that opted out with ulimit -c 0, which runs on (`ckpty freeze PID` would not refuse it)', async () => {
+    const term = await startShellSession({ cwd: tempDir('ckpty-host'), cols: 160 });
+    await term.run('ulimit -S -c 0');
+    const pid = await startCounter(term);
+    const mark = term.mark();
+    term.type(CTRL_E);
+    await term.waitFor(/ckpt: counter\[\d+\] not frozen: its core file size limit \(RLIMIT_CORE, ulimit -c\) is 0: it opted out of the checkpoint key\r\n/, {
+      after: mark,
+    });
+    const counted = lastCount(term.since(mark));
+    await until(() => lastCount(term.since(mark)) > counted + 1, 3000, 'the counter to count on');
+    expect(isAlive(pid)).toBe(true);
+    term.type('\x03');
+    await term.prompt(mark);
+  });
+
   it('flushes typed-ahead input unless noflsh', async () => {
     const term = await startShellSession({ cwd: tempDir('ckpty-host') });
     await startCounter(term);

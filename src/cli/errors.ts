@@ -12,7 +12,7 @@ export const ExitCode = {
   usage: 2,
   /** The process is in a state ckpty cannot checkpoint (threads, sockets, set-uid…). */
   unsupported: 3,
-  /** Not allowed: ptrace denied, image owned by someone else, RLIMIT_CORE is 0. */
+  /** Not allowed: ptrace denied, image owned by someone else, the key on a job whose RLIMIT_CORE is 0. */
   permission: 4,
   /** The image is truncated, corrupt, of another format or of an unsupported version. */
   badImage: 5,

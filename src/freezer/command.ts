@@ -6,7 +6,8 @@ export function register(program: Command): void {
     .command('freeze')
     .description(
       'freeze a process to an image file (ELF core), then end it with status 161; ' +
-        'with --snapshot it runs on. Refused, untouched: threads, sockets/pipes, set-uid, ulimit -c 0',
+        'with --snapshot it runs on. Refused, untouched: threads, sockets/pipes, set-uid. ' +
+        'Unlike the checkpoint key (and like gcore) it ignores ulimit -c 0',
     )
     .argument('<pid>', 'the process to freeze')
     .option('-o, --output <file>', 'image file, relative to the current directory')

@@ -7,10 +7,10 @@ import { CkptyError, ExitCode, FROZEN_EXIT_STATUS, type ExitCodeValue } from '..
 import { formatBytes, formatMilliseconds, processLabel } from '../cli/format.js';
 import { errnoCause, exitCodeOfStatus } from '../cli/native.js';
 import { FreezerFailure, FreezerStatus, runFreezer } from './native.js';
-import { checkFreezable } from './policy.js';
+import { checkFreezable, type FreezeRules } from './policy.js';
 import { checkImagePath, imageTarget } from './target.js';
 
-export interface FreezeOptions {
+export interface FreezeOptions extends FreezeRules {
   /** Image file (relative to the caller's directory); default: the name template. */
   output?: string;
   /** Name template, relative to the process's current directory; default `%N.ckpt`. */
@@ -60,7 +60,7 @@ function describeFailure(failure: FreezerFailure, label: string, path: string): 
 export async function freezeProcess(pid: number, options: FreezeOptions = {}): Promise<FreezeResult> {
   const started = performance.now();
   if (!Number.isInteger(pid) || pid <= 0) throw new CkptyError(`bad process id '${pid}'`, ExitCode.usage);
-  const candidate = checkFreezable(pid);
+  const candidate = checkFreezable(pid, { honourCoreLimit: options.honourCoreLimit });
   const target = imageTarget(options, candidate);
   checkImagePath(target.path);
   const caller = process.geteuid?.() ?? 0;

@@ -44,15 +44,23 @@ function isSelfOrAncestor(pid: number): boolean {
   return false;
 }
 
+export interface FreezeRules {
+  /**
+   * Refuse a process whose soft core size limit is 0: its opt-out of the checkpoint key
+   * (DragonFly's RLIMIT_CORE rule). An explicit `ckpty freeze PID` ignores it, as gcore does.
+   */
+  honourCoreLimit?: boolean;
+}
+
 /**
  * Check that `pid` can be frozen by the caller; throws a CkptyError naming the first
  * reason it cannot (with ExitCode.notFound, .permission or .unsupported).
  */
-export function checkFreezable(pid: number): FreezeCandidate {
+export function checkFreezable(pid: number, rules: FreezeRules = {}): FreezeCandidate {
   const stat = readStat(pid);
   if (!stat) throw new CkptyError(`no process ${pid}`, ExitCode.notFound);
   try {
-    return checkStat(stat);
+    return checkStat(stat, rules);
   } catch (err) {
     // /proc files vanish when the process ends, and turn root-only when it is not dumpable.
     const code = (err as NodeJS.ErrnoException).code;
@@ -62,7 +70,7 @@ export function checkFreezable(pid: number): FreezeCandidate {
   }
 }
 
-function checkStat(stat: ProcStat): FreezeCandidate {
+function checkStat(stat: ProcStat, rules: FreezeRules): FreezeCandidate {
   const pid = stat.pid;
   if (pid === 1) refuse(stat, 'it is the init process');
   if (stat.flags & PF_KTHREAD) refuse(stat, 'it is a kernel thread');
@@ -88,8 +96,8 @@ function checkStat(stat: ProcStat): FreezeCandidate {
   if (mode & (S_ISUID | S_ISGID)) refuse(stat, 'it is a set-uid or set-gid program');
 
   if (stat.threads > 1) refuse(stat, `it has ${stat.threads} threads (only single-threaded processes can be frozen)`);
-  if (softLimit(pid, 'Max core file size') === 0) {
-    refuse(stat, 'its core file size limit (RLIMIT_CORE, ulimit -c) is 0', ExitCode.permission);
+  if (rules.honourCoreLimit && softLimit(pid, 'Max core file size') === 0) {
+    refuse(stat, 'its core file size limit (RLIMIT_CORE, ulimit -c) is 0: it opted out of the checkpoint key', ExitCode.permission);
   }
 
   const unsupported = openFiles(pid).filter((file) => !REBUILDABLE_KINDS.has(file.kind));

@@ -85,6 +85,8 @@ export async function checkpointJob(request: CheckpointRequest): Promise<Checkpo
     const result = await freezeProcess(target.pid, {
       nameTemplate: request.nameTemplate,
       snapshot: request.action === 'snapshot',
+      // `ulimit -c 0` opts a job out of the key (not out of an explicit `ckpty freeze PID`).
+      honourCoreLimit: true,
     });
     return { kind: request.action === 'snapshot' ? 'snapshot' : 'froze', pgrp: request.pgrp, ...result };
   } catch (err) {

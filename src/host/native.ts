@@ -98,9 +98,9 @@ export function peerUid(socket: Socket): number {
 
 /**
  * Run `start` (which starts a program) with RLIMIT_CORE's soft limit raised to the hard
- * one, so that the program inherits it; ours is set back right after. The freezer, like
- * DragonFly, refuses processes whose core limit is 0 — Debian's default soft limit — and
- * a user who starts a ckpty session asks for its jobs to be checkpointable. `ulimit -c 0`
+ * one, so that the program inherits it; ours is set back right after. The checkpoint key,
+ * like DragonFly, refuses processes whose core limit is 0 — Debian's default soft limit —
+ * and a user who starts a ckpty session asks for its jobs to be checkpointable. `ulimit -c 0`
  * inside the session still opts a job out.
  */
 export function withCoreFilesAllowed<T>(start: () => T): T {

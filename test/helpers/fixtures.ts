@@ -9,8 +9,8 @@
  *
  * Binaries are cached by source hash in a world-readable temporary directory, so
  * workers share them and an unprivileged test user can run them.
- * Processes get RLIMIT_CORE unlimited (through prlimit), since a freeze refuses a
- * process whose core limit is 0 and Debian's default soft limit is 0.
+ * Processes get RLIMIT_CORE unlimited (through prlimit) unless told otherwise: some
+ * tests need the kernel's own core dumps, others the checkpoint key's opt-out (0).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';

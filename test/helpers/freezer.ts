@@ -1,7 +1,11 @@
-/** Running gdb and readelf on images, and reading a live process's memory, for the freezer tests. */
+/**
+ * Running gdb and readelf on images, reading a live process's memory and registers, and
+ * the kernel's own core dumps, for the freezer tests.
+ */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { buildFixture, startProcess } from './fixtures.js';
 
 /** gdb in batch mode on a core file; returns stdout and stderr together. */
 export function gdb(image: string, executable: string, commands: string[]): string {
@@ -49,6 +53,43 @@ export function readLiveMemory(pid: number): LiveRegion[] {
 export function liveBytes(regions: LiveRegion[], addr: number, len: number): Buffer | undefined {
   const region = regions.find((r) => r.start <= addr && addr + len <= r.start + r.bytes.length);
   return region?.bytes.subarray(addr - region.start, addr - region.start + len);
+}
+
+export interface LiveXstate {
+  /** The XSAVE area (NT_X86_XSTATE) as ptrace reads it. */
+  area: Buffer;
+  /** Where this CPU's layout keeps the upper halves of ymm0-15 (CPUID 0xD, sub-leaf 2). */
+  avxOffset: number;
+}
+
+/** A live process's XSAVE area, read through ptrace by test/fixtures/xstate.c (not by ckpty). */
+export async function readLiveXstate(pid: number): Promise<LiveXstate> {
+  const result = spawnSync(await buildFixture('xstate'), [String(pid)], { encoding: 'latin1' });
+  const avx = /^avx=(\d+)$/m.exec(result.stdout);
+  const area = /^xstate=([0-9a-f]+)$/m.exec(result.stdout);
+  if (result.status !== 0 || !avx || !area) throw new Error(`xstate ${pid} failed: ${result.stderr}`);
+  return { area: Buffer.from(area[1] ?? '', 'hex'), avxOffset: Number(avx[1]) };
+}
+
+/**
+ * Run a fixture until it dumps core (it must kill itself with a core-dumping signal) and
+ * return the path of the core the kernel wrote, found by /proc/sys/kernel/core_pattern.
+ */
+export async function kernelCore(fixture: string, args: string[], cwd: string): Promise<string> {
+  const pattern = readFileSync('/proc/sys/kernel/core_pattern', 'latin1').trim();
+  if (pattern.startsWith('|')) throw new Error(`core_pattern hands cores to a program (${pattern}), the test needs a core file`);
+  const proc = startProcess(await buildFixture(fixture), args, { cwd });
+  const { signal } = await proc.exited;
+  // %p is the pid, %% a percent sign, any other specifier some text; core_uses_pid adds .PID without %p.
+  const name = pattern.slice(pattern.lastIndexOf('/') + 1);
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = name.split(/(%.)/).map((part) => (part === '%p' ? String(proc.pid) : part === '%%' ? '%' : part.startsWith('%') ? '.*' : escape(part)));
+  const usesPid = readFileSync('/proc/sys/kernel/core_uses_pid', 'latin1').trim() === '1' && !name.includes('%p');
+  const matches = new RegExp(`^${source.join('')}${usesPid ? `\\.${proc.pid}` : ''}$`);
+  const dir = pattern.includes('/') ? dirname(pattern) : cwd;
+  const core = readdirSync(dir).find((file) => matches.test(file));
+  if (!core) throw new Error(`${fixture} ended by ${signal} but left no core matching ${pattern} in ${dir}`);
+  return join(dir, core);
 }
 
 export interface CliRun {

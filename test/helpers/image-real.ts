@@ -1,17 +1,14 @@
 /**
  * Real processes for the image tests, and the truth about them from /proc. Each
  * program starts through a python3 shim that closes every inherited descriptor above
- * 2 (the test runner's pipes would make the freezer refuse the process) and allows
- * core files (the freezer refuses a process whose RLIMIT_CORE is 0, as DragonFly did).
+ * 2 (the test runner's pipes would make the freezer refuse the process).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import * as pty from 'node-pty';
 
 const CLOSE_FDS_AND_EXEC = [
-  'import os, resource, sys',
-  'soft, hard = resource.getrlimit(resource.RLIMIT_CORE)',
-  'resource.setrlimit(resource.RLIMIT_CORE, (hard, hard) if hard else (resource.RLIM_INFINITY,) * 2)',
+  'import os, sys',
   'os.closerange(3, 1 << 16)',
   'os.execvp(sys.argv[1], sys.argv[1:])',
 ].join('\n');
