@@ -14,6 +14,7 @@ import { accessSync, constants, readFileSync, readlinkSync, realpathSync } from 
 import { delimiter, isAbsolute, join, relative as relativePath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CKPTY_COMMAND } from '../cli/native.js';
 import type { CheckpointAction, CheckpointOutcome } from '../host/events.js';
 import { Session } from '../host/session.js';
 import { recordSession } from '../recorder/recorder.js';
@@ -494,7 +495,7 @@ function cwdOf(pid: number): string | undefined {
 
 /** `ckpty` when that name on PATH is this very ckpty, else this ckpty's path. */
 function ckptyCommand(): string {
-  const self = process.argv[1] ?? 'ckpty';
+  const self = CKPTY_COMMAND;
   let selfReal: string;
   try {
     selfReal = realpathSync(self);
