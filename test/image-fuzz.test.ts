@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageError } from '../src/image/errors.js';
 import { CKPT_FD, CKPT_PROCESS, CKPT_SIGNALS, CKPT_VMA, ELF64_EHDR, ELF64_NHDR, ELF64_PHDR } from '../src/image/format.js';
 import { parseImage } from '../src/image/reader.js';
-import { ExitCode } from '../src/cli/errors.js';
+import { ExitCode } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import type { Image } from '../src/image/image.js';
 import { buildImage, type BuiltImage } from './helpers/image-builder.js';

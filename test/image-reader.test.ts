@@ -12,7 +12,7 @@ import { checkFileIdentity, checkImageOwnership, openImage } from '../src/image/
 import { CKPT_PROCESS, CKPT_SIGNALS, ELF64_EHDR, ELF64_PHDR, ELF64_SHDR, NoteType } from '../src/image/format.js';
 import type { MappedFile } from '../src/image/image.js';
 import { parseImage, readImage, type ByteSource } from '../src/image/reader.js';
-import { CkptyError, ExitCode } from '../src/cli/errors.js';
+import { CkptyError, ExitCode } from '../src/base/errors.js';
 import { formatInfo, infoJson } from '../src/image/info.js';
 import { buildImage, DEFAULT_SPEC, EXE, LIBC, ptyTermiosWithoutEcho, type BuiltImage } from './helpers/image-builder.js';
 
@@ -390,7 +390,7 @@ describe('describing an image', () => {
 describe('the reader is a pure core module', () => {
   it('imports no IO, process or UI module, only its own pure neighbours', () => {
     const pure = ['format.ts', 'reader.ts', 'struct-view.ts', 'linux.ts', 'errors.ts', 'image.ts'];
-    const allowed = new Set([...pure.map((name) => `./${name.replace(/\.ts$/, '.js')}`), '../termios/termios.js', '../cli/errors.js']);
+    const allowed = new Set([...pure.map((name) => `./${name.replace(/\.ts$/, '.js')}`), '../termios/termios.js', '../base/errors.js']);
     let seen = 0;
     for (const name of pure) {
       const source = readFileSync(resolve(import.meta.dirname, '../src/image', name), 'utf8');

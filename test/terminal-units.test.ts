@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OutputFeed } from '../src/terminal/feed.js';
 import { COMMAND_KEYS, parsePrefixKey, PrefixReader, type InputPiece } from '../src/terminal/keys.js';
 import { formatStatus } from '../src/terminal/status.js';
-import { CkptyError } from '../src/cli/errors.js';
+import { CkptyError } from '../src/base/errors.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 const show = (pieces: InputPiece[]) =>

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState, type ThawNotice } from './control-protocol.js';
+import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState, type ThawNotice } from '../base/control-protocol.js';
 import { peerUid } from './native.js';
 
 export interface ControlHandler {

@@ -2,7 +2,7 @@
  * `ckpty play`: replays a recording's output with its timing, or lists its markers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 import { CastFormatError, parseCast, type Cast } from './asciicast.js';
 import { readUserFile } from './files.js';
 

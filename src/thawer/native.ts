@@ -4,12 +4,12 @@
  * a socket. On "ready" the program is rebuilt but still stopped and the terminal is
  * in its modes; it starts when we answer, so whatever we print comes first.
  * A failure before that reports its class (enum thaw_class), which is ckpty's exit
- * code for it (cli/native.ts).
+ * code for it (base/native-programs.ts).
  */
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { CkptyError, ExitCode } from '../cli/errors.js';
-import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../cli/native.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
+import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../base/native-programs.js';
 
 export const THAWER_PATH = nativeProgramPath('ckpty-thawer');
 

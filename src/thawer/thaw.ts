@@ -15,13 +15,13 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
 import { constants, release } from 'node:os';
 import { resolve } from 'node:path';
-import { CkptyError } from '../cli/errors.js';
-import { formatBytes, formatMilliseconds, processLabel } from '../cli/format.js';
-import { errnoCause, exitCodeOfStatus } from '../cli/native.js';
+import { CkptyError } from '../base/errors.js';
+import { formatBytes, formatMilliseconds, processLabel } from '../base/format.js';
+import { errnoCause, exitCodeOfStatus } from '../base/native-programs.js';
 import type { Image } from '../image/image.js';
 import { runThawer, ThawerFailure, type NativeThawReady, type ProgramEnd } from './native.js';
 import { validateImage } from './validate.js';
-import { askHost, SOCKET_ENV } from '../host/control-protocol.js';
+import { askHost, SOCKET_ENV } from '../base/control-protocol.js';
 
 export const THAW_PROCESS_TITLE = 'ckpty-thaw';
 

@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { CkptyError, ExitCode, type ExitCodeValue } from '../cli/errors.js';
+import { CkptyError, ExitCode, type ExitCodeValue } from '../base/errors.js';
 import { checkFileIdentity, checkImageOwnership, openImage } from '../image/file.js';
 import type { FileDescriptor, Image } from '../image/image.js';
 

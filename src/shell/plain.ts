@@ -4,7 +4,7 @@
  * happens — the program ends, ckpty gets SIGTERM/SIGHUP/SIGINT, or a bug throws — its
  * modes are put back before ckpty exits.
  */
-import { ExitCode } from '../cli/errors.js';
+import { ExitCode } from '../base/errors.js';
 import {
   BRKINT,
   CS8,
@@ -26,11 +26,11 @@ import {
   VMIN,
   VTIME,
 } from '../termios/termios.js';
-import { readTerminalSettings, writeTerminalSettings, type KernelTermios } from './native.js';
-import { OutputLine } from './fresh-line.js';
-import { Session, type SessionOptions } from './session.js';
-import { statusLine } from './status.js';
-import type { CheckpointOutcome } from './events.js';
+import { readTerminalSettings, writeTerminalSettings, type KernelTermios } from '../host/native.js';
+import { OutputLine } from '../host/fresh-line.js';
+import { Session, type SessionOptions } from '../host/session.js';
+import { statusLine } from '../host/status.js';
+import type { CheckpointOutcome } from '../host/events.js';
 import { recordSession } from '../recorder/recorder.js';
 
 export interface PlainOptions extends SessionOptions {

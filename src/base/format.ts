@@ -1,4 +1,4 @@
-/** Wording shared by every command's messages: sizes, durations and process names. */
+/** Wording shared by every command's messages: sizes, durations, process names and shell words. */
 
 /** 1.4 MiB, 120 KiB, 512 B. */
 export function formatBytes(bytes: number): string {
@@ -21,4 +21,9 @@ export function formatMilliseconds(ms: number): string {
 /** "bc[4242]": how messages name a process. */
 export function processLabel(pid: number, comm: string | undefined): string {
   return comm === undefined ? `process ${pid}` : `${comm}[${pid}]`;
+}
+
+/** An argument as a shell would need it typed. */
+export function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }

@@ -1,7 +1,8 @@
 /**
- * The control channel between a session host and the in-session `stty`: JSON lines over
- * the Unix socket named by $CKPTY_SOCKET. One request per line, one reply per line.
- * This module is the client side too, so the shim loads nothing heavier than `net`.
+ * The control channel between a session host and the programs inside its session (the
+ * `stty` shim, `ckpty thaw`): JSON lines over the Unix socket named by $CKPTY_SOCKET.
+ * One request per line, one reply per line. The host serves it (host/control.ts); this
+ * module is the client side too, so the shim loads nothing heavier than `net`.
  */
 import { connect } from 'node:net';
 

@@ -1,8 +1,9 @@
 /**
- * Truecolor → xterm-256 reduction. blessed's cell attribute holds a palette
- * index (0-255), so 24-bit colours from the inner program are mapped to the
- * nearest entry of the parts of the xterm-256 palette whose RGB values every
- * terminal agrees on: the 6×6×6 cube (16-231) and the grey ramp (232-255).
+ * The xterm-256 palette: the RGB of its fixed entries (the SVG screenshot paints them)
+ * and truecolor → xterm-256 reduction for the full-screen terminal. blessed's cell
+ * attribute holds a palette index (0-255), so 24-bit colours from the inner program are
+ * mapped to the nearest entry of the parts of the xterm-256 palette whose RGB values
+ * every terminal agrees on: the 6×6×6 cube (16-231) and the grey ramp (232-255).
  * The first 16 entries are left out on purpose: their RGB values are the outer
  * terminal's theme, unknown to us (tmux reduces colours the same way).
  */

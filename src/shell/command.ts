@@ -2,7 +2,7 @@
  * `ckpty shell`: a shell in the current terminal with the checkpoint key.
  */
 import type { Command } from 'commander';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 
 interface ShellOptions {
   shell?: string;
