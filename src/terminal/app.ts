@@ -10,12 +10,15 @@
  */
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
-import { accessSync, constants, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { delimiter, isAbsolute, join, relative as relativePath } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative as relativePath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CkptyError, ExitCode } from '../base/errors.js';
+import { findProgram } from '../base/find-program.js';
 import { shellWord } from '../base/format.js';
+import { readStat } from '../freezer/proc.js';
 import type { CheckpointAction, CheckpointOutcome } from '../host/events.js';
+import { workingDirectory } from '../host/processes.js';
 import { Session } from '../host/session.js';
 import { recordSession } from '../recorder/recorder.js';
 import { describeJob, statusLine, thawLine } from '../host/status.js';
@@ -251,7 +254,7 @@ class TerminalApp {
   }
 
   private shortPath(path: string): string {
-    const cwd = cwdOf(this.session.pid);
+    const cwd = workingDirectory(this.session.pid);
     if (!cwd) return path;
     const relative = relativePath(cwd, path);
     return relative.startsWith('..') || isAbsolute(relative) ? path : relative;
@@ -268,7 +271,7 @@ class TerminalApp {
   }
 
   private async imageList(): Promise<void> {
-    const dir = cwdOf(this.session.pid) ?? process.cwd();
+    const dir = workingDirectory(this.session.pid) ?? process.cwd();
     let entries: ImageEntry[];
     try {
       entries = await listImages(dir);
@@ -418,7 +421,7 @@ class TerminalApp {
 
   /** Read each time: right after the spawn the shell is still called node. */
   private shellName(): string {
-    return `${commOf(this.session.pid) ?? 'shell'}[${this.session.pid}]`;
+    return `${readStat(this.session.pid)?.comm ?? 'shell'}[${this.session.pid}]`;
   }
 
   private setMessage(message: string): void {
@@ -476,39 +479,17 @@ function paneEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
-function commOf(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trimEnd();
-  } catch {
-    return undefined;
-  }
-}
-
-function cwdOf(pid: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    return undefined;
-  }
-}
-
-/** `ckpty` when that name on PATH is this very ckpty, else this ckpty's path. */
+/** `ckpty` when that name on PATH runs this very ckpty, else this ckpty's path. */
 function ckptyCommand(): string {
   const self = process.argv[1] ?? 'ckpty';
-  let selfReal: string;
+  const onPath = findProgram('ckpty', process.env.PATH ?? '');
+  return onPath !== undefined && sameFile(onPath, self) ? 'ckpty' : shellWord(self);
+}
+
+function sameFile(a: string, b: string): boolean {
   try {
-    selfReal = realpathSync(self);
+    return realpathSync(a) === realpathSync(b);
   } catch {
-    return shellWord(self);
+    return false;
   }
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'ckpty');
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (realpathSync(candidate) === selfReal) return 'ckpty';
-    } catch {
-      // not here
-    }
-  }
-  return shellWord(self);
 }
