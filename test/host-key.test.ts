@@ -36,11 +36,6 @@ async function startCounter(term: TestTerminal, interval = 100): Promise<number>
   return Number(pid);
 }
 
-function lastCount(text: string): number {
-  const counts = [...text.matchAll(/count (\d+)/g)].map((match) => Number(match[1]));
-  return counts.at(-1) ?? -1;
-}
-
 /** Bytes a program receives, shown by od: type `keys`, then Enter and ^D. */
 async function bytesReceived(term: TestTerminal, keys: string): Promise<string> {
   const mark = term.mark();

@@ -253,15 +253,15 @@ describe('refusing corrupt images', () => {
 
   it('checks mappings', async () => {
     const vmas = DEFAULT_SPEC.vmas;
-    const overlap = [vmas[0], { ...vmas[1], start: 0x401000n }] as typeof vmas;
+    const overlap = [vmas[0]!, { ...vmas[1]!, start: 0x401000n }];
     expect((await refusal(buildImage({ vmas: overlap }).bytes)).message).toBe(
       'corrupt image: VMAs 0 (0x400000-0x402000) and 1 (0x401000-0x403000) overlap or are out of order',
     );
-    const unaligned = [{ ...vmas[0], end: 0x401800n }];
+    const unaligned = [{ ...vmas[0]!, end: 0x401800n }];
     expect((await refusal(buildImage({ vmas: unaligned }).bytes)).message).toBe('corrupt image: VMA 0 (0x400000-0x401800) is not page-aligned');
-    const badKind = [{ ...vmas[0], kind: 12 }];
+    const badKind = [{ ...vmas[0]!, kind: 12 }];
     expect((await refusal(buildImage({ vmas: badKind }).bytes)).message).toBe('corrupt image: VMA 0 (0x400000-0x402000) has unknown kind 12');
-    const badFile = [{ ...vmas[0], file: 5 }];
+    const badFile = [{ ...vmas[0]!, file: 5 }];
     expect((await refusal(buildImage({ vmas: badFile }).bytes)).message).toBe(
       'corrupt image: VMA 0 (0x400000-0x402000) refers to file 5, but NT_CKPT_FILES has 2',
     );
@@ -291,9 +291,9 @@ describe('refusing corrupt images', () => {
   });
 
   it('checks fds', async () => {
-    const twice = [...DEFAULT_SPEC.fds, DEFAULT_SPEC.fds[0]];
+    const twice = [...DEFAULT_SPEC.fds, DEFAULT_SPEC.fds[0]!];
     expect((await refusal(buildImage({ fds: twice }).bytes)).message).toBe('corrupt image: fd 0 appears twice in NT_CKPT_FDS');
-    const kind = [{ ...DEFAULT_SPEC.fds[0], kind: 9 }];
+    const kind = [{ ...DEFAULT_SPEC.fds[0]!, kind: 9 }];
     expect((await refusal(buildImage({ fds: kind }).bytes)).message).toBe('corrupt image: fd 0 has unknown kind 9');
   });
 

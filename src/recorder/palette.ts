@@ -19,10 +19,8 @@ export function paletteRgb(index: number): number | undefined {
     return (grey << 16) | (grey << 8) | grey;
   }
   const cube = index - 16;
-  const r = CUBE_LEVELS[Math.floor(cube / 36)];
-  const g = CUBE_LEVELS[Math.floor(cube / 6) % 6];
-  const b = CUBE_LEVELS[cube % 6];
-  return (r << 16) | (g << 8) | b;
+  const level = (axis: number): number => CUBE_LEVELS[axis % 6] ?? 0;
+  return (level(Math.floor(cube / 36)) << 16) | (level(Math.floor(cube / 6)) << 8) | level(cube);
 }
 
 function nearestCubeLevel(value: number): number {
