@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
+/** The compiled bench, as `npm run bench` runs it (`npm run typecheck` builds it too). */
+const benchRun = join(root, 'dist-bench', 'run.js');
 const scratch = mkdtempSync(join(tmpdir(), 'ckpty-bench-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -54,7 +56,7 @@ interface Run {
 /** Run the bench; `interrupt(stderr)` may return a signal to send once its progress shows something. */
 function runBench(args: string[], interrupt?: (stderr: string) => NodeJS.Signals | undefined): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'run.js'), ...args], { cwd: root });
+    const child = spawn(process.execPath, [benchRun, ...args], { cwd: root });
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -75,6 +77,7 @@ describe('npm run bench --quick', () => {
   const out = join(scratch, 'results.json');
   let run: Run;
   beforeAll(async () => {
+    if (!existsSync(benchRun)) throw new Error('dist-bench/ is not built: run `npm run typecheck` first');
     run = await runBench(['--quick', '--out', out, '--dir', scratch]);
   }, 240_000);
 

@@ -1,23 +1,23 @@
 /**
- * Issue 8, items 5 and 6: what the session host costs at the terminal.
+ * What the session host costs at the terminal (docs/testing.md, "Benchmarks"):
  *  - keystroke round trip: a byte typed at the outermost side until the program's echo
  *    of it comes back out (the program is `cat` under `stty raw -echo`, so the echo is
  *    the program's answer, not the kernel's), p50 / p99;
  *  - output throughput: `cat` of a file until its last byte (a marker after it) is out.
  * Paths: bare node-pty and a ckpty Session, both in this process; then, each behind an
- * outer pty as a user runs it, a bare node-pty relay process (bench/relay.js), plain mode
+ * outer pty as a user runs it, a bare node-pty relay process (bench/relay.ts), plain mode
  * (`ckpty shell`), the full-screen terminal (`ckpty`) and tmux.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as nodePty from 'node-pty';
-import { spawnSync } from 'node:child_process';
-import { BENCH_DIR, CLI } from './lib/context.js';
-import { loadSession } from './lib/ckpty.js';
+import { BUILD_DIR, CLI, type BenchContext, type Features } from './lib/context.js';
+import { Session } from './lib/ckpty.js';
 import { track, untrack } from './lib/cleanup.js';
 import { killSession } from './lib/proc.js';
 import { PtyProcess } from './lib/pty.js';
-import { inRotation, Results } from './lib/results.js';
+import { inRotation, Results, type Row } from './lib/results.js';
 import { latency } from './lib/stats.js';
 import { subjectEnv } from './lib/subjects.js';
 
@@ -27,12 +27,14 @@ const ROWS = 24;
 
 /** Scans a byte stream for a marker, across chunk boundaries. */
 class MarkerScanner {
-  constructor(marker) {
+  private readonly marker: Buffer;
+  private tail: Buffer = Buffer.alloc(0);
+
+  constructor(marker: string) {
     this.marker = Buffer.from(marker);
-    this.tail = Buffer.alloc(0);
   }
 
-  feed(chunk) {
+  feed(chunk: Buffer): boolean {
     const edge = Buffer.concat([this.tail, chunk.subarray(0, this.marker.length - 1)]);
     const found = edge.indexOf(this.marker) >= 0 || chunk.indexOf(this.marker) >= 0;
     const keep = this.marker.length - 1;
@@ -41,8 +43,19 @@ class MarkerScanner {
   }
 }
 
+type Listener = (chunk: Buffer) => void;
+
+/** A program reachable by writing keys and reading output. */
+interface Endpoint {
+  name: string;
+  write(data: string): void;
+  /** Calls `fn` with each chunk of output until the returned function is called. */
+  listen(fn: Listener): () => void;
+  close(): Promise<void>;
+}
+
 /** Resolves to performance.now() when `marker` has come out of the endpoint. */
-function nextMarker(endpoint, marker, timeoutMs) {
+function nextMarker(endpoint: Endpoint, marker: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const scanner = new MarkerScanner(marker);
     const timer = setTimeout(() => {
@@ -59,8 +72,7 @@ function nextMarker(endpoint, marker, timeoutMs) {
   });
 }
 
-/** A program reachable by writing keys and reading output: { name, write, listen(fn) → unlisten, close }. */
-function ptyEndpoint(name, pty) {
+function ptyEndpoint(name: string, pty: PtyProcess): Endpoint {
   pty.buffering = false;
   return {
     name,
@@ -75,8 +87,8 @@ function ptyEndpoint(name, pty) {
 }
 
 /** Listeners on an emitter-like source, with one unlisten function. */
-function fanOut() {
-  const listeners = new Set();
+function fanOut(): { emit: Listener; listen: Endpoint['listen'] } {
+  const listeners = new Set<Listener>();
   return {
     emit: (chunk) => {
       for (const fn of listeners) fn(chunk);
@@ -88,15 +100,25 @@ function fanOut() {
   };
 }
 
-/**
- * The paths a terminal's bytes can take. `start(script)` runs `sh SCRIPT` behind the
- * path; `feature` names what must exist; `vs` the baselines it is compared with.
- */
-function paths(ctx) {
+/** A way for a terminal's bytes to go: `start(script)` runs `sh SCRIPT` behind it. */
+interface TerminalPath {
+  label: string;
+  /** How the compare column names it. */
+  short?: string;
+  /** The tool it needs. */
+  needs?: keyof Features;
+  /** The paths it is compared with. */
+  vs: string[];
+  start(script: string): Endpoint | Promise<Endpoint>;
+}
+
+function paths(ctx: BenchContext): Record<string, TerminalPath> {
   const env = subjectEnv();
-  const outer = (name, file, args) => ptyEndpoint(name, new PtyProcess(file, args, { cols: COLS, rows: ROWS, env, cwd: ctx.workDir }));
+  const outer = (name: string, file: string, args: string[]): Endpoint =>
+    ptyEndpoint(name, new PtyProcess(file, args, { cols: COLS, rows: ROWS, env, cwd: ctx.workDir }));
   // A socket of its own in the work dir: no other tmux is touched, and nothing stays behind.
   const tmuxSocket = join(ctx.workDir, 'tmux.sock');
+  const tmux = ctx.features.tmux.path ?? 'tmux';
   return {
     'node-pty': {
       label: 'bare node-pty (in-process)',
@@ -106,7 +128,8 @@ function paths(ctx) {
         const term = nodePty.spawn('sh', [script], { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd: ctx.workDir, env, encoding: null });
         track.session(term.pid);
         const out = fanOut();
-        term.onData(out.emit);
+        // Bytes: with encoding null node-pty hands out Buffers (its typings say string).
+        term.onData((data) => out.emit(data as unknown as Buffer));
         return {
           name: 'node-pty',
           write: (data) => term.write(data),
@@ -120,10 +143,8 @@ function paths(ctx) {
     },
     session: {
       label: 'ckpty Session (in-process)',
-      feature: 'session',
       vs: ['node-pty'],
       async start(script) {
-        const Session = await loadSession();
         const session = await Session.start({ file: 'sh', args: [script], cols: COLS, rows: ROWS, cwd: ctx.workDir, env });
         track.session(session.pid);
         const out = fanOut();
@@ -142,32 +163,30 @@ function paths(ctx) {
       },
     },
     relay: {
-      label: 'bare node-pty relay (bench/relay.js)',
+      label: 'bare node-pty relay (bench/relay.ts)',
       short: 'relay',
       vs: [],
-      start: (script) => outer('relay', process.execPath, [join(BENCH_DIR, 'relay.js'), 'sh', script]),
+      start: (script) => outer('relay', process.execPath, [join(BUILD_DIR, 'relay.js'), 'sh', script]),
     },
     shell: {
       label: 'ckpty shell (plain mode)',
-      feature: 'shellCommand',
       vs: ['relay', 'tmux'],
       start: (script) => outer('ckpty shell', process.execPath, [CLI, 'shell', '--quiet', '--', 'sh', script]),
     },
     fullscreen: {
       label: 'ckpty (full-screen)',
-      feature: 'fullScreen',
       vs: ['relay', 'tmux'],
       start: (script) => outer('ckpty full-screen', process.execPath, [CLI, '--shell', script]),
     },
     tmux: {
       label: 'tmux',
-      feature: 'tmux',
+      needs: 'tmux',
       short: 'tmux',
       vs: ['relay'],
       start(script) {
-        const endpoint = outer('tmux', ctx.features.tmux.path, ['-S', tmuxSocket, '-f', '/dev/null', 'new-session', '-x', String(COLS), '-y', String(ROWS), 'sh', script]);
+        const endpoint = outer('tmux', tmux, ['-S', tmuxSocket, '-f', '/dev/null', 'new-session', '-x', String(COLS), '-y', String(ROWS), 'sh', script]);
         // The tmux server leaves the pty's session: it is ended through its socket.
-        const killServer = () => spawnSync(ctx.features.tmux.path, ['-S', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
+        const killServer = (): void => void spawnSync(tmux, ['-S', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
         track.hook(killServer);
         return {
           ...endpoint,
@@ -183,14 +202,15 @@ function paths(ctx) {
 }
 
 /** An executable script in the work dir (the full-screen terminal runs a program without arguments). */
-function writeScript(ctx, name, body) {
+function writeScript(ctx: BenchContext, name: string, body: string): string {
   const path = join(ctx.workDir, name);
   writeFileSync(path, `#!/bin/sh\n${body}`);
   chmodSync(path, 0o755);
   return path;
 }
 
-function rowsFor(ctx, section, kind) {
+function rowsFor(ctx: BenchContext, section: 'keys' | 'throughput'): { path: TerminalPath; row: Row }[] {
+  const kind = section === 'keys' ? 'latency' : 'throughput';
   const all = paths(ctx);
   return Object.entries(all).map(([key, path]) => {
     const row = ctx.results.row(`${section}/${key}`, {
@@ -202,16 +222,16 @@ function rowsFor(ctx, section, kind) {
       unit: kind === 'latency' ? 'ms' : 'MiB/s',
       vs: path.vs.map((base) => `${section}/${base}`),
     });
-    const feature = path.feature && ctx.features[path.feature];
-    if (feature && !feature.ok) ctx.results.unavailable(row.id, {}, feature.reason);
-    return { key, path, row };
+    const missing = path.needs && ctx.features[path.needs].reason;
+    if (missing) Results.unavailable(row, missing);
+    return { path, row };
   });
 }
 
-const pause = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** The program's answer to one typed byte; resolves to the ms it took. */
-async function keystroke(endpoint) {
+async function keystroke(endpoint: Endpoint): Promise<number> {
   const answer = nextMarker(endpoint, 'z', 10_000);
   const sent = performance.now();
   endpoint.write('z');
@@ -227,14 +247,22 @@ async function keystroke(endpoint) {
 const KEY_INTERVAL_MS = 30;
 const SETTLE_MS = 3;
 
-export async function runKeystrokeBench(ctx) {
+interface LivePath {
+  row: Row;
+  endpoint: Endpoint;
+  samples: number[];
+  /** When its last key was typed. */
+  sent: number;
+}
+
+export async function runKeystrokeBench(ctx: BenchContext): Promise<void> {
   // The program answers each byte itself; the kernel's echo is off.
   const script = writeScript(ctx, 'keys.sh', 'stty raw -echo\necho BENCH_KEYS_READY\nexec cat\n');
   const perRep = ctx.quick ? 20 : 100;
   for (let rep = 0; rep < ctx.reps; rep++) {
-    const live = [];
+    const live: LivePath[] = [];
     try {
-      for (const { path, row } of inRotation(rowsFor(ctx, 'keys', 'latency'), rep)) {
+      for (const { path, row } of inRotation(rowsFor(ctx, 'keys'), rep)) {
         if (!Results.open(row)) continue;
         try {
           const endpoint = await path.start(script);
@@ -269,7 +297,7 @@ export async function runKeystrokeBench(ctx) {
   }
 }
 
-export async function runThroughputBench(ctx) {
+export async function runThroughputBench(ctx: BenchContext): Promise<void> {
   const file = join(ctx.workDir, 'output.txt');
   if (!existsSync(file)) {
     // Terminal-like text: 79 printable characters and a newline per line.
@@ -280,7 +308,7 @@ export async function runThroughputBench(ctx) {
   }
   const script = writeScript(ctx, 'throughput.sh', `stty -echo\necho BENCH_BEGIN\nread go\ncat '${file}'\necho BENCH_END\nexec sleep 600\n`);
   for (let rep = 0; rep < ctx.reps; rep++) {
-    for (const { path, row } of inRotation(rowsFor(ctx, 'throughput', 'throughput'), rep)) {
+    for (const { path, row } of inRotation(rowsFor(ctx, 'throughput'), rep)) {
       await ctx.results.attempt(row, async () => {
         const endpoint = await path.start(script);
         try {

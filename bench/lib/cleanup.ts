@@ -6,26 +6,26 @@
 import { rmSync } from 'node:fs';
 import { killSession, sigkill } from './proc.js';
 
-const sessions = new Set();
-const pids = new Set();
-const paths = new Set();
-const hooks = new Set();
+const sessions = new Set<number>();
+const pids = new Set<number>();
+const paths = new Set<string>();
+const hooks = new Set<() => void>();
 
 export const track = {
-  session: (sid) => sessions.add(sid),
-  pid: (pid) => pids.add(pid),
-  path: (path) => paths.add(path),
-  hook: (fn) => hooks.add(fn),
+  session: (sid: number) => sessions.add(sid),
+  pid: (pid: number) => pids.add(pid),
+  path: (path: string) => paths.add(path),
+  hook: (fn: () => void) => hooks.add(fn),
 };
 
 export const untrack = {
-  session: (sid) => sessions.delete(sid),
-  pid: (pid) => pids.delete(pid),
-  path: (path) => paths.delete(path),
-  hook: (fn) => hooks.delete(fn),
+  session: (sid: number) => sessions.delete(sid),
+  pid: (pid: number) => pids.delete(pid),
+  path: (path: string) => paths.delete(path),
+  hook: (fn: () => void) => hooks.delete(fn),
 };
 
-export function cleanupNow() {
+export function cleanupNow(): void {
   for (const sid of sessions) killSession(sid);
   for (const pid of pids) sigkill(pid);
   for (const hook of hooks) {
@@ -42,21 +42,19 @@ export function cleanupNow() {
   paths.clear();
 }
 
-export function installCleanupHandlers() {
+const TERMINATING_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+export function installCleanupHandlers(): void {
   process.on('exit', cleanupNow);
-  for (const [name, number] of [
-    ['SIGINT', 2],
-    ['SIGTERM', 15],
-    ['SIGHUP', 1],
-  ]) {
+  for (const [name, number] of Object.entries(TERMINATING_SIGNALS)) {
     process.on(name, () => {
       process.stderr.write(`\nbench: ${name}, cleaning up\n`);
       cleanupNow();
       process.exit(128 + number);
     });
   }
-  const crash = (err) => {
-    process.stderr.write(`bench: internal error: ${err?.stack ?? err}\n`);
+  const crash = (err: unknown): void => {
+    process.stderr.write(`bench: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
     cleanupNow();
     process.exit(70);
   };

@@ -1,19 +1,18 @@
-#!/usr/bin/env node
 /**
  * `npm run bench`: freeze, thaw, image size and terminal overhead of ckpty, side by side
- * with gcore, dd, bare node-pty and tmux measured in the same run (issue 8). Prints a
- * table with the targets of DESIGN.md and writes everything, with a description of the
- * machine, to bench/results/<date>.json.
+ * with gcore, dd, bare node-pty and tmux measured in the same run (docs/testing.md,
+ * "Benchmarks"). Prints a table with the targets and writes everything, with a description
+ * of the machine, to bench/results/<date>.json.
  *
- *   node bench/run.js [--quick] [--reps N] [--only freeze,thaw,roundtrip,keys,throughput]
- *                     [--out FILE] [--dir DIR]
+ *   npm run bench -- [--quick] [--reps N] [--only freeze,thaw,roundtrip,keys,throughput]
+ *                    [--out FILE] [--dir DIR]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanupNow, installCleanupHandlers } from './lib/cleanup.js';
-import { BENCH_DIR, compileFixtures, createWorkDir, detectFeatures, installTmuxIfMissing } from './lib/context.js';
+import { BENCH_DIR, compileFixtures, createWorkDir, detectFeatures, installTmuxIfMissing, type BenchContext } from './lib/context.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { Results } from './lib/results.js';
 import { renderReport } from './lib/report.js';
@@ -28,9 +27,22 @@ const SECTIONS = {
   roundtrip: runRoundTripBench,
   keys: runKeystrokeBench,
   throughput: runThroughputBench,
-};
+} satisfies Record<string, (ctx: BenchContext) => Promise<void>>;
 
-function parseOptions() {
+type SectionName = keyof typeof SECTIONS;
+const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
+
+const isSection = (name: string): name is SectionName => name in SECTIONS;
+
+interface Options {
+  quick: boolean;
+  reps: number;
+  only: SectionName[];
+  out: string | undefined;
+  dir: string;
+}
+
+function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
@@ -43,8 +55,7 @@ function parseOptions() {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node bench/run.js [--quick] [--reps N] [--only ' +
-        `${Object.keys(SECTIONS).join(',')}] [--out FILE] [--dir DIR]\n` +
+      `usage: npm run bench -- [--quick] [--reps N] [--only ${SECTION_NAMES.join(',')}] [--out FILE] [--dir DIR]\n` +
         '  --quick  smoke run: 1 repetition, small sizes, no GiB-sized processes (< 30 s)\n' +
         '  --reps   repetitions per figure (default 5)\n' +
         '  --out    results file (default bench/results/<date>.json, <date>-quick.json for --quick)\n' +
@@ -52,14 +63,15 @@ function parseOptions() {
     );
     process.exit(0);
   }
-  const only = values.only ? values.only.split(',') : Object.keys(SECTIONS);
-  for (const name of only) if (!SECTIONS[name]) throw new Error(`--only: unknown section '${name}' (${Object.keys(SECTIONS).join(', ')})`);
+  const only = values.only ? values.only.split(',') : SECTION_NAMES;
+  const unknown = only.find((name) => !isSection(name));
+  if (unknown !== undefined) throw new Error(`--only: unknown section '${unknown}' (${SECTION_NAMES.join(', ')})`);
   const reps = values.reps ? Number(values.reps) : values.quick ? 1 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: '${values.reps}' is not a positive integer`);
-  return { quick: values.quick, reps, only, out: values.out, dir: values.dir ?? BENCH_DIR };
+  return { quick: values.quick, reps, only: only.filter(isSection), out: values.out, dir: values.dir ?? BENCH_DIR };
 }
 
-function resultsPath(quick) {
+function resultsPath(quick: boolean): string {
   // 2026-05-01T14-03: sortable, one file per run, no colons in file names. Smoke runs are
   // marked (and git-ignored): their numbers are not worth keeping.
   const stamp = new Date().toISOString().slice(0, 16).replace(':', '-');
@@ -67,7 +79,7 @@ function resultsPath(quick) {
   return join(BENCH_DIR, 'results', `${stamp}${quick ? '-quick' : ''}.json`);
 }
 
-async function main() {
+async function main(): Promise<void> {
   const options = parseOptions();
   installCleanupHandlers();
   const started = performance.now();
@@ -76,7 +88,7 @@ async function main() {
   // A smoke run (the test suite's) changes nothing on the machine.
   if (!options.quick && options.only.some((s) => s === 'keys' || s === 'throughput')) installTmuxIfMissing();
   process.stdout.write(`machine: ${machineLine(machine)}\n`);
-  const ctx = {
+  const ctx: BenchContext = {
     quick: options.quick,
     reps: options.reps,
     workDir,
@@ -101,7 +113,7 @@ async function main() {
   const out = options.out ?? resultsPath(options.quick);
   const json = {
     date: new Date().toISOString(),
-    command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     options,
     elapsedSeconds: elapsed,
     machine,
@@ -116,7 +128,7 @@ async function main() {
 try {
   await main();
 } catch (err) {
-  process.stderr.write(`bench: ${err instanceof Error ? err.message : err}\n`);
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 } finally {
   cleanupNow();

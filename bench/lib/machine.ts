@@ -3,7 +3,23 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-function run(file, args) {
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryBytes: number;
+  kernel: string;
+  os: string | undefined;
+  node: string;
+  benchDir: string;
+  fsStatType: string | undefined;
+  fsType: string | undefined;
+  fsSource: string | undefined;
+  fsOptions: string | undefined;
+  loadAverage: number[];
+  loadAverageAtEnd?: number[];
+}
+
+function run(file: string, args: readonly string[]): string | undefined {
   try {
     return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
@@ -11,7 +27,7 @@ function run(file, args) {
   }
 }
 
-function osRelease() {
+function osRelease(): string | undefined {
   try {
     const text = readFileSync('/etc/os-release', 'utf8');
     return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1];
@@ -20,7 +36,7 @@ function osRelease() {
   }
 }
 
-export function describeMachine(dir) {
+export function describeMachine(dir: string): Machine {
   const cpus = os.cpus();
   const mount = run('findmnt', ['-n', '-T', dir, '-o', 'SOURCE,FSTYPE,OPTIONS'])?.split(/\s+/);
   return {
@@ -40,13 +56,15 @@ export function describeMachine(dir) {
   };
 }
 
+const oneMinute = (loads: readonly number[]): string => (loads[0] ?? NaN).toFixed(2);
+
 /** The 1-minute load average when the run started and ended: other work on the cores shows in the p99s. */
-export function loadLine(m) {
-  const end = m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd[0].toFixed(2)} at the end` : '';
-  return `load average ${m.loadAverage[0].toFixed(2)} at the start${end}`;
+export function loadLine(m: Machine): string {
+  const end = m.loadAverageAtEnd ? `, ${oneMinute(m.loadAverageAtEnd)} at the end` : '';
+  return `load average ${oneMinute(m.loadAverage)} at the start${end}`;
 }
 
-export function machineLine(m) {
+export function machineLine(m: Machine): string {
   const gib = (m.memoryBytes / 2 ** 30).toFixed(1);
   return (
     `${m.cpu}, ${m.cores} cores, ${gib} GiB RAM, Linux ${m.kernel}${m.os ? ` (${m.os})` : ''}, ` +

@@ -1,30 +1,38 @@
 /**
- * Issue 8, items 3 and 4: thaw time until the restored program answers, and the
- * freeze → thaw round trip of real programs with their state.
+ * Thaw time until the restored program answers, and the freeze → thaw round trip of real
+ * programs with their state (docs/testing.md, "Benchmarks"):
  *  - `ckpty thaw IMAGE` (what a user types; Node's start-up included) and the native
  *    thawer alone (tty/bin/ckpty-thawer), each on a fresh pty as a terminal would run it,
  *  - small programs (bc, python3 holding a variable) and 1 MiB vs 1 GiB of dirty memory.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableMemory, CLI, freeDisk } from './lib/context.js';
-import { loadFreezeProcess } from './lib/ckpty.js';
+import { availableMemory, CLI, freeDisk, type BenchContext } from './lib/context.js';
+import { freezeProcess } from './lib/ckpty.js';
 import { track } from './lib/cleanup.js';
 import { formatBytes } from './lib/format.js';
 import { PtyProcess } from './lib/pty.js';
-import { inRotation } from './lib/results.js';
-import { probe, startSubject, subjectEnv, subjectKinds } from './lib/subjects.js';
+import { inRotation, Results, type Row } from './lib/results.js';
+import { probe, startSubject, subjectEnv, subjectKinds, type SubjectKind } from './lib/subjects.js';
 
 const MIB = 1 << 20;
 
+interface Thawer {
+  label: string;
+  /** The program and arguments that thaw `image`. */
+  command(image: string, ctx: BenchContext): [file: string, args: string[]];
+}
+
 const THAWERS = {
-  cli: { label: '`ckpty thaw` (CLI)', feature: 'thawCommand', argv: (image) => [process.execPath, [CLI, 'thaw', image]] },
-  native: { label: 'ckpty-thawer (native, no Node)', feature: 'thawer', argv: (image, ctx) => [ctx.features.thawer.path, [image]] },
-};
+  cli: { label: '`ckpty thaw` (CLI)', command: (image) => [process.execPath, [CLI, 'thaw', image]] },
+  native: { label: 'ckpty-thawer (native, no Node)', command: (image, ctx) => [ctx.features.thawer.path ?? 'ckpty-thawer', [image]] },
+} satisfies Record<string, Thawer>;
+
+type ThawerName = keyof typeof THAWERS;
 
 /** Thaw IMAGE on a fresh pty and type the probe at once; resolves to the ms until the answer. */
-async function thawUntilAnswer(ctx, thawer, image, kind) {
-  const [file, args] = THAWERS[thawer].argv(image, ctx);
+async function thawUntilAnswer(ctx: BenchContext, thawer: ThawerName, image: string, kind: SubjectKind): Promise<number> {
+  const [file, args] = THAWERS[thawer].command(image, ctx);
   const started = performance.now();
   const pty = new PtyProcess(file, args, { cwd: ctx.workDir, env: subjectEnv() });
   try {
@@ -37,20 +45,27 @@ async function thawUntilAnswer(ctx, thawer, image, kind) {
 }
 
 /** Freeze a fresh subject to `image` through the key path; resolves to the freeze's ms. */
-async function freezeTo(ctx, kind, image) {
+async function freezeTo(ctx: BenchContext, kind: SubjectKind, image: string): Promise<number> {
   const pty = await startSubject(ctx, kind);
   try {
-    const freeze = await loadFreezeProcess();
     track.path(image);
     const started = performance.now();
-    await freeze(pty.pid, { output: image });
+    await freezeProcess(pty.pid, { output: image });
     return performance.now() - started;
   } finally {
     await pty.close();
   }
 }
 
-function thawSubjects(ctx) {
+interface ThawSubject {
+  key: string;
+  label: string;
+  kind: SubjectKind;
+  needs?: 'bc' | 'python3';
+  mib?: number;
+}
+
+function thawSubjects(ctx: BenchContext): ThawSubject[] {
   const kinds = subjectKinds(ctx);
   const big = ctx.quick ? 64 : 1024;
   return [
@@ -61,9 +76,11 @@ function thawSubjects(ctx) {
   ];
 }
 
-function missingFor(ctx, subject) {
-  if (!ctx.features.freezeFunction.ok) return `no image to thaw: ${ctx.features.freezeFunction.reason}`;
-  if (subject.needs && !ctx.features[subject.needs].ok) return ctx.features[subject.needs].reason;
+function missingFor(ctx: BenchContext, subject: ThawSubject): string | undefined {
+  const { features } = ctx;
+  if (features.freezer.reason) return `no image to thaw: ${features.freezer.reason}`;
+  if (features.thawer.reason) return features.thawer.reason;
+  if (subject.needs && features[subject.needs].reason) return features[subject.needs].reason;
   if (subject.mib && subject.mib >= 512) {
     if (availableMemory() < 2 * subject.mib * MIB) return `skipped: only ${formatBytes(availableMemory())} of memory available`;
     if (freeDisk(ctx.workDir) < 2 * subject.mib * MIB) return `skipped: only ${formatBytes(freeDisk(ctx.workDir))} free on disk`;
@@ -71,13 +88,12 @@ function missingFor(ctx, subject) {
   return undefined;
 }
 
-export async function runThawBench(ctx) {
+export async function runThawBench(ctx: BenchContext): Promise<void> {
   const { results } = ctx;
-  const subjects = thawSubjects(ctx);
-  for (const subject of subjects) {
+  for (const subject of thawSubjects(ctx)) {
     const missing = missingFor(ctx, subject);
     const image = join(ctx.workDir, `thaw-${subject.key}.ckpt`);
-    const rows = Object.entries(THAWERS).map(([thawer, spec]) => {
+    const rows = Object.entries(THAWERS).map(([thawer, spec]): [ThawerName, Row] => {
       const row = results.row(`thaw/${subject.key}/${thawer}`, {
         section: 'thaw',
         subject: subject.label,
@@ -86,17 +102,15 @@ export async function runThawBench(ctx) {
         unit: 'ms',
         vs: subject.mib ? [`thaw/dirty-1M/${thawer}`] : [],
       });
-      const feature = ctx.features[spec.feature];
-      if (missing) results.unavailable(row.id, {}, missing);
-      else if (!feature.ok) results.unavailable(row.id, {}, feature.reason);
-      return [thawer, row];
+      if (missing) Results.unavailable(row, missing);
+      return [thawer as ThawerName, row];
     });
-    if (rows.every(([, row]) => row.unavailable)) continue;
+    if (missing) continue;
     // One image per subject, thawed again for each repetition (a thaw leaves the image as it was).
     try {
       await freezeTo(ctx, subject.kind, image);
     } catch (err) {
-      for (const [, row] of rows) results.unavailable(row.id, {}, `could not make the image: ${err.message}`);
+      for (const [, row] of rows) Results.unavailable(row, `could not make the image: ${(err as Error).message}`);
       continue;
     }
     try {
@@ -112,27 +126,25 @@ export async function runThawBench(ctx) {
   }
 }
 
-export async function runRoundTripBench(ctx) {
-  const { results } = ctx;
+export async function runRoundTripBench(ctx: BenchContext): Promise<void> {
+  const { results, features } = ctx;
   const kinds = subjectKinds(ctx);
-  const thawer = ctx.features.thawCommand.ok ? 'cli' : 'native';
   for (let rep = 0; rep < ctx.reps; rep++) {
-    for (const program of ['bc', 'python3']) {
+    for (const program of ['bc', 'python3'] as const) {
       const row = results.row(`roundtrip/${program}`, {
         section: 'roundtrip',
         subject: `${program} (variable kept)`,
-        method: `freezeProcess + ${THAWERS[thawer].label}`,
+        method: `freezeProcess + ${THAWERS.cli.label}`,
         unit: 'ms',
         vs: [],
       });
-      if (!ctx.features[program].ok) results.unavailable(row.id, {}, ctx.features[program].reason);
-      if (!ctx.features.freezeFunction.ok) results.unavailable(row.id, {}, ctx.features.freezeFunction.reason);
-      if (!ctx.features[THAWERS[thawer].feature].ok) results.unavailable(row.id, {}, ctx.features[THAWERS[thawer].feature].reason);
+      const missing = features[program].reason ?? features.freezer.reason ?? features.thawer.reason;
+      if (missing) Results.unavailable(row, missing);
       await results.attempt(row, async () => {
         const image = join(ctx.workDir, `roundtrip-${program}.ckpt`);
         try {
           const freezeMs = await freezeTo(ctx, kinds[program], image);
-          const thawMs = await thawUntilAnswer(ctx, thawer, image, kinds[program]);
+          const thawMs = await thawUntilAnswer(ctx, 'cli', image, kinds[program]);
           return { value: freezeMs + thawMs, detail: { freezeMs, thawMs } };
         } finally {
           rmSync(image, { force: true });

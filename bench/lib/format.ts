@@ -1,7 +1,7 @@
 /** Number formatting for the bench table. */
 
-export function formatBytes(bytes) {
-  if (bytes === undefined || bytes === null || Number.isNaN(bytes)) return '';
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined || Number.isNaN(bytes)) return '';
   const units = ['B', 'KiB', 'MiB', 'GiB'];
   let value = bytes;
   let unit = 0;
@@ -13,7 +13,7 @@ export function formatBytes(bytes) {
 }
 
 /** Three significant digits, enough for medians of noisy runs. */
-export function formatNumber(value) {
+export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
   if (abs >= 100) return value.toFixed(0);
@@ -22,24 +22,24 @@ export function formatNumber(value) {
   return value.toFixed(3);
 }
 
-export function formatMs(ms) {
+export function formatMs(ms: number): string {
   return ms >= 1000 ? `${formatNumber(ms / 1000)} s` : `${formatNumber(ms)} ms`;
 }
 
-/** "12.3x faster than gcore" / "1.08x slower than dd" / "0.96x of node-pty" depending on the unit's direction. */
-export function formatRatio(ratio, baseline, higherIsBetter) {
+/** "12.3x faster than gcore" / "1.08x slower than dd" / "96% of node-pty" depending on the unit's direction. */
+export function formatRatio(ratio: number, baseline: string, higherIsBetter: boolean): string {
   if (!Number.isFinite(ratio)) return '';
   if (higherIsBetter) return `${(ratio * 100).toFixed(0)}% of ${baseline}`;
   if (ratio <= 1) return `${formatNumber(1 / ratio)}x faster than ${baseline}`;
   return `${formatNumber(ratio)}x slower than ${baseline}`;
 }
 
-/** Left-aligned text columns, two spaces apart; `rows` are arrays of strings. */
-export function renderTable(header, rows) {
+/** Left-aligned text columns, two spaces apart. */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells) =>
+  const line = (cells: readonly string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c ?? '' : (c ?? '').padEnd(widths[i])))
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

@@ -9,26 +9,43 @@ import { killSession } from './proc.js';
 /** Text kept for expect(): enough for any prompt or answer, bounded for GiB-sized output. */
 const KEEP = 1 << 20;
 
+export interface PtyOptions {
+  cols?: number;
+  rows?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Someone reading the pty besides expect(). */
+export interface PtyListener {
+  onData?(data: Buffer): void;
+  onExit?(): void;
+}
+
 export class PtyProcess {
-  constructor(file, args, { cols = 80, rows = 24, cwd, env = process.env } = {}) {
-    this.term = nodePty.spawn(file, args, {
+  readonly pid: number;
+  /** The output kept for expect(), from offset `base` of the whole output on. */
+  text = '';
+  base = 0;
+  /** Keep output for expect(); off while a bench streams hundreds of MiB through. */
+  buffering = true;
+  readonly listeners = new Set<PtyListener>();
+  private readonly term: nodePty.IPty;
+  private exit: { exitCode: number; signal?: number } | undefined;
+  private readonly exited: Promise<unknown>;
+
+  constructor(file: string, args: readonly string[], { cols = 80, rows = 24, cwd, env = process.env }: PtyOptions = {}) {
+    this.term = nodePty.spawn(file, [...args], {
       name: env.TERM ?? 'xterm-256color',
       cols,
       rows,
       cwd: cwd ?? process.cwd(),
       env,
+      // Bytes: onData hands out Buffers (node-pty's typings say string).
       encoding: null,
     });
     this.pid = this.term.pid;
     track.session(this.pid);
-    this.text = '';
-    /** Offset in the whole output of text[0]. */
-    this.base = 0;
-    this.received = 0;
-    /** Keep output for expect(); off while a bench streams hundreds of MiB through. */
-    this.buffering = true;
-    this.listeners = new Set();
-    this.exit = undefined;
     this.exited = new Promise((resolve) =>
       this.term.onExit((e) => {
         this.exit = e;
@@ -36,11 +53,10 @@ export class PtyProcess {
         for (const listener of this.listeners) listener.onExit?.();
       }),
     );
-    this.term.onData((data) => this.onData(data));
+    this.term.onData((data) => this.onData(data as unknown as Buffer));
   }
 
-  onData(data) {
-    this.received += data.length;
+  private onData(data: Buffer): void {
     if (this.buffering) {
       this.text += data.toString('latin1');
       if (this.text.length > 2 * KEEP) {
@@ -53,17 +69,17 @@ export class PtyProcess {
   }
 
   /** Position in the output stream, for expect(…, { since }). */
-  get mark() {
+  get mark(): number {
     return this.base + this.text.length;
   }
 
-  write(data) {
+  write(data: string | Buffer): void {
     this.term.write(data);
   }
 
-  /** Wait until `pattern` (string or RegExp) appears after `since`; resolves to the match's end offset. */
-  expect(pattern, { since = 0, timeoutMs = 10_000 } = {}) {
-    const find = () => {
+  /** Wait until `pattern` appears after `since`; resolves to the match's end offset. */
+  expect(pattern: string | RegExp, { since = 0, timeoutMs = 10_000 } = {}): Promise<number> {
+    const find = (): number | undefined => {
       const from = Math.max(0, since - this.base);
       const hay = this.text.slice(from);
       if (typeof pattern === 'string') {
@@ -76,36 +92,37 @@ export class PtyProcess {
     const found = find();
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const listener = {
+      const finish = (then: () => void): void => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        then();
+      };
+      const listener: PtyListener = {
         onData: () => {
           const at = find();
           if (at !== undefined) finish(() => resolve(at));
         },
-        onExit: () => finish(() => reject(new Error(`${this.describe()} ended (${JSON.stringify(this.exit)}) before printing ${pattern}; its last output: ${JSON.stringify(this.tail())}`))),
+        onExit: () =>
+          finish(() => reject(new Error(`${this.describe()} ended (${JSON.stringify(this.exit)}) before printing ${pattern}; its last output: ${JSON.stringify(this.tail())}`))),
       };
       const timer = setTimeout(
         () => finish(() => reject(new Error(`no ${pattern} from ${this.describe()} within ${timeoutMs} ms; its last output: ${JSON.stringify(this.tail())}`))),
         timeoutMs,
       );
-      const finish = (then) => {
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        then();
-      };
       this.listeners.add(listener);
     });
   }
 
-  tail(chars = 300) {
+  tail(chars = 300): string {
     return this.text.slice(-chars).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   }
 
-  describe() {
+  describe(): string {
     return `pid ${this.pid}`;
   }
 
   /** Kill the pty's whole session and wait for node-pty to notice. */
-  async close() {
+  async close(): Promise<void> {
     killSession(this.pid);
     untrack.session(this.pid);
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);

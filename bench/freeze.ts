@@ -1,5 +1,5 @@
 /**
- * Issue 8, items 1 and 2: freeze time and image size.
+ * Freeze time and image size (docs/testing.md, "Benchmarks"):
  *  - ckpty's freezer as the session host calls it (freezeProcess: the key path),
  *  - the `ckpty freeze` command (Node's start-up included),
  *  - `gcore` on an identical process, and `dd … conv=fsync` of the same size to the
@@ -9,20 +9,30 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { availableMemory, CLI, freeDisk } from './lib/context.js';
-import { loadFreezeProcess } from './lib/ckpty.js';
+import { availableMemory, CLI, freeDisk, type BenchContext, type Features } from './lib/context.js';
+import { freezeProcess } from './lib/ckpty.js';
 import { runChecked } from './lib/child.js';
 import { formatBytes } from './lib/format.js';
 import { findDescendant, waitBlocked } from './lib/proc.js';
 import { PtyProcess } from './lib/pty.js';
-import { dirtyBytes, setUp, startSubject, subjectEnv, subjectKinds } from './lib/subjects.js';
+import { dirtyBytes, setUp, startSubject, subjectEnv, subjectKinds, type SubjectKind } from './lib/subjects.js';
 import { track } from './lib/cleanup.js';
-import { inRotation } from './lib/results.js';
+import { inRotation, Results, type Measurement, type Row } from './lib/results.js';
 
 const MIB = 1 << 20;
 
-/** The subjects of this run: { key, label, kind, mib (dirty memory it makes, for dd and the disk check) }. */
-export function freezeSubjects(ctx) {
+interface FreezeSubject {
+  key: string;
+  label: string;
+  kind: SubjectKind;
+  /** The tool the subject is (its rows say so when it is missing). */
+  needs?: 'bc' | 'python3';
+  /** Dirty memory it makes: for dd, and the disk and memory check. */
+  mib?: number;
+}
+
+/** The subjects of this run. */
+export function freezeSubjects(ctx: BenchContext): FreezeSubject[] {
   const kinds = subjectKinds(ctx);
   const sizes = ctx.quick ? [1, 64] : [1, 256, 1024];
   const big = ctx.quick ? 64 : 1024;
@@ -39,8 +49,8 @@ export function freezeSubjects(ctx) {
   ];
 }
 
-/** Is there room for this subject: its memory, and an image plus a gcore file of that size on disk? */
-function roomFor(ctx, subject) {
+/** Why there is no room for this subject (its memory, an image plus a gcore file on disk), or undefined. */
+function noRoomFor(ctx: BenchContext, subject: FreezeSubject): string | undefined {
   if (!subject.mib || subject.mib < 512) return undefined;
   const bytes = subject.mib * MIB;
   const memory = availableMemory();
@@ -50,13 +60,26 @@ function roomFor(ctx, subject) {
   return undefined;
 }
 
-/** The ways a subject is frozen: each takes a running subject and an output path prefix. */
+interface Frozen {
+  ms: number;
+  /** The image file. */
+  path: string;
+  stored?: number;
+  seizedMs?: number;
+}
+
+interface FreezeMethod {
+  label: string;
+  needs: keyof Features;
+  freeze(pid: number, out: string): Promise<Frozen>;
+}
+
+/** The ways a subject is frozen: each takes a running subject and an output path. */
 const METHODS = {
   key: {
     label: 'ckpty key path (freezeProcess)',
-    feature: 'freezeFunction',
+    needs: 'freezer',
     async freeze(pid, out) {
-      const freezeProcess = await loadFreezeProcess();
       const started = performance.now();
       const result = await freezeProcess(pid, { output: out });
       const ms = performance.now() - started;
@@ -65,29 +88,32 @@ const METHODS = {
   },
   cli: {
     label: 'ckpty freeze (CLI)',
-    feature: 'freezeCommand',
+    needs: 'freezer',
     async freeze(pid, out) {
       const run = await runChecked(process.execPath, [CLI, 'freeze', String(pid), '-o', out, '--json']);
-      const result = JSON.parse(run.stdout);
+      const result = JSON.parse(run.stdout) as { storedBytes: number; seizedMs: number };
       return { ms: run.ms, path: out, stored: result.storedBytes, seizedMs: result.seizedMs };
     },
   },
   gcore: {
     label: 'gcore',
-    feature: 'gcore',
+    needs: 'gcore',
     async freeze(pid, out) {
       const run = await runChecked('gcore', ['-o', out, String(pid)]);
       // gcore names its file PREFIX.PID.
       return { ms: run.ms, path: `${out}.${pid}` };
     },
   },
-};
+} satisfies Record<string, FreezeMethod>;
 
-export async function runFreezeBench(ctx) {
-  const { results } = ctx;
+type MethodName = keyof typeof METHODS;
+const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+export async function runFreezeBench(ctx: BenchContext): Promise<void> {
+  const { results, features } = ctx;
   const subjects = freezeSubjects(ctx);
   prepareMapFile(ctx);
-  const rowOf = (subject, method) =>
+  const rowOf = (subject: FreezeSubject, method: MethodName): Row =>
     results.row(`freeze/${subject.key}/${method}`, {
       section: 'freeze',
       subject: subject.label,
@@ -96,7 +122,7 @@ export async function runFreezeBench(ctx) {
       // Baselines: the ratio column of the table.
       vs: method === 'gcore' ? [] : [`freeze/${subject.key}/gcore`, ...(subject.mib ? [`dd/${subject.mib}M`] : [])],
     });
-  const keypressRow = (subject) =>
+  const keypressRow = (subject: FreezeSubject): Row =>
     results.row(`freeze/${subject.key}/keypress`, {
       section: 'freeze',
       subject: subject.label,
@@ -104,47 +130,48 @@ export async function runFreezeBench(ctx) {
       unit: 'ms',
       vs: [`freeze/${subject.key}/gcore`],
     });
+  const ddRow = (mib: number): Row =>
+    results.row(`dd/${mib}M`, {
+      section: 'freeze',
+      subject: `${formatBytes(mib * MIB)} dirty`,
+      method: `dd bs=1M count=${mib} conv=fsync`,
+      short: 'dd',
+      unit: 'ms',
+      vs: [],
+    });
   for (const subject of subjects) {
-    const skip = (subject.needs && !ctx.features[subject.needs].ok && ctx.features[subject.needs].reason) || roomFor(ctx, subject);
-    for (const method of Object.keys(METHODS)) {
+    const skip = (subject.needs && features[subject.needs].reason) || noRoomFor(ctx, subject);
+    for (const method of METHOD_NAMES) {
       const row = rowOf(subject, method);
-      const feature = ctx.features[METHODS[method].feature];
-      if (skip) results.unavailable(row.id, {}, skip);
-      else if (!feature.ok) results.unavailable(row.id, {}, feature.reason);
+      const reason = skip || features[METHODS[method].needs].reason;
+      if (reason) Results.unavailable(row, reason);
     }
     if (subject.needs) {
       const row = keypressRow(subject);
-      const missing = [ctx.features[subject.needs], ctx.features.shellCommand, ctx.features.freezeFunction].find((f) => !f.ok);
-      if (missing) results.unavailable(row.id, {}, missing.reason);
+      const reason = features[subject.needs].reason ?? features.freezer.reason;
+      if (reason) Results.unavailable(row, reason);
     }
     if (subject.mib) {
-      const ddRow = results.row(`dd/${subject.mib}M`, {
-        section: 'freeze',
-        subject: subject.label,
-        method: `dd bs=1M count=${subject.mib} conv=fsync`,
-        short: 'dd',
-        unit: 'ms',
-        vs: [],
-      });
-      if (skip) results.unavailable(ddRow.id, {}, skip);
-      else if (!ctx.features.dd.ok) results.unavailable(ddRow.id, {}, ctx.features.dd.reason);
+      const row = ddRow(subject.mib);
+      const reason = skip || features.dd.reason;
+      if (reason) Results.unavailable(row, reason);
     }
   }
 
-  const startupRows = startupCommands().map(([key, method]) =>
+  const startupRows = STARTUP_COMMANDS.map(([key, method]) =>
     results.row(`startup/${key}`, { section: 'freeze', subject: 'start-up only', method, unit: 'ms', vs: [] }),
   );
   for (let rep = 0; rep < ctx.reps; rep++) {
-    for (const [i, [, , argv]] of startupCommands().entries()) {
-      await results.attempt(startupRows[i], async () => ({ value: (await runChecked(process.execPath, argv)).ms }));
+    for (const [i, [, , argv]] of STARTUP_COMMANDS.entries()) {
+      await results.attempt(startupRows[i]!, async () => ({ value: (await runChecked(process.execPath, argv)).ms }));
     }
     for (const subject of subjects) {
-      for (const method of inRotation(Object.keys(METHODS), rep)) {
-        const row = rowOf(subject, method);
-        await results.attempt(row, () => freezeOnce(ctx, subject, method));
+      for (const method of inRotation(METHOD_NAMES, rep)) {
+        await results.attempt(rowOf(subject, method), () => freezeOnce(ctx, subject, method));
       }
       if (subject.needs) await results.attempt(keypressRow(subject), () => keypressOnce(ctx, subject));
-      if (subject.mib) await results.attempt(results.get(`dd/${subject.mib}M`), () => ddOnce(ctx, subject.mib));
+      const { mib } = subject;
+      if (mib) await results.attempt(ddRow(mib), () => ddOnce(ctx, mib));
       ctx.progress();
     }
   }
@@ -155,7 +182,7 @@ export async function runFreezeBench(ctx) {
  * typed at the outer terminal, timed until the status line is out. This is the key path
  * end to end: the host's input layer, its choice of the job, freezeProcess, the status line.
  */
-async function keypressOnce(ctx, subject) {
+async function keypressOnce(ctx: BenchContext, subject: FreezeSubject): Promise<Measurement> {
   const image = join(ctx.workDir, `keypress-${subject.key}.ckpt`);
   track.path(image);
   // `launch`: the shell and its jobs must not inherit this process's descriptors.
@@ -167,7 +194,7 @@ async function keypressOnce(ctx, subject) {
     await shell.expect('bench$ ', { timeoutMs: 30_000 });
     shell.write(`${subject.kind.argv.join(' ')}\n`);
     await setUp(shell, subject.kind);
-    await waitBlocked(await findDescendant(shell.pid, basename(subject.kind.argv[0])));
+    await waitBlocked(await findDescendant(shell.pid, basename(subject.kind.argv[0] ?? '')));
     const since = shell.mark;
     const started = performance.now();
     shell.write('\x05');
@@ -183,21 +210,19 @@ async function keypressOnce(ctx, subject) {
 }
 
 /** What the CLI pays before it freezes anything: Node itself, and ckpty's command line. */
-function startupCommands() {
-  return [
-    ['node', "node -e ''", ['-e', '']],
-    ['ckpty', 'ckpty --version', [CLI, '--version']],
-  ];
-}
+const STARTUP_COMMANDS = [
+  ['node', "node -e ''", ['-e', '']],
+  ['ckpty', 'ckpty --version', [CLI, '--version']],
+] as const;
 
 /** Start the subject, freeze it one way, measure, and remove everything it left. */
-async function freezeOnce(ctx, subject, method) {
+async function freezeOnce(ctx: BenchContext, subject: FreezeSubject, method: MethodName): Promise<Measurement> {
   const pty = await startSubject(ctx, subject.kind);
   const out = join(ctx.workDir, `${subject.key}-${method}.ckpt`);
-  let path;
+  let path: string | undefined;
   try {
     const dirty = dirtyBytes(pty.pid);
-    const frozen = await METHODS[method].freeze(pty.pid, out);
+    const frozen: Frozen = await METHODS[method].freeze(pty.pid, out);
     path = frozen.path;
     track.path(path);
     const st = statSync(path);
@@ -213,7 +238,7 @@ async function freezeOnce(ctx, subject, method) {
   }
 }
 
-async function ddOnce(ctx, mib) {
+async function ddOnce(ctx: BenchContext, mib: number): Promise<Measurement> {
   const out = join(ctx.workDir, 'dd.bin');
   track.path(out);
   try {
@@ -225,7 +250,7 @@ async function ddOnce(ctx, mib) {
 }
 
 /** The large file the mapfile subject maps: real bytes (not a hole), written once per run. */
-function prepareMapFile(ctx) {
+function prepareMapFile(ctx: BenchContext): void {
   if (existsSync(ctx.mapFile)) return;
   const chunk = Buffer.alloc(MIB, 'ckpty bench mapped file\n');
   track.path(ctx.mapFile);
