@@ -28,7 +28,7 @@ interface Report {
   command: string;
   machine: { cores: number; memoryBytes: number; kernel: string; cpu: string; fsType?: string; fsStatType?: string };
   rows: Row[];
-  targets: { id: string; text: string; pass: boolean | null; measured: string }[];
+  targets: { id: string; text: string; pass: boolean | null; measured: string; value?: number }[];
 }
 
 /** Processes whose command line mentions the bench's scratch directory (subjects, images being thawed). */
@@ -115,8 +115,15 @@ describe('npm run bench --quick', () => {
       expect(row.summary!.min).toBeLessThanOrEqual(row.summary!.median);
       expect(row.summary!.median).toBeLessThanOrEqual(row.summary!.max);
     }
-    expect(report.targets.length).toBeGreaterThan(0);
-    for (const target of report.targets) expect([true, false, null]).toContain(target.pass);
+    const targets = report.targets.map((t) => t.id);
+    expect(targets).toEqual(
+      expect.arrayContaining(['freeze-bc-key', 'freeze-large-vs-dd', 'image-size-bc', 'thaw-large-vs-small', 'throughput-session', 'keys-session']),
+    );
+    for (const target of report.targets) {
+      // A verdict on a measured number, or "not measured" with the reason: never a silent gap.
+      if (target.pass === null) expect(target.measured, target.id).toMatch(/^not measured: \S/);
+      else expect({ pass: typeof target.pass, finite: Number.isFinite(target.value) }, target.id).toEqual({ pass: 'boolean', finite: true });
+    }
   });
 
   it('removes its scratch files and processes on the way out', () => {

@@ -13,7 +13,8 @@ import {
   sttyTermios,
   type Session,
 } from './helpers/ldisc-kernel.js';
-import { changedTermios, randomKeystrokes, randomTermios, seededRng } from './helpers/ldisc-random.js';
+import { changedTermios, randomKeystrokes, randomTermios } from './helpers/ldisc-random.js';
+import { seededRandom } from './helpers/prng.js';
 import { applySttyArgs } from '../src/termios/stty.js';
 import type { Termios } from '../src/termios/termios.js';
 
@@ -152,7 +153,7 @@ describe('line discipline model vs the Linux kernel', () => {
 
   it('agrees on thousands of seeded random keystrokes under random settings', () => {
     const seed = Number(process.env.CKPTY_LDISC_SEED ?? Date.now() % 1_000_000);
-    const rng = seededRng(seed);
+    const rng = seededRandom(seed);
     const sessions: Session[] = [];
     for (let s = 0; s < 300; s++) {
       const termios = randomTermios(rng);
