@@ -5,6 +5,7 @@
  * module is the client side too, so the shim loads nothing heavier than `net`.
  */
 import { connect } from 'node:net';
+import { jsonLine, LineSplitter } from './json-lines.js';
 
 /** Names the session's control socket in the environment of everything in the session. */
 export const SOCKET_ENV = 'CKPTY_SOCKET';
@@ -61,18 +62,20 @@ export function askHost(socketPath: string, requests: ControlRequest[]): Promise
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     const replies: ControlReply[] = [];
-    let buffered = '';
+    const lines = new LineSplitter();
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.end(requests.map((request) => JSON.stringify(request) + '\n').join('')));
+    socket.on('connect', () => socket.end(requests.map(jsonLine).join('')));
     socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > MAX_LINE * requests.length) socket.destroy(new Error('reply too long'));
+      try {
+        for (const line of lines.push(chunk)) replies.push(JSON.parse(line) as ControlReply);
+      } catch {
+        socket.destroy(new Error('the session sent a reply that is not JSON'));
+        return;
+      }
+      if (lines.pendingLength > MAX_LINE) socket.destroy(new Error('reply too long'));
     });
     socket.on('error', reject);
     socket.on('close', () => {
-      for (const line of buffered.split('\n')) {
-        if (line !== '') replies.push(JSON.parse(line) as ControlReply);
-      }
       if (replies.length === requests.length) resolve(replies);
       else reject(new Error('the session closed the connection'));
     });
