@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { CkptyError, ExitCode } from '../base/errors.js';
+import { LineSplitter } from '../base/json-lines.js';
 import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../base/native-programs.js';
 
 export const THAWER_PATH = nativeProgramPath('ckpty-thawer');
@@ -62,14 +63,11 @@ export function runThawer(image: string): ThawerRun {
   // The caller may never wait on `ready` after a failure it learns from `ended`.
   ready.catch(() => undefined);
 
-  let buffered = '';
+  const lines = new LineSplitter();
   channel.setEncoding('latin1');
   channel.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const report = parseNativeReport(buffered.slice(0, newline)) as NativeThawReady | NativeThawError | undefined;
-      buffered = buffered.slice(newline + 1);
+    for (const line of lines.push(chunk)) {
+      const report = parseNativeReport(line) as NativeThawReady | NativeThawError | undefined;
       if (report && 'error' in report) settleReady?.reject(new ThawerFailure(report));
       else if (report?.event === 'ready') settleReady?.resolve(report);
     }
