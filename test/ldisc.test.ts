@@ -1,5 +1,5 @@
 /**
- * ckpty's `ckpt` key in the line-discipline model, against its specification (DESIGN.md):
+ * ckpty's `ckpt` key in the line-discipline model, against its specification (docs/key.md):
  * an ISIG character like QUIT, recognised in canonical and non-canonical mode, never when
  * quoted by LNEXT or disabled; swallowed, echoed as the kernel echoes ^\, input flushed
  * unless NOFLSH, then a checkpoint event.
