@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { FROZEN_EXIT_STATUS } from '../src/cli/errors.js';
+import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { ELF64_EHDR, Elf } from '../src/image/format.js';
 import { CLI } from './helpers/thaw.js';
 import { SYS_clock_nanosleep, SYS_pause, SYS_read, buildFixture, removeTempDirs, startOnPty, startProcess, stopProcesses, syscallOf, tempDir, until } from './helpers/fixtures.js';

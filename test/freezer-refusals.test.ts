@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CkptyError, ExitCode, type ExitCodeValue } from '../src/cli/errors.js';
+import { CkptyError, ExitCode, type ExitCodeValue } from '../src/base/errors.js';
 import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
 import { FREEZER_PATH, FreezerStatus } from '../src/freezer/native.js';
 import { buildFixture, cliRootFor, removeTempDirs, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';

@@ -6,8 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FROZEN_EXIT_STATUS, ExitCode } from '../src/cli/errors.js';
-import { formatBytes } from '../src/cli/format.js';
+import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
+import { formatBytes } from '../src/base/format.js';
 import { describeFreeze, freezeProcess } from '../src/freezer/freeze.js';
 import { expandTemplate } from '../src/freezer/target.js';
 import {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { askHost } from '../src/host/control-protocol.js';
+import { askHost } from '../src/base/control-protocol.js';
 import { Session } from '../src/host/session.js';
 import { buildFixture, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
 import { CKPTY, PROMPT, TestTerminal, sessionCliFor, startShellSession, stopSessions, testEnvironment } from './helpers/host.js';

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/cli/errors.js';
+import { ExitCode } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { checkFileIdentity, openImage } from '../src/image/file.js';
 import { runCkpty } from './helpers/image-cli.js';

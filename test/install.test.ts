@@ -9,7 +9,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FROZEN_EXIT_STATUS } from '../src/cli/errors.js';
+import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { ROOT, buildFixture, removeTempDirs, startProcess, stopProcesses, tempDir } from './helpers/fixtures.js';
 import { processesRunning, startThaw, stopThaws } from './helpers/thaw.js';
 

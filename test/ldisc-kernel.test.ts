@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   compareSessions,
-  kernelOutcomes,
+  kernelOutcome,
   reportMismatch,
   sttyTermios,
   type Session,
 } from './helpers/ldisc-kernel.js';
-import { changedTermios, randomKeystrokes, randomTermios, seededRng } from './helpers/ldisc-random.js';
+import { changedTermios, randomKeystrokes, randomTermios } from './helpers/ldisc-random.js';
+import { seededRandom } from './helpers/prng.js';
 import { applySttyArgs } from '../src/termios/stty.js';
 import type { Termios } from '../src/termios/termios.js';
 
@@ -144,17 +145,15 @@ describe('line discipline model vs the Linux kernel', () => {
   });
 
   it('sees the signals and end-of-file reads the cases are about (the oracle is live)', () => {
-    const [[intr], [eof]] = kernelOutcomes([
-      { termios: sttyTermios([]), cases: [bytes('a\x03')] },
-      { termios: sttyTermios([]), cases: [bytes('\x04')] },
-    ]);
-    expect(intr![1]).toEqual({ echo: '5e43', reads: [], signals: ['SIGINT'] });
-    expect(eof![0]).toEqual({ echo: '', reads: [''], signals: [] });
+    const intr = kernelOutcome(sttyTermios([]), bytes('a\x03'));
+    const eof = kernelOutcome(sttyTermios([]), bytes('\x04'));
+    expect(intr[1]).toEqual({ echo: '5e43', reads: [], signals: ['SIGINT'] });
+    expect(eof[0]).toEqual({ echo: '', reads: [''], signals: [] });
   });
 
   it('agrees on thousands of seeded random keystrokes under random settings', () => {
     const seed = Number(process.env.CKPTY_LDISC_SEED ?? Date.now() % 1_000_000);
-    const rng = seededRng(seed);
+    const rng = seededRandom(seed);
     const sessions: Session[] = [];
     for (let s = 0; s < 300; s++) {
       const termios = randomTermios(rng);
@@ -190,11 +189,11 @@ describe('ckpty ldisc --json against the kernel', () => {
     [['echoprt', '-echoke'], bytes('abc\x7f\x7fx\x15y\r')],
     [['tab3', 'olcuc'], bytes('a\tb\x7f\x7f\x1a\r')],
   ])('stty %j', (words, input) => {
-    const [[kernel]] = kernelOutcomes([{ termios: sttyTermios(words), cases: [input] }]);
+    const kernel = kernelOutcome(sttyTermios(words), input);
     const expected = {
-      echo: kernel!.map((o) => o.echo).join(''),
-      reads: kernel!.flatMap((o) => o.reads),
-      signals: kernel!.flatMap((o) => o.signals),
+      echo: kernel.map((o) => o.echo).join(''),
+      reads: kernel.flatMap((o) => o.reads),
+      signals: kernel.flatMap((o) => o.signals),
     };
     expect(cli(input, words)).toEqual(expected);
   });

@@ -1,5 +1,5 @@
 /**
- * ckpty's `ckpt` key in the line-discipline model, against its specification (DESIGN.md):
+ * ckpty's `ckpt` key in the line-discipline model, against its specification (docs/key.md):
  * an ISIG character like QUIT, recognised in canonical and non-canonical mode, never when
  * quoted by LNEXT or disabled; swallowed, echoed as the kernel echoes ^\, input flushed
  * unless NOFLSH, then a checkpoint event.
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { LineDiscipline, isCheckpointKey, type LdiscEvent } from '../src/ldisc/ldisc.js';
 import { applySttyArgs } from '../src/termios/stty.js';
 import { VQUIT, newPtyTermios, type Termios } from '../src/termios/termios.js';
-import { kernelOutcomes, outcomeOf, sttyTermios } from './helpers/ldisc-kernel.js';
+import { kernelOutcome, outcomeOf, sttyTermios } from './helpers/ldisc-kernel.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CKPT = 0x05;
@@ -119,14 +119,14 @@ describe('the ckpt key', () => {
       const input = Buffer.from('ab\x7fc\x05de\x13f\x05g\r', 'latin1');
       const kernelSettings = sttyTermios(words);
       kernelSettings.cc[VQUIT] = CKPT;
-      const [[kernel]] = kernelOutcomes([{ termios: kernelSettings, cases: [Uint8Array.from(input)] }]);
+      const kernel = kernelOutcome(kernelSettings, Uint8Array.from(input));
 
       const ldisc = new LineDiscipline({ ...sttyTermios(words), ckpt: CKPT });
       const model = Array.from(input, (b) => ldisc.input(b));
       const checkpointBytes = model.flatMap((events, i) => (events.some((e) => e.kind === 'checkpoint') ? [i] : []));
-      const quitBytes = kernel!.flatMap((o, i) => (o.signals.includes('SIGQUIT') ? [i] : []));
+      const quitBytes = kernel.flatMap((o, i) => (o.signals.includes('SIGQUIT') ? [i] : []));
       expect(checkpointBytes).toEqual(quitBytes);
-      expect(model.map((events) => ({ ...outcomeOf(events), signals: [] }))).toEqual(kernel!.map((o) => ({ ...o, signals: [] })));
+      expect(model.map((events) => ({ ...outcomeOf(events), signals: [] }))).toEqual(kernel.map((o) => ({ ...o, signals: [] })));
     },
   );
 });

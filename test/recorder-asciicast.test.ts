@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeEvent, encodeHeader, parseCast, CastFormatError } from '../src/recorder/asciicast.js';
-import { CastWriter } from '../src/recorder/castWriter.js';
+import { CastWriter } from '../src/recorder/cast-writer.js';
 import { playbackTimes, formatMarkers } from '../src/recorder/player.js';
 import { asciinemaCat, hasAsciinema, outputOf, removeScratchDirs, runCkpty, scratchDir } from './helpers/recorder.js';
 

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/cli/errors.js';
+import { ExitCode } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { buildFixture, startProcess, stopProcesses, tempDir, testUser, until } from './helpers/fixtures.js';
 import { CLI, privateCopy, processesRunning, stopThaws, thawRefused } from './helpers/thaw.js';

@@ -127,8 +127,8 @@ describe('tape parser: commands', () => {
 
   it('key bytes: as xterm sends them, cursor keys following DECCKM', () => {
     const bytes = (source: string, application = false) => {
-      const command = parse(source).commands[0];
-      if (command.kind !== 'key' && command.kind !== 'prefix') throw new Error('not a key');
+      const [command] = parse(source).commands;
+      if (command?.kind !== 'key' && command?.kind !== 'prefix') throw new Error('not a key');
       return keyBytes(command.key, application);
     };
     expect(bytes('Enter')).toBe('\r');
@@ -258,8 +258,8 @@ describe('tape parser: errors', () => {
   });
 
   it('regex flags: i, m, s, u only', () => {
-    const wait = parse('Wait+Screen /^done$/mi').commands[0];
-    expect(wait.kind === 'wait' && wait.pattern).toEqual(/^done$/im);
+    const [wait] = parse('Wait+Screen /^done$/mi').commands;
+    expect(wait?.kind === 'wait' && wait.pattern).toEqual(/^done$/im);
     expect(errors('Wait /x/g')).toBe('t.tape:1:6: regular expression flags are i, m, s and u, got /x/g\n 1 | Wait /x/g\n   |      ^^^^\n');
   });
 

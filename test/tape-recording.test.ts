@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCast } from '../src/recorder/asciicast.js';
-import { CastWriter } from '../src/recorder/castWriter.js';
+import { CastWriter } from '../src/recorder/cast-writer.js';
 import { splitAtEchoes, VirtualRecording } from '../src/recorder/tape/recording.js';
 import { removeScratchDirs, scratchDir } from './helpers/recorder.js';
 

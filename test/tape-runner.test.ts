@@ -73,7 +73,7 @@ describe('ckpty tape', () => {
     expect(await runCkpty(['tape', tape])).toMatchObject({ status: 0, stderr: '' });
     const cast = readCast(join(dir, 'w.cast'));
     expect(cast.header.timestamp).toBeGreaterThan(Date.now() / 1000 - 300);
-    expect(cast.events[cast.events.length - 1].time).toBeLessThan(30);
+    expect(cast.events.at(-1)?.time).toBeLessThan(30);
     expect(outputOf(cast)).toContain('echo hi\r\n');
   });
 
@@ -106,7 +106,7 @@ describe('ckpty tape', () => {
 
   it('fails a Wait that times out, pointing at it and showing the screen', async () => {
     const dir = scratchDir();
-    const tape = writeTape(dir, 'late.tape', ['Set Width 500', 'Set Height 260', 'Set FontSize 16', 'Set Padding 0', 'Type "echo ready"', 'Enter', 'Wait@300ms /never/']);
+    writeTape(dir, 'late.tape', ['Set Width 500', 'Set Height 260', 'Set FontSize 16', 'Set Padding 0', 'Type "echo ready"', 'Enter', 'Wait@300ms /never/']);
     const result = await runCkpty(['tape', 'late.tape'], { cwd: dir });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FrameClock, TerminalPane } from '../src/terminal/pane.js';
 import { PaneView } from '../src/terminal/view.js';
-import { nearestPaletteIndex } from '../src/terminal/palette.js';
+import { nearestPaletteIndex } from '../src/recorder/palette.js';
 import {
   colorDistance,
   compareScreens,

@@ -20,8 +20,6 @@ async function start(options: ConstructorParameters<typeof TmuxRig>[0] = {}): Pr
   return rig;
 }
 
-const rowWith = (rig: TmuxRig, text: string) => rig.lines().findIndex((line) => line.includes(text));
-
 /** A counter that prints one number every 100 ms: single-threaded, freezable. */
 const COUNTER = `python3 -c 'import time, itertools
 for i in itertools.count(): print("count", i, flush=True); time.sleep(0.1)'`;

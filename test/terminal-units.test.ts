@@ -1,9 +1,16 @@
-/** The pure parts of the full-screen terminal: prefix key reader, output feed, status line. */
-import { describe, expect, it } from 'vitest';
+/**
+ * The parts of the full-screen terminal that run without a screen: prefix key reader, key
+ * routing, output feed, status line, mode mirroring, and the outer terminal's listeners.
+ */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
 import { OutputFeed } from '../src/terminal/feed.js';
-import { COMMAND_KEYS, parsePrefixKey, PrefixReader, type InputPiece } from '../src/terminal/keys.js';
+import { KeyRouter, type KeyTargets } from '../src/terminal/key-router.js';
+import { COMMAND_KEYS, parsePrefixKey, PrefixReader, type HostCommand, type InputPiece } from '../src/terminal/keys.js';
+import { ModeMirror } from '../src/terminal/mode-mirror.js';
+import { OuterTerminal } from '../src/terminal/outer-terminal.js';
 import { formatStatus } from '../src/terminal/status.js';
-import { CkptyError } from '../src/cli/errors.js';
+import { CkptyError } from '../src/base/errors.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 const show = (pieces: InputPiece[]) =>
@@ -44,7 +51,8 @@ describe('PrefixReader', () => {
     expect(parsePrefixKey('^A')).toBe(0x01);
     expect(parsePrefixKey('29')).toBe(29);
     expect(() => parsePrefixKey('undef')).toThrow(CkptyError);
-    expect(() => parsePrefixKey('^')).not.toThrow();
+    // A lone caret is the caret itself, as in stty (`stty intr ^`).
+    expect(parsePrefixKey('^')).toBe(0x5e);
     expect(() => parsePrefixKey('300')).toThrow(/--prefix/);
   });
 });
@@ -105,5 +113,98 @@ describe('status line', () => {
     expect(narrow).toHaveLength(50);
     expect(narrow).toMatch(/ckpt=\^E  froze bc\[7\] -> bc\.…$/);
     expect(formatStatus({ ...facts, key: 0 }, 60)).toContain('ckpt=<undef>');
+  });
+});
+
+describe('KeyRouter', () => {
+  function rig() {
+    const seen: string[] = [];
+    let overlay = false;
+    const targets: KeyTargets = {
+      overlayOpen: () => overlay,
+      toOverlay: (data) => seen.push(`overlay ${data.toString('latin1')}`),
+      toProgram: (data) => seen.push(`program ${data.toString('latin1')}`),
+      command: (command: HostCommand) => {
+        seen.push(`command ${command}`);
+        if (command === 'help') overlay = true;
+      },
+      unknownCommand: (key) => seen.push(`unknown ${key}`),
+      prefixChanged: () => seen.push('prefix changed'),
+    };
+    return { router: new KeyRouter(new PrefixReader(0x1d), targets), seen, closeOverlay: () => (overlay = false) };
+  }
+
+  it('sends keys to the program, commands to the host, and says when the prefix waits', () => {
+    const { router, seen } = rig();
+    router.feed(bytes('ls\x1d'));
+    router.feed(bytes('f\x1dz'));
+    expect(seen).toEqual(['program ls', 'prefix changed', 'command freeze', 'unknown z', 'prefix changed']);
+  });
+
+  it('gives the rest of a read to the overlay a command opened, and every key while it is open', () => {
+    const { router, seen, closeOverlay } = rig();
+    router.feed(bytes('a\x1d?xy'));
+    router.feed(bytes('\x1dq'));
+    closeOverlay();
+    router.feed(bytes('b'));
+    expect(seen).toEqual(['program a', 'command help', 'overlay xy', 'overlay \x1dq', 'program b']);
+  });
+});
+
+describe('ModeMirror', () => {
+  const modes = { applicationCursorKeys: false, applicationKeypad: false, bracketedPaste: false };
+
+  it('switches the outer terminal only when the program changed a mode, and releases bracketed paste', () => {
+    const mirror = new ModeMirror();
+    expect(mirror.update(modes)).toBe('');
+    expect(mirror.update({ ...modes, applicationCursorKeys: true, bracketedPaste: true })).toBe('\x1b[?1h\x1b[?2004h');
+    expect(mirror.update({ ...modes, applicationCursorKeys: true, bracketedPaste: true })).toBe('');
+    expect(mirror.update({ ...modes, applicationKeypad: true, bracketedPaste: true })).toBe('\x1b[?1l\x1b=');
+    expect(mirror.release()).toBe('\x1b[?2004l');
+    mirror.update(modes);
+    expect(mirror.release()).toBe('');
+  });
+});
+
+describe('OuterTerminal', () => {
+  function rig() {
+    const stdin = Object.assign(new PassThrough(), { setRawMode: vi.fn() });
+    const stdout = new PassThrough();
+    const handlers = { keys: vi.fn(), terminate: vi.fn(), hungUp: vi.fn() };
+    const listeners = () => ({
+      SIGTERM: process.listenerCount('SIGTERM'),
+      SIGHUP: process.listenerCount('SIGHUP'),
+      stdinData: stdin.listenerCount('data'),
+      stdinEnd: stdin.listenerCount('end'),
+      stdinError: stdin.listenerCount('error'),
+      stdoutError: stdout.listenerCount('error'),
+    });
+    return { outer: new OuterTerminal(handlers, { stdin, stdout }), stdin, stdout, handlers, listeners };
+  }
+
+  it('removes every listener it added, on the process and on both streams, and leaves raw mode', () => {
+    const { outer, stdin, listeners, handlers } = rig();
+    const before = listeners();
+    outer.attach();
+    const during = listeners();
+    for (const [name, count] of Object.entries(before)) expect(during[name as keyof typeof during], name).toBe(count + 1);
+    stdin.write('ls\r');
+    expect(handlers.keys).toHaveBeenCalledWith(bytes('ls\r'));
+    outer.detach();
+    expect(listeners()).toEqual(before);
+    expect(stdin.setRawMode.mock.calls).toEqual([[true], [false]]);
+  });
+
+  it('reports a hang-up once, and leaves the modes of a terminal that is gone alone', () => {
+    const { outer, stdin, stdout, handlers, listeners } = rig();
+    const before = listeners();
+    outer.attach();
+    stdin.emit('end');
+    stdout.emit('error', new Error('write EIO'));
+    expect(handlers.hungUp).toHaveBeenCalledTimes(1);
+    expect(outer.hungUp).toBe(true);
+    outer.detach();
+    expect(listeners()).toEqual(before);
+    expect(stdin.setRawMode.mock.calls).toEqual([[true]]);
   });
 });

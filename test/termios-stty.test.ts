@@ -21,7 +21,8 @@ import {
   runStty,
 } from '../src/termios/stty.js';
 import { COMBINATION_WORDS, CONTROL_CHARS, FLAG_WORDS } from '../src/termios/words.js';
-import { PtyHolder, gnuStty, runGnuCases, seededRandom, type GnuCase } from './helpers/termios-gnu.js';
+import { seededRandom } from './helpers/prng.js';
+import { PtyHolder, gnuStty, runGnuCases, type GnuCase } from './helpers/termios-gnu.js';
 
 let pty: PtyHolder;
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, openSync, readFileSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/cli/errors.js';
+import { ExitCode } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { openImage } from '../src/image/file.js';
 import { CKPT_PROCESS, Elf, ELF64_EHDR, ELF64_PHDR, type StructLayout } from '../src/image/format.js';

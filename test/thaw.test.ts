@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { FROZEN_EXIT_STATUS } from '../src/cli/errors.js';
+import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { buildFixture, startProcess, stopProcesses, tempDir, until, type TestProcess } from './helpers/fixtures.js';
 import { startThaw, stopThaws, type ThawRun } from './helpers/thaw.js';
 

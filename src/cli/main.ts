@@ -4,10 +4,10 @@
  * lazily, so that `ckpty freeze` does not pay for the terminal UI's imports.
  */
 import { Command, CommanderError } from 'commander';
-import { CkptyError, ExitCode } from './errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 import { register as registerLdisc } from '../ldisc/command.js';
 import { register as registerImage } from '../image/command.js';
-import { register as registerShell } from '../host/command.js';
+import { register as registerShell } from '../shell/command.js';
 import { register as registerRecorder } from '../recorder/command.js';
 import { register as registerTerminal } from '../terminal/command.js';
 import { register as registerFreezer } from '../freezer/command.js';

@@ -3,9 +3,9 @@
  * wording of its failures. `freezeProcess` is what the session host calls on the
  * checkpoint key; `runFreeze` is the `ckpty freeze` command around it.
  */
-import { CkptyError, ExitCode, FROZEN_EXIT_STATUS, type ExitCodeValue } from '../cli/errors.js';
-import { formatBytes, formatMilliseconds, processLabel } from '../cli/format.js';
-import { errnoCause, exitCodeOfStatus } from '../cli/native.js';
+import { CkptyError, ExitCode, FROZEN_EXIT_STATUS, type ExitCodeValue } from '../base/errors.js';
+import { formatBytes, formatMilliseconds, processLabel } from '../base/format.js';
+import { errnoCause, exitCodeOfStatus } from '../base/native-programs.js';
 import { FreezerFailure, FreezerStatus, runFreezer } from './native.js';
 import { checkFreezable, type FreezeRules } from './policy.js';
 import { checkImagePath, imageTarget } from './target.js';
@@ -40,7 +40,7 @@ export interface FreezeResult {
   seizedMs: number;
 }
 
-/** Exit codes for the freezer's own failure classes; the rest are ckpty's (cli/native.ts). */
+/** Exit codes for the freezer's own failure classes; the rest are ckpty's (base/native-programs.ts). */
 const FREEZER_EXIT_CODES: Record<number, ExitCodeValue> = {
   [FreezerStatus.target]: ExitCode.io,
   [FreezerStatus.notRestored]: ExitCode.failure,

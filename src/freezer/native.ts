@@ -3,8 +3,8 @@
  * (contract in tty/freezer/main.c). Spawned directly, no shell.
  */
 import { spawn } from 'node:child_process';
-import { CkptyError, ExitCode } from '../cli/errors.js';
-import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../cli/native.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
+import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../base/native-programs.js';
 
 export const FREEZER_PATH = nativeProgramPath('ckpty-freezer');
 

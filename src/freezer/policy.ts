@@ -3,8 +3,8 @@
  * reason; the native freezer checks the thread count and the descriptors again once the
  * process is seized, in case they changed in between.
  */
-import { CkptyError, ExitCode, type ExitCodeValue } from '../cli/errors.js';
-import { processLabel } from '../cli/format.js';
+import { CkptyError, ExitCode, type ExitCodeValue } from '../base/errors.js';
+import { processLabel } from '../base/format.js';
 import {
   PF_KTHREAD,
   REBUILDABLE_KINDS,

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 import { lstatOrUndefined, readLink } from './proc.js';
 
 export const DEFAULT_NAME_TEMPLATE = '%N.ckpt';

@@ -4,8 +4,8 @@
  * mechanism is the freezer's.
  */
 import { basename } from 'node:path';
-import { CkptyError } from '../cli/errors.js';
-import { processLabel } from '../cli/format.js';
+import { CkptyError } from '../base/errors.js';
+import { processLabel } from '../base/format.js';
 import { freezeProcess } from '../freezer/freeze.js';
 import type { ProcStat } from '../freezer/proc.js';
 import { THAWER_PATH } from '../thawer/native.js';

@@ -7,7 +7,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState, type ThawNotice } from './control-protocol.js';
+import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState, type ThawNotice } from '../base/control-protocol.js';
+import { jsonLine, LineSplitter } from '../base/json-lines.js';
 import { peerUid } from './native.js';
 
 export interface ControlHandler {
@@ -71,20 +72,14 @@ function serve(socket: Socket, handler: ControlHandler): void {
     return;
   }
   if (uid !== process.geteuid?.()) {
-    socket.end(JSON.stringify({ ok: false, error: 'permission denied' } satisfies ControlReply) + '\n');
+    socket.end(jsonLine({ ok: false, error: 'permission denied' } satisfies ControlReply));
     return;
   }
-  let buffered = '';
+  const lines = new LineSplitter();
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      socket.write(JSON.stringify(answer(line, handler)) + '\n');
-    }
-    if (buffered.length > MAX_LINE) socket.destroy();
+    for (const line of lines.push(chunk)) socket.write(jsonLine(answer(line, handler)));
+    if (lines.pendingLength > MAX_LINE) socket.destroy();
   });
   socket.on('end', () => socket.end());
 }

@@ -3,7 +3,7 @@
  * recorder). Every event is typed; Session extends EventEmitter<SessionEventMap>.
  */
 import type { FreezeResult } from '../freezer/freeze.js';
-import type { ThawNotice } from './control-protocol.js';
+import type { ThawNotice } from '../base/control-protocol.js';
 
 /** A process as the status line names it: `bc[4242]`. */
 export interface JobMember {

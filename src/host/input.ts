@@ -7,7 +7,7 @@
  * through the n_tty model, which keeps the state that decides it (LNEXT quoting) in
  * step with the kernel. A byte is the checkpoint key when the model says so
  * (ISIG on, not quoted, not disabled, not taken by INTR/QUIT/SUSP or IXON first).
- * Then, as DESIGN.md "Semantics of the key" says:
+ * Then, as docs/key.md ("What happens then") says:
  *   1. If the foreground group is the shell's own, the byte goes on untouched
  *      (^E is end-of-line at a readline prompt).
  *   2. Otherwise the byte is swallowed and echoed as the kernel echoes ^\ (the model

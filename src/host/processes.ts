@@ -78,3 +78,8 @@ function isLiveMember(info: ProcStat, pgrp: number): boolean {
 export function executablePath(pid: number): string | undefined {
   return readLink(`/proc/${pid}/exe`);
 }
+
+/** The current directory of a process, or undefined when it is gone or not ours to read. */
+export function workingDirectory(pid: number): string | undefined {
+  return readLink(`/proc/${pid}/cwd`);
+}

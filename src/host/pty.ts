@@ -2,10 +2,9 @@
  * The one place that touches node-pty: spawn a program on a new pty and expose the
  * master's descriptor and the slave's path, which node-pty has but does not type.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import * as nodePty from 'node-pty';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
+import { findProgram } from '../base/find-program.js';
 
 export interface PtySpawnOptions {
   file: string;
@@ -45,7 +44,7 @@ interface UnixTerminalInternals {
 
 export function spawnPty(options: PtySpawnOptions): Pty {
   // node-pty would only report a failed exec from the child, as its exit status 1.
-  if (!findProgram(options.file, options.env.PATH ?? '')) {
+  if (findProgram(options.file, options.env.PATH ?? '') === undefined) {
     throw new CkptyError(`cannot run '${options.file}': no such program`, ExitCode.notFound);
   }
   const term = nodePty.spawn(options.file, options.args, {
@@ -72,17 +71,4 @@ export function spawnPty(options: PtySpawnOptions): Pty {
     resume: () => term.resume(),
     kill: (signal) => term.kill(signal),
   };
-}
-
-/** Whether `file` names an executable, directly or (without a slash) through PATH, as execvp finds it. */
-function findProgram(file: string, path: string): boolean {
-  const candidates = file.includes('/') ? [file] : path.split(delimiter).map((dir) => join(dir || '.', file));
-  return candidates.some((candidate) => {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return statSync(candidate).isFile();
-    } catch {
-      return false;
-    }
-  });
 }

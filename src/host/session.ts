@@ -10,7 +10,7 @@ import { CKPT_DEFAULT, VEOF, type Termios } from '../termios/termios.js';
 import { DEFAULT_NAME_TEMPLATE } from '../freezer/target.js';
 import { checkpointJob, foregroundJob, type ForegroundJob } from './checkpoint.js';
 import { ControlServer } from './control.js';
-import { SOCKET_ENV } from './control-protocol.js';
+import { SOCKET_ENV } from '../base/control-protocol.js';
 import type { CheckpointAction, CheckpointOutcome, SessionEventMap } from './events.js';
 import { InputPath } from './input.js';
 import { InputWriter } from './input-writer.js';

@@ -4,8 +4,8 @@
  *   ckpt: bc[4242] not frozen: it has 2 threads (only single-threaded processes can be frozen)
  */
 import { describeFreeze } from '../freezer/freeze.js';
-import { processLabel } from '../cli/format.js';
-import type { ThawNotice } from './control-protocol.js';
+import { processLabel } from '../base/format.js';
+import type { ThawNotice } from '../base/control-protocol.js';
 import type { CheckpointOutcome, JobMember } from './events.js';
 
 /** `bc[4242]`, or `sleep[101] | cat[102]` for a pipeline. */

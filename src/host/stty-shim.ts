@@ -27,7 +27,7 @@ import {
   type QuoteLocale,
 } from '../termios/stty.js';
 import { CONTROL_CHARS, COUNT_CHARS } from '../termios/words.js';
-import { askHost, SOCKET_ENV, type SessionKeyState } from './control-protocol.js';
+import { askHost, SOCKET_ENV, type SessionKeyState } from '../base/control-protocol.js';
 
 interface SttyCommandLine {
   /** -F DEV / --file=DEV */

@@ -3,7 +3,7 @@
  * CkptyError with the "bad image" exit status, so a command that lets it through
  * prints `ckpty: FILE: corrupt image: …` and exits 5.
  */
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 
 /** What is wrong with the file, coarsely; `reason` says exactly what. */
 export type ImageProblem = 'foreign' | 'truncated' | 'corrupt' | 'version';

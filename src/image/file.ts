@@ -4,7 +4,7 @@
  */
 import { constants, type BigIntStats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 import { ImageError, foreign } from './errors.js';
 import type { Image, MappedFile } from './image.js';
 import { readImage, type ByteSource } from './reader.js';

@@ -4,18 +4,13 @@
  * JSON conventions: 64-bit values are strings, addresses/masks/hashes in hex
  * ("0x7ffd…"), other 64-bit integers in decimal; everything else is a number.
  */
-import { formatBytes } from '../cli/format.js';
+import { formatBytes, shellWord } from '../base/format.js';
 import { openImage } from './file.js';
 import { formatAll, formatChanged } from '../termios/stty.js';
 import type { FileDescriptor, Image, SignalAction, Vma } from './image.js';
 
 const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
 const octal = (value: number, width: number): string => value.toString(8).padStart(width, '0');
-
-/** An argument as a shell would need it typed. */
-export function shellWord(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
-}
 
 /** `2025-11-27 14:45:00.123 +0100`, in the local time zone. */
 export function localTime(date: Date): string {

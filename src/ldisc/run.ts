@@ -7,7 +7,7 @@
  * a canonical line as it completes, a byte in non-canonical mode; `"hex":""` is an end-of-file
  * read (EOF at the start of a line).
  */
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 import { applySttyArgs } from '../termios/stty.js';
 import { ICANON, newPtyTermios } from '../termios/termios.js';
 import { eventToJson, pendingToJson, pendingTraceLine, traceLine } from './format.js';

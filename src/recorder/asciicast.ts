@@ -69,15 +69,16 @@ export function parseCast(text: string): Cast {
   const lines = text.split('\n');
   const endsWithNewline = lines[lines.length - 1] === '';
   if (endsWithNewline) lines.pop();
-  if (lines.length === 0 || lines[0] === '') throw new CastFormatError(1, 'empty file, expected an asciicast v2 header');
+  const [headerLine, ...eventLines] = lines;
+  if (headerLine === undefined || headerLine === '') throw new CastFormatError(1, 'empty file, expected an asciicast v2 header');
 
-  const header = parseHeader(lines[0]);
+  const header = parseHeader(headerLine);
   const events: CastEvent[] = [];
   let truncatedLine: number | undefined;
   let previousTime = 0;
-  for (let index = 1; index < lines.length; index++) {
+  for (const [eventIndex, line] of eventLines.entries()) {
+    const index = eventIndex + 1;
     const lineNumber = index + 1;
-    const line = lines[index];
     if (line.trim() === '') continue;
     const isCutOff = index === lines.length - 1 && !endsWithNewline;
     let event: CastEvent;

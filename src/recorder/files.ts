@@ -2,7 +2,7 @@
  * Reading the files the user names (recordings, tapes), with the errors ckpty reports.
  */
 import { readFileSync } from 'node:fs';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 
 export function readUserFile(path: string): string {
   try {

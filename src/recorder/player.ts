@@ -2,7 +2,7 @@
  * `ckpty play`: replays a recording's output with its timing, or lists its markers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 import { CastFormatError, parseCast, type Cast } from './asciicast.js';
 import { readUserFile } from './files.js';
 
@@ -42,10 +42,9 @@ export function playbackTimes(cast: Cast, options: PlayOptions): number[] {
 export async function play(cast: Cast, options: PlayOptions, out: NodeJS.WritableStream): Promise<void> {
   const times = playbackTimes(cast, options);
   const start = performance.now();
-  for (let index = 0; index < cast.events.length; index++) {
-    const event = cast.events[index];
+  for (const [index, event] of cast.events.entries()) {
     if (event.code !== 'o') continue;
-    const delay = start + times[index] * 1000 - performance.now();
+    const delay = start + times[index]! * 1000 - performance.now();
     if (delay > 1) await sleep(delay);
     await new Promise<void>((resolve, reject) => out.write(event.data, (err) => (err ? reject(err) : resolve())));
   }

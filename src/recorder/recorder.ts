@@ -8,7 +8,7 @@ import type { CheckpointOutcome } from '../host/events.js';
 import { OutputLine } from '../host/fresh-line.js';
 import type { Session } from '../host/session.js';
 import { statusLine, thawLine } from '../host/status.js';
-import { CastWriter } from './castWriter.js';
+import { CastWriter } from './cast-writer.js';
 import { writingUserFile } from './files.js';
 
 export interface RecordOptions {

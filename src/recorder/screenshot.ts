@@ -3,7 +3,7 @@
  * READMEs), and the escape sequences that repaint it on another terminal (used when a
  * recording resumes after `Hide`). All pure functions of the snapshot.
  */
-import { paletteRgb } from '../terminal/palette.js';
+import { paletteRgb } from './palette.js';
 import { frameGeometry, type FrameStyle } from './geometry.js';
 import { DEFAULT_STYLE, sameStyle, type CellStyle, type Color, type Run, type ScreenSnapshot } from './screen.js';
 
@@ -115,8 +115,7 @@ export function renderRepaint(snapshot: ScreenSnapshot): string {
 
 function trimBlankEnd(runs: Run[]): Run[] {
   const kept = [...runs];
-  while (kept.length > 0) {
-    const last = kept[kept.length - 1];
+  for (let last = kept.at(-1); last !== undefined; last = kept.at(-1)) {
     if (!sameStyle(last.style, DEFAULT_STYLE)) break;
     const trimmed = last.text.trimEnd();
     if (trimmed !== '') {
@@ -160,7 +159,7 @@ function runColors(style: CellStyle): { fg: string; bg: string } {
 
 function cssColor(color: Color, fallback: string): string {
   if (color.kind === 'default') return fallback;
-  if (color.kind === 'palette' && color.index < 16) return THEME.ansi[color.index];
+  if (color.kind === 'palette' && color.index < 16) return THEME.ansi[color.index] ?? fallback;
   const rgb = color.kind === 'rgb' ? color.rgb : (paletteRgb(color.index) ?? 0);
   return `#${rgb.toString(16).padStart(6, '0')}`;
 }

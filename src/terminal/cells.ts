@@ -8,7 +8,7 @@
  * italic, strikethrough and overline have no bit and are dropped.
  */
 import type { IBufferCell, IBufferLine } from '@xterm/headless';
-import { nearestPaletteIndex } from './palette.js';
+import { nearestPaletteIndex } from '../recorder/palette.js';
 
 export const DEFAULT_COLOR = 0x1ff;
 export const DEFAULT_ATTR = (DEFAULT_COLOR << 9) | DEFAULT_COLOR;

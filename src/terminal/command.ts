@@ -4,7 +4,7 @@
  * options of the same name (`ckpty shell --key ^T`).
  */
 import type { Command } from 'commander';
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 
 interface TerminalCliOptions {
   shell?: string;

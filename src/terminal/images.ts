@@ -5,7 +5,7 @@
  */
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatBytes } from '../cli/format.js';
+import { formatBytes } from '../base/format.js';
 import { openImage } from '../image/file.js';
 import { localTime } from '../image/info.js';
 

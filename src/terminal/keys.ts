@@ -12,7 +12,7 @@
  *   console, cu's relative), and inside only vim's jump-to-tag and readline's
  *   rarely bound character-search use it; `^] ^]` still sends it.
  */
-import { CkptyError, ExitCode } from '../cli/errors.js';
+import { CkptyError, ExitCode } from '../base/errors.js';
 import { parseCcharArg } from '../termios/parse.js';
 import { formatCchar } from '../termios/print.js';
 import { SttyError } from '../termios/errors.js';

@@ -3,7 +3,7 @@
  * tty/thawer/main.c): bin/ckpty runs it directly, with no Node start-up between the
  * user and the program. This side has its path and the shape of its --json report.
  */
-import { nativeProgramPath } from '../cli/native.js';
+import { nativeProgramPath } from '../base/native-programs.js';
 
 export const THAWER_PATH = nativeProgramPath('ckpty-thawer');
 

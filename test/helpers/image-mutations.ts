@@ -1,22 +1,12 @@
 /**
- * Mutations of ckpty images for the fuzz tests: where to cut, and what to overwrite in
- * headers and notes (seeded: the same seed gives the same files).
+ * Mutations of ckpty images for the fuzz tests (test/image-fuzz.test.ts,
+ * test/image-readers-agree.test.ts): where to cut, and what to overwrite in headers
+ * and notes. Seeded: the same seed gives the same files.
  */
 import { CKPT_FD, CKPT_PROCESS, CKPT_SIGNALS, CKPT_VMA, ELF64_EHDR, ELF64_NHDR, ELF64_PHDR } from '../../src/image/format.js';
 import type { Image } from '../../src/image/image.js';
 import type { BuiltImage } from './image-builder.js';
-
-export /** mulberry32: small, fast, good enough to pick mutations. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import type { Random } from './prng.js';
 
 /** Offsets where a cut is most likely to find a missing bounds check. */
 export function boundaries(built: BuiltImage): number[] {
@@ -37,11 +27,11 @@ const EXTREME_32 = [0, 1, 3, 47, 48, 49, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0x
 
 export interface Mutator {
   name: string;
-  apply(bytes: Buffer, built: BuiltImage, rand: () => number): string;
+  apply(bytes: Buffer, built: BuiltImage, rand: Random): string;
 }
 
-export const pick = <T>(rand: () => number, list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
-export const below = (rand: () => number, n: number): number => Math.floor(rand() * n);
+export const pick = <T>(rand: Random, list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+export const below = (rand: Random, n: number): number => Math.floor(rand() * n);
 
 /** The header and note area, where mutations matter (the stored pages are never read). */
 const metadataEnd = (built: BuiltImage): number => built.layout.noteOffset + built.layout.noteSize;
@@ -156,9 +146,17 @@ export function layoutOf(bytes: Buffer, image: Image): BuiltImage {
   };
 }
 
+export interface Mutation {
+  bytes: Buffer;
+  /** What was done, to replay or report it. */
+  described: string;
+  /** The last mutator applied. */
+  mutator: string;
+}
 
-/** One seeded mutated copy of a seed image, with what was done to it. */
-export function mutate(seed: BuiltImage, rand: () => number): { bytes: Buffer; mutator: string; described: string } {
+/** 1 to 3 seeded mutations of a copy of one of the seeds. */
+export function mutate(seeds: readonly BuiltImage[], rand: Random): Mutation {
+  const seed = pick(rand, seeds);
   const bytes = Buffer.from(seed.bytes);
   const described: string[] = [];
   let mutator = '';
@@ -167,5 +165,5 @@ export function mutate(seed: BuiltImage, rand: () => number): { bytes: Buffer; m
     mutator = chosen.name;
     described.push(chosen.apply(bytes, seed, rand));
   }
-  return { bytes, mutator, described: described.join('; ') };
+  return { bytes, described: described.join('; '), mutator };
 }

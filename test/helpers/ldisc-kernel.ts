@@ -108,6 +108,13 @@ export function kernelOutcomes(sessions: readonly Session[]): ByteOutcome[][][] 
   });
 }
 
+/** What the kernel does with each byte of `input` typed under `termios`: one session of one case. */
+export function kernelOutcome(termios: Termios, input: Uint8Array): ByteOutcome[] {
+  const [[outcomes] = []] = kernelOutcomes([{ termios, cases: [input] }]);
+  if (!outcomes) throw new Error('kernel driver: no outcome for the case');
+  return outcomes;
+}
+
 /** The model's per-byte outcome from its events. */
 export function outcomeOf(events: readonly LdiscEvent[]): ByteOutcome {
   const outcome: ByteOutcome = { echo: '', reads: [], signals: [] };

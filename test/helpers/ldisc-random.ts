@@ -3,25 +3,12 @@
  * Keystrokes favour the characters that mean something under the drawn settings.
  */
 import * as T from '../../src/termios/termios.js';
+import type { Random } from './prng.js';
 
-export type Rng = () => number;
+const pick = <V>(rng: Random, values: readonly V[]): V => values[Math.floor(rng() * values.length)]!;
+const chance = (rng: Random, p: number): boolean => rng() < p;
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <V>(rng: Rng, values: readonly V[]): V => values[Math.floor(rng() * values.length)]!;
-const chance = (rng: Rng, p: number): boolean => rng() < p;
-
-function toggle(rng: Rng, flags: number, bits: readonly number[], p: number): number {
+function toggle(rng: Random, flags: number, bits: readonly number[], p: number): number {
   for (const bit of bits) if (chance(rng, p)) flags ^= bit;
   return flags;
 }
@@ -29,7 +16,7 @@ function toggle(rng: Rng, flags: number, bits: readonly number[], p: number): nu
 const EDITABLE_CCS = [T.VINTR, T.VQUIT, T.VERASE, T.VKILL, T.VEOF, T.VSTART, T.VSTOP, T.VSUSP, T.VEOL, T.VREPRINT, T.VWERASE, T.VLNEXT, T.VEOL2];
 
 /** A new pty's settings with random flags toggled and some control characters moved or disabled. */
-export function randomTermios(rng: Rng): T.Termios {
+export function randomTermios(rng: Random): T.Termios {
   const t = T.newPtyTermios();
   t.iflag = toggle(rng, t.iflag, [T.ISTRIP, T.IGNCR, T.ICRNL, T.INLCR, T.IUCLC, T.IXON, T.IXANY, T.IUTF8, T.IMAXBEL], 0.3);
   if (chance(rng, 0.05)) t.iflag ^= T.PARMRK;
@@ -48,7 +35,7 @@ export function randomTermios(rng: Rng): T.Termios {
 const PRINTABLE = [...'abcxyzABCXYZ019_ .,-/~'].map((c) => c.charCodeAt(0));
 const UTF8_CHARS = ['é', 'ß', 'ą', '€', '好', '🙂'].map((s) => [...Buffer.from(s)]);
 
-function randomKey(rng: Rng, t: T.Termios): number[] {
+function randomKey(rng: Random, t: T.Termios): number[] {
   const r = rng();
   if (r < 0.35) return [pick(rng, PRINTABLE)];
   if (r < 0.6) return [t.cc[pick(rng, EDITABLE_CCS)]!];
@@ -58,7 +45,7 @@ function randomKey(rng: Rng, t: T.Termios): number[] {
   return [Math.floor(rng() * 256)];
 }
 
-export function randomKeystrokes(rng: Rng, t: T.Termios, maxKeys: number): Uint8Array {
+export function randomKeystrokes(rng: Random, t: T.Termios, maxKeys: number): Uint8Array {
   const bytes: number[] = [];
   const keys = 1 + Math.floor(rng() * maxKeys);
   for (let i = 0; i < keys; i++) bytes.push(...randomKey(rng, t));
@@ -66,7 +53,7 @@ export function randomKeystrokes(rng: Rng, t: T.Termios, maxKeys: number): Uint8
 }
 
 /** A settings change a program might make mid-session: a few mode flags flipped. */
-export function changedTermios(rng: Rng, t: T.Termios): T.Termios {
+export function changedTermios(rng: Random, t: T.Termios): T.Termios {
   const next = T.cloneTermios(t);
   next.lflag = toggle(rng, next.lflag, [T.ICANON, T.ICANON, T.ECHO, T.ISIG, T.IEXTEN, T.ECHOPRT, T.ECHONL], 0.3);
   next.iflag = toggle(rng, next.iflag, [T.IXON, T.ICRNL, T.IXANY], 0.2);

@@ -53,6 +53,7 @@ export function makeOuterRig(cols: number, rows: number): OuterRig {
     parsed = parsed.then(() => new Promise<void>((resolve) => outer.write(copy, resolve)));
   });
   const input = new PassThrough();
+  // @types/blessed 0.1.27 swaps the types of IScreenOptions' input (Writable) and output (Readable).
   const screen = blessed.screen({
     input,
     output,
@@ -61,7 +62,7 @@ export function makeOuterRig(cols: number, rows: number): OuterRig {
     forceUnicode: true,
     resizeTimeout: 10,
     warnings: false,
-  } as blessed.Widgets.IScreenOptions);
+  } as unknown as blessed.Widgets.IScreenOptions);
   return {
     screen,
     outer,

@@ -88,15 +88,3 @@ export function gnuStty(pty: PtyHolder, args: readonly string[]): string {
   delete env.COLUMNS;
   return execFileSync('stty', ['-F', pty.path, ...args], { env, encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'] });
 }
-
-/** A small seeded PRNG (mulberry32) so that random cases can be replayed from their seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

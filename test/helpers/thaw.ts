@@ -10,7 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ThawResult } from '../../src/thawer/thaw.js';
+import type { ThawResult } from '../../src/thawer/native.js';
 import { ROOT, type TestUser } from './fixtures.js';
 
 /** The `ckpty` command (bin/ckpty): `thaw` runs natively, the rest in Node. */

@@ -3,7 +3,7 @@
  * a message that points at the tape's line and shows the screen.
  */
 import { basename } from 'node:path';
-import { CkptyError, ExitCode } from '../../cli/errors.js';
+import { CkptyError, ExitCode } from '../../base/errors.js';
 import { readUserFile } from '../files.js';
 import type { ScreenshotFormat, Tape } from './ast.js';
 import { renderDiagnostic, renderDiagnostics } from './diagnostics.js';

@@ -46,13 +46,13 @@ export async function evaluate(commands: readonly TapeCommand[], context: Evalua
     recording.advance(ms);
   };
   const press = async (bytes: string, speedMs: number): Promise<void> => {
-    if (session.hasExited) throw new TapeRunError(current.span, 'the session has ended', session.screen.text());
+    if (session.hasExited) throw new TapeRunError(current?.span, 'the session has ended', session.screen.text());
     recording.keystroke(bytes);
     session.send(bytes);
     await pause(speedMs);
   };
 
-  let current: TapeCommand = commands[0];
+  let current: TapeCommand | undefined;
   for (const command of commands) {
     current = command;
     switch (command.kind) {

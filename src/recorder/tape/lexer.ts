@@ -14,12 +14,14 @@ export function lex(source: string): Token[] {
   let line = 1;
   let lineStart = 0;
   let index = 0;
-  const push = (kind: TokenKind, text: string, start: number, end: number): void => {
-    tokens.push({ kind, text, line, column: start - lineStart + 1, length: Math.max(1, end - start) });
+  const push = (kind: TokenKind, text: string, start: number, end: number): Token => {
+    const token: Token = { kind, text, line, column: start - lineStart + 1, length: Math.max(1, end - start) };
+    tokens.push(token);
+    return token;
   };
 
   while (index < source.length) {
-    const char = source[index];
+    const char = source.charAt(index);
     if (char === ' ' || char === '\t' || char === '\r') {
       index++;
     } else if (char === '\n') {
@@ -41,10 +43,10 @@ export function lex(source: string): Token[] {
         index = lineEnd;
       } else if (char === '/') {
         let flagsEnd = end + 1;
-        while (flagsEnd < source.length && /[a-z]/i.test(source[flagsEnd])) flagsEnd++;
-        push('regex', source.slice(index + 1, end), index, flagsEnd);
+        while (flagsEnd < source.length && /[a-z]/i.test(source.charAt(flagsEnd))) flagsEnd++;
+        const token = push('regex', source.slice(index + 1, end), index, flagsEnd);
         const flags = source.slice(end + 1, flagsEnd);
-        if (flags !== '') tokens[tokens.length - 1].flags = flags;
+        if (flags !== '') token.flags = flags;
         index = flagsEnd;
       } else {
         push('string', source.slice(index + 1, end), index, end + 1);
@@ -52,7 +54,7 @@ export function lex(source: string): Token[] {
       }
     } else {
       const start = index;
-      while (index < source.length && !WORD_BREAKS.has(source[index])) index++;
+      while (index < source.length && !WORD_BREAKS.has(source.charAt(index))) index++;
       push('word', source.slice(start, index), start, index);
     }
   }

@@ -78,7 +78,7 @@ const COMMANDS = [
 ] as const;
 
 const DURATION = /^(\d+(?:\.\d*)?|\.\d+)(ms|s|m)?$/;
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_COUNT = 10_000;
 /** Below this the session is not usable (and VHS-sized fonts in a tiny frame are a mistake). */
@@ -105,8 +105,14 @@ class Parser {
   private readonly sizeTokens: { Width?: Token; Height?: Token; FontSize?: Token; LineHeight?: Token; Padding?: Token } = {};
   private outputToken: Token | undefined;
 
+  /** The lexer's last token: the parser never moves past it. */
+  private readonly eof: Token;
+
   constructor(private readonly tokens: Token[]) {
-    this.lastConsumed = tokens[0];
+    const eof = tokens.at(-1);
+    if (eof?.kind !== 'eof') throw new Error('the lexer ends every token list with eof');
+    this.eof = eof;
+    this.lastConsumed = tokens[0] ?? eof;
   }
 
   parse(): ParseResult {
@@ -399,7 +405,7 @@ class Parser {
     const token = this.next();
     const match = token.kind === 'word' ? DURATION.exec(token.text) : null;
     if (!match) throw new ParseError(token, `expected a duration like 500ms, 2s or 1.5 (seconds), got ${describe(token)}`);
-    return Math.round(Number(match[1]) * DURATION_UNIT_MS[match[2] ?? 's']);
+    return Math.round(Number(match[1]) * DURATION_UNIT_MS[(match[2] ?? 's') as keyof typeof DURATION_UNIT_MS]);
   }
 
   private expectInteger(min: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -468,7 +474,7 @@ class Parser {
   private checkFrameSize(): void {
     const { columns, rows } = frameGeometry(this.setup);
     const blame = (names: (keyof Parser['sizeTokens'])[]): Span =>
-      names.map((name) => this.sizeTokens[name]).find((token) => token !== undefined) ?? this.tokens[0];
+      names.map((name) => this.sizeTokens[name]).find((token) => token !== undefined) ?? this.tokens[0] ?? this.eof;
     if (columns < MIN_COLUMNS) {
       this.diagnostics.push({
         ...blame(['Width', 'FontSize', 'Padding']),
@@ -495,12 +501,12 @@ class Parser {
   }
 
   private peek(): Token {
-    return this.tokens[this.index];
+    return this.tokens[this.index] ?? this.eof;
   }
 
   /** The next token; never moves past the end of the line, so a missing argument points at it. */
   private next(): Token {
-    const token = this.tokens[this.index];
+    const token = this.peek();
     if (token.kind !== 'newline' && token.kind !== 'eof') this.index++;
     this.lastConsumed = token;
     return token;

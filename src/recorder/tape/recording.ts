@@ -8,7 +8,7 @@
  *   typing still shows.
  * Both drop what happens between Hide and Show, and repaint the screen on Show.
  */
-import type { CastWriter } from '../castWriter.js';
+import type { CastWriter } from '../cast-writer.js';
 
 export interface TapeRecording {
   /** Output from the session, as it arrives. */

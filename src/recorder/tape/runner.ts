@@ -3,21 +3,22 @@
  * with a pinned environment so that its output is the same on every run), runs the
  * tape's commands, and writes the recording and screenshots.
  */
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findProgram } from '../../base/find-program.js';
 import type { CastHeader } from '../asciicast.js';
-import { CastWriter } from '../castWriter.js';
+import { CastWriter } from '../cast-writer.js';
 import { writingUserFile } from '../files.js';
 import { frameGeometry } from '../geometry.js';
-import { MarkerTail } from '../markerTail.js';
+import { MarkerTail } from '../marker-tail.js';
 import { renderSvg, renderText } from '../screenshot.js';
 import type { ScreenshotFormat, Tape, TapeSetup } from './ast.js';
 import { evaluate, STEP_QUIET_MS, TapeRunError } from './evaluator.js';
 import { NO_RECORDING, VirtualRecording, WallRecording, type TapeRecording } from './recording.js';
 import { TapeSession } from './session.js';
-import { CKPTY_COMMAND } from '../../cli/native.js';
+import { CKPTY_COMMAND } from '../../base/native-programs.js';
 
 export interface TapeRunOptions {
   /** The tape's name, for the recording's title and the screenshots' window bar. */
@@ -181,18 +182,4 @@ function castHeader(columns: number, rows: number, shellPath: string, options: T
 function writeScreenshot(file: string, format: ScreenshotFormat, session: TapeSession, setup: TapeSetup, title: string): void {
   const snapshot = session.screen.snapshot();
   writingUserFile(file, () => writeFileSync(file, format === 'svg' ? renderSvg(snapshot, { ...setup, title }) : renderText(snapshot)));
-}
-
-/** The absolute path of `program` as a shell would find it in `path`. */
-function findProgram(program: string, path: string): string | undefined {
-  const candidates = program.includes('/') ? [program] : path.split(delimiter).map((dir) => join(dir, program));
-  const found = candidates.find((candidate) => {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  return found === undefined ? undefined : resolve(found);
 }

@@ -1,0 +1,75 @@
+/** Facts about processes from /proc (read with ckpty's own reader), and ending them. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { readStat, type ProcStat } from './ckpty.js';
+
+export function sigkill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** The processes now running. */
+function allProcesses(): ProcStat[] {
+  const found: ProcStat[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat) found.push(stat);
+  }
+  return found;
+}
+
+/** Is `pid` `root` or started by it, directly or not? (`parent`: pid → ppid of every process.) */
+function descendsFrom(pid: number, root: number, parent: ReadonlyMap<number, number>): boolean {
+  for (let at = pid; at > 1; at = parent.get(at) ?? 0) if (at === root) return true;
+  return false;
+}
+
+/**
+ * SIGKILL a pty's session leader, everything in its session (thawed programs included)
+ * and everything it started in sessions of their own (the shell inside `ckpty shell`).
+ */
+export function killSession(sid: number): void {
+  sigkill(sid);
+  const processes = allProcesses();
+  const parent = new Map(processes.map((p) => [p.pid, p.ppid]));
+  for (const p of processes) if (p.session === sid || descendsFrom(p.pid, sid, parent)) sigkill(p.pid);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A process named `comm` started (directly or not) by `root`; polled until it exists. */
+export async function findDescendant(root: number, comm: string, { timeoutMs = 10_000 } = {}): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const processes = allProcesses();
+    const parent = new Map(processes.map((p) => [p.pid, p.ppid]));
+    const match = processes.find((p) => p.comm === comm && descendsFrom(p.pid, root, parent));
+    if (match) return match.pid;
+    await sleep(5);
+  }
+  throw new Error(`no ${comm} process under pid ${root} within ${timeoutMs} ms`);
+}
+
+/** Wait until PID sleeps in a read/poll-like system call: the state an interactive program idles in. */
+export async function waitBlocked(pid: number, { timeoutMs = 10_000 } = {}): Promise<void> {
+  // read, poll, select, pselect6, ppoll, epoll_wait, epoll_pwait
+  const waiting = new Set([0, 7, 23, 270, 271, 232, 281]);
+  const deadline = performance.now() + timeoutMs;
+  let streak = 0;
+  while (performance.now() < deadline) {
+    let syscall: number;
+    try {
+      syscall = Number(readFileSync(`/proc/${pid}/syscall`, 'latin1').split(' ')[0]);
+    } catch {
+      syscall = -1;
+    }
+    // Twice in a row, a few ms apart: not just passing through a read on the way elsewhere.
+    streak = readStat(pid)?.state === 'S' && waiting.has(syscall) ? streak + 1 : 0;
+    if (streak >= 2) return;
+    await sleep(3);
+  }
+  throw new Error(`pid ${pid} did not settle in a blocking read within ${timeoutMs} ms`);
+}

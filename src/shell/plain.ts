@@ -1,0 +1,144 @@
+/**
+ * Plain mode: a session inside the user's own terminal, like script(1). The outer
+ * terminal goes raw (the session's kernel pty does the line discipline), and whatever
+ * happens — the program ends, ckpty gets SIGTERM/SIGHUP/SIGINT, or a bug throws — its
+ * modes are put back before ckpty exits.
+ */
+import { ExitCode } from '../base/errors.js';
+import {
+  BRKINT,
+  CS8,
+  CSIZE,
+  ECHO,
+  ECHONL,
+  ICANON,
+  ICRNL,
+  IEXTEN,
+  IGNBRK,
+  IGNCR,
+  INLCR,
+  ISIG,
+  ISTRIP,
+  IXON,
+  OPOST,
+  PARENB,
+  PARMRK,
+  VMIN,
+  VTIME,
+} from '../termios/termios.js';
+import { readTerminalSettings, writeTerminalSettings, type KernelTermios } from '../host/native.js';
+import { OutputLine } from '../host/fresh-line.js';
+import { Session, type SessionOptions } from '../host/session.js';
+import { statusLine } from '../host/status.js';
+import type { CheckpointOutcome } from '../host/events.js';
+import { recordSession } from '../recorder/recorder.js';
+
+export interface PlainOptions extends SessionOptions {
+  /** No status line after the key. */
+  quiet?: boolean;
+  /** Record the session (`--record`, `--record-input`). */
+  record?: { path: string; input: boolean };
+}
+
+const TERMINATING_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** Run the session to its end; resolves to the exit status ckpty should have. */
+export async function runPlain(options: PlainOptions): Promise<number> {
+  const { stdin, stdout } = process;
+  const session = await Session.start(stdout.isTTY ? { ...options, cols: stdout.columns, rows: stdout.rows } : options);
+  if (options.record) recordSession(session, { ...options.record, statusLines: !options.quiet, command: options.file });
+
+  const restore = outerTerminalGuard();
+  const line = new OutputLine();
+
+  session.on('output', (data) => {
+    line.output(data);
+    if (!stdout.write(data)) {
+      // A slow terminal pushes back on the program instead of filling memory.
+      session.pause();
+      stdout.once('drain', () => session.resume());
+    }
+  });
+  session.on('key', () => line.markKey());
+  if (!options.quiet) {
+    const report = (outcome: CheckpointOutcome): void => {
+      stdout.write(line.place(statusLine(outcome), session.cols));
+    };
+    session.on('froze', report);
+    session.on('snapshot', report);
+    session.on('refused', report);
+  }
+
+  const onInput = (data: Buffer): void => session.write(data);
+  const onInputEnd = (): void => void session.endInput();
+  const onResize = (): void => session.resize(stdout.columns, stdout.rows);
+  stdin.on('data', onInput);
+  stdin.on('end', onInputEnd);
+  if (stdout.isTTY) stdout.on('resize', onResize);
+
+  const signalHandlers = Object.entries(TERMINATING_SIGNALS).map(([name, number]) => {
+    const handler = (): void => {
+      restore();
+      session.kill('SIGHUP');
+      process.exit(128 + number);
+    };
+    process.on(name as NodeJS.Signals, handler);
+    return [name as NodeJS.Signals, handler] as const;
+  });
+
+  return new Promise((resolve) => {
+    session.on('exit', ({ status }) => {
+      stdin.off('data', onInput);
+      stdin.off('end', onInputEnd);
+      stdin.pause();
+      stdout.off('resize', onResize);
+      for (const [name, handler] of signalHandlers) process.off(name, handler);
+      restore();
+      resolve(status);
+    });
+  });
+}
+
+/**
+ * Put the outer terminal in raw mode; the returned function restores its settings
+ * exactly and may be called any number of times. It also runs at process exit and on
+ * an uncaught exception, so no path out of ckpty leaves the terminal raw.
+ */
+function outerTerminalGuard(): () => void {
+  const { stdin } = process;
+  stdin.resume();
+  if (!stdin.isTTY) return () => {};
+  const saved = readTerminalSettings(stdin.fd);
+  writeTerminalSettings(stdin.fd, makeRaw(saved), false);
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    writeTerminalSettings(stdin.fd, saved, true);
+  };
+  process.once('exit', restore);
+  process.once('uncaughtException', (err) => {
+    restore();
+    process.stderr.write(`ckpty: internal error: ${process.env.CKPTY_DEBUG ? err.stack : String(err)}\n`);
+    process.exit(ExitCode.internal);
+  });
+  return restore;
+}
+
+/**
+ * cfmakeraw(3): bytes pass both ways unchanged. (Node's setRawMode keeps OPOST and
+ * ONLCR, which would turn a program's bare line feed into CR LF and misplace the cursor.)
+ */
+function makeRaw(t: KernelTermios): KernelTermios {
+  const cc = [...t.cc];
+  cc[VMIN] = 1;
+  cc[VTIME] = 0;
+  return {
+    ...t,
+    iflag: t.iflag & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON),
+    oflag: t.oflag & ~OPOST,
+    lflag: t.lflag & ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN),
+    cflag: (t.cflag & ~(CSIZE | PARENB)) | CS8,
+    cc,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The user's own terminal around the full-screen one: its keyboard is read raw, and
+ * it is watched for going away. Every listener added here, to the process and to the
+ * terminal's streams, is removed by detach(), whichever way the session ends.
+ */
+
+export interface OuterTerminalHandlers {
+  /** Keyboard bytes, read raw. */
+  keys(data: Buffer): void;
+  /** SIGTERM: end the session as closing the terminal would. */
+  terminate(): void;
+  /** The terminal hung up (SIGHUP, end of file or EIO on it); called once. */
+  hungUp(): void;
+}
+
+/** The outer terminal's streams: process.stdin and process.stdout, stand-ins in tests. */
+export interface OuterStreams {
+  stdin: NodeJS.EventEmitter & { setRawMode(raw: boolean): unknown; resume(): unknown; pause(): unknown };
+  stdout: NodeJS.EventEmitter;
+}
+
+export class OuterTerminal {
+  private gone = false;
+
+  constructor(
+    private readonly handlers: OuterTerminalHandlers,
+    private readonly streams: OuterStreams = process,
+  ) {}
+
+  /** The terminal hung up: draw nothing more on it, and leave its modes alone. */
+  get hungUp(): boolean {
+    return this.gone;
+  }
+
+  attach(): void {
+    const { stdin, stdout } = this.streams;
+    stdin.setRawMode(true);
+    stdin.on('data', this.handlers.keys);
+    stdin.resume();
+    process.on('SIGTERM', this.handlers.terminate);
+    process.on('SIGHUP', this.lost);
+    // A hung-up terminal reads as end of file (or EIO) and fails writes with EIO.
+    stdin.on('end', this.lost);
+    stdin.on('error', this.lost);
+    stdout.on('error', this.lost);
+  }
+
+  /** Removes every listener attach() added, and gives a terminal that is still there its modes back. */
+  detach(): void {
+    const { stdin, stdout } = this.streams;
+    stdin.off('data', this.handlers.keys);
+    process.off('SIGTERM', this.handlers.terminate);
+    process.off('SIGHUP', this.lost);
+    stdin.off('end', this.lost);
+    stdin.off('error', this.lost);
+    stdout.off('error', this.lost);
+    if (this.gone) return;
+    stdin.setRawMode(false);
+    stdin.pause();
+  }
+
+  private readonly lost = (): void => {
+    if (this.gone) return;
+    this.gone = true;
+    this.handlers.hungUp();
+  };
+}
+
+/**
+ * Ends ckpty as SIGHUP ends any program whose terminal went away. Exiting
+ * normally would not do: Node restores the terminal's modes at exit and aborts
+ * (with a core dump) when the terminal is gone (tcsetattr fails with EIO).
+ */
+export function dieOfHangUp(): never {
+  process.removeAllListeners('SIGHUP');
+  process.kill(process.pid, 'SIGHUP');
+  // Another thread may take the signal: wait here (not in the event loop) for it to end us.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+  throw new Error('SIGHUP did not end the process');
+}
