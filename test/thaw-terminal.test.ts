@@ -118,6 +118,28 @@ describe('ckpty thaw in a terminal', () => {
     expect(await shell.status()).toBe(0);
   });
 
+  it('a screen stored with the image is painted again before the program runs', async () => {
+    const dir = tempDir('ckpty-thaw-tty');
+    const shell = await startShell({ cwd: dir });
+    shell.type('bc -q\r');
+    await shell.waitingForInput(await shell.child());
+    const image = join(dir, 'bc.ckpt');
+    const pid = await shell.child();
+    shell.mark();
+    const screen = Buffer.from('\x1b[H\x1b[2Jthe screen at the freeze\r\n');
+    await freezeProcess(pid, { output: image, screen });
+    await shell.waitFor(/\$ $/);
+    const stored = (await openImage(image)).screen;
+    expect(stored && Buffer.from(stored)).toEqual(screen);
+
+    await thaw(shell, image);
+    await shell.waitFor(/the screen at the freeze\r+\n/);
+    shell.type('2 + 2\r');
+    await shell.waitFor(/^4\r$/m);
+    shell.type('quit\r');
+    await shell.waitFor(/\$ $/);
+  });
+
   it('a freeze gives the shell back a terminal that echoes and edits lines, though bc had turned that off', async () => {
     const dir = tempDir('ckpty-thaw-tty');
     const shell = await startShell({ cwd: dir });

@@ -17,6 +17,8 @@ export interface FreezeOptions extends FreezeRules {
   nameTemplate?: string;
   /** Write the image and let the process run on. */
   snapshot?: boolean;
+  /** What the terminal shows, as bytes that paint it again: stored for the thaw to repaint. */
+  screen?: Uint8Array;
 }
 
 export interface FreezeResult {
@@ -72,6 +74,7 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
       pid,
       target: target.native,
       snapshot: options.snapshot ?? false,
+      screen: options.screen,
       exitStatus: FROZEN_EXIT_STATUS,
       owner,
     });

@@ -28,6 +28,8 @@ export interface NativeFreezeRequest {
   snapshot: boolean;
   exitStatus: number;
   owner?: { uid: number; gid: number };
+  /** What the terminal shows, as bytes that paint it again (NT_CKPT_SCREEN). */
+  screen?: Uint8Array;
 }
 
 export interface NativeFreezeReport {
@@ -71,13 +73,17 @@ export function freezerArgs(request: NativeFreezeRequest): string[] {
   const args = ['--pid', String(request.pid), ...target, '--exit-status', String(request.exitStatus)];
   if (request.snapshot) args.push('--snapshot');
   if (request.owner) args.push('--owner', `${request.owner.uid}:${request.owner.gid}`);
+  if (request.screen) args.push('--screen-stdin');
   return args;
 }
 
 /** Run the freezer; resolves with its report, rejects with a FreezerFailure (or a CkptyError when it could not run). */
 export function runFreezer(request: NativeFreezeRequest): Promise<NativeFreezeReport> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(FREEZER_PATH, freezerArgs(request), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(FREEZER_PATH, freezerArgs(request), { stdio: ['pipe', 'pipe', 'pipe'] });
+    // The screen is read whole before the process is seized; a freezer that refused early just closes it.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(request.screen);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

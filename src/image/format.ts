@@ -24,6 +24,7 @@ export const FormatConstant = {
   CKPT_MAX_NOTES_SIZE: 64 << 20,
   CKPT_MAX_AUXV_SIZE: 4096,
   CKPT_MIN_XSTATE_SIZE: 576,
+  CKPT_MAX_SCREEN_SIZE: 4 << 20,
 } as const;
 
 export const NoteType = {
@@ -36,6 +37,7 @@ export const NoteType = {
   NT_CKPT_SIGNALS: 0x434b0007,
   NT_CKPT_TTY: 0x434b0008,
   NT_CKPT_ARGV: 0x434b0009,
+  NT_CKPT_SCREEN: 0x434b0010,
 } as const;
 export type CkptNoteName = keyof typeof NoteType;
 

@@ -29,6 +29,8 @@ export interface Image {
   signals: SignalState;
   /** The controlling terminal's state, or null when no fd was a terminal. */
   tty: TerminalState | null;
+  /** What the terminal showed, as bytes that paint it again (a session's), or null. */
+  screen: Uint8Array | null;
   /** Standard core notes present, in file order (gdb and readelf read these). */
   standardNotes: StandardNoteName[];
   /** Every note, in file order. */

@@ -129,6 +129,7 @@ export function formatInfo(image: Image, path: string): string {
     // What plain `stty` would have printed in that terminal: the settings not sane.
     lines.push(...formatChanged(tty.termios, { ckpt: false }).trimEnd().split('\n').map((line) => `  ${line}`));
   }
+  field('screen', image.screen === null ? 'not stored (frozen outside a session)' : `${formatBytes(image.screen.length)} to repaint it`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -237,6 +238,7 @@ export function infoJson(image: Image, path: string): object {
       },
       stty: formatAll(image.tty.termios, { ckpt: false, size: image.tty.size }),
     },
+    screenBytes: image.screen?.length ?? null,
     standardNotes: image.standardNotes,
     notes: image.notes.map((note) => ({ ...note, type: hex(note.type) })),
     loads: image.loads.map((load) => ({

@@ -357,6 +357,7 @@ function decodeImage(fileSize: number, headers: ProgramHeader[], rawNotes: RawNo
     sigactions: decodeSigactions(notes),
     signals: decodeSignals(notes),
     tty: decodeTty(notes, strings),
+    screen: decodeScreen(notes),
     standardNotes: notes.standard,
     notes: notes.infos,
     loads,
@@ -712,6 +713,14 @@ function decodeSignals(notes: NoteSet): SignalState {
     sharedPendingNames: signalSetNames(sharedPending),
     queued,
   };
+}
+
+function decodeScreen(notes: NoteSet): Uint8Array | null {
+  const screen = notes.optional('NT_CKPT_SCREEN');
+  if (screen !== null && screen.length > FormatConstant.CKPT_MAX_SCREEN_SIZE) {
+    throw corrupt(`note NT_CKPT_SCREEN has size ${screen.length}, more than ${FormatConstant.CKPT_MAX_SCREEN_SIZE}`);
+  }
+  return screen;
 }
 
 function decodeTty(notes: NoteSet, strings: StringTable): TerminalState | null {

@@ -34,6 +34,8 @@
  *   NT_CKPT_SIGNALS     struct ckpt_signals, then nqueued siginfo_t (128 bytes)
  *   NT_CKPT_TTY         struct ckpt_tty (absent when no fd is a terminal)
  *   NT_CKPT_ARGV        raw bytes of /proc/PID/cmdline
+ *   NT_CKPT_SCREEN      what the terminal showed, as bytes that paint it again (escape
+ *                       sequences, from the session host); absent outside a session
  *
  * All integers little-endian; structs are naturally aligned with explicit
  * padding so C and TypeScript agree on every offset (see static asserts).
@@ -51,6 +53,8 @@
 #define CKPT_MAX_AUXV_SIZE 4096
 /* The smallest XSAVE area: the legacy region and the header. */
 #define CKPT_MIN_XSTATE_SIZE 576
+/* A screen's repaint: a few hundred KiB even for a large, colourful one. */
+#define CKPT_MAX_SCREEN_SIZE (4u << 20)
 
 enum ckpt_note_type {
 	NT_CKPT_PROCESS = 0x434b0001,
@@ -62,6 +66,7 @@ enum ckpt_note_type {
 	NT_CKPT_SIGNALS = 0x434b0007,
 	NT_CKPT_TTY = 0x434b0008,
 	NT_CKPT_ARGV = 0x434b0009,
+	NT_CKPT_SCREEN = 0x434b0010,
 };
 
 /* Offset of a string in NT_CKPT_STRINGS. */

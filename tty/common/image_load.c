@@ -160,6 +160,7 @@ enum known_note {
 	N_SIGNALS,
 	N_TTY,
 	N_ARGV,
+	N_SCREEN,
 	N_KNOWN,
 };
 
@@ -181,6 +182,7 @@ static const struct {
 	[N_SIGNALS] = { true, NT_CKPT_SIGNALS, "NT_CKPT_SIGNALS" },
 	[N_TTY] = { true, NT_CKPT_TTY, "NT_CKPT_TTY" },
 	[N_ARGV] = { true, NT_CKPT_ARGV, "NT_CKPT_ARGV" },
+	[N_SCREEN] = { true, NT_CKPT_SCREEN, "NT_CKPT_SCREEN" },
 };
 
 struct raw_note {
@@ -476,6 +478,16 @@ static int check_tty(struct loader *l, const struct raw_note *raw)
 	return 0;
 }
 
+static int check_screen(struct loader *l, const struct raw_note *raw)
+{
+	struct ckpt_image *img = l->img;
+	if (!raw[N_SCREEN].desc)
+		return 0;
+	if (raw[N_SCREEN].len > CKPT_MAX_SCREEN_SIZE)
+		return bad(l, CORRUPT, "note NT_CKPT_SCREEN has size %zu, more than %u", raw[N_SCREEN].len, CKPT_MAX_SCREEN_SIZE);
+	return take(l, raw, N_SCREEN, &img->screen, 0, 1, &img->screen_len);
+}
+
 static int load(struct loader *l)
 {
 	struct ckpt_image *img = l->img;
@@ -499,7 +511,7 @@ static int load(struct loader *l)
 		  check_loads(l, ph, count) || check_stored_bytes(l) || check_process(l) ||
 		  take(l, raw, N_ARGV, &img->argv, 0, 1, &img->argv_len) || check_registers(l, raw) || check_fds(l, raw) ||
 		  take(l, raw, N_SIGACTIONS, &img->sigactions, 64 * sizeof(struct ckpt_sigaction), 1, NULL) ||
-		  check_signals(l, raw) || check_tty(l, raw);
+		  check_signals(l, raw) || check_tty(l, raw) || check_screen(l, raw);
 	free(segment);
 	return ret ? -1 : 0;
 }

@@ -54,6 +54,8 @@ struct ckpt_image {
 	struct ckpt_tty *tty; /* NULL when the program had no terminal */
 	char *argv; /* raw /proc/PID/cmdline */
 	size_t argv_len;
+	uint8_t *screen; /* NT_CKPT_SCREEN or NULL */
+	size_t screen_len;
 
 	void *owned[16]; /* note copies, freed by image_free() */
 	size_t nowned;

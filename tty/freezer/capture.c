@@ -570,7 +570,7 @@ ckpt_str capture_string(struct capture *c, const char *s)
 void capture_free(struct capture *c)
 {
 	struct buf *bufs[] = { &c->xstate, &c->queued, &c->auxv, &c->cmdline, &c->strings,
-			       &c->vmas, &c->files, &c->fds, &c->runs };
+			       &c->vmas, &c->files, &c->fds, &c->runs, &c->screen };
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		buf_free(bufs[i]);
 }

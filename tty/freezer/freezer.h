@@ -69,6 +69,7 @@ struct capture {
 	uint64_t vdso_size, vdso_hash;
 	struct buf runs; /* struct frz_run */
 	uint64_t stored_bytes;
+	struct buf screen; /* NT_CKPT_SCREEN: the session's repaint of the terminal, or empty */
 };
 
 void capture_free(struct capture *c);

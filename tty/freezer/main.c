@@ -2,12 +2,14 @@
  * ckpty-freezer: write the image of one process (see image.h), then end it or let it run on.
  *
  *   ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID]
+ *                 [--screen-stdin]
  *
  * --out is a path relative to our directory; --name a file name relative to the
  * process's own current directory (a name template's expansion; see target.h).
  * --owner gives the image to that user (root freezing someone else's process: the
  * image holds their memory, and the thaw wants images owned by the thawing user):
- * it is created with that user's rights.
+ * it is created with that user's rights. --screen-stdin: the session host's repaint of
+ * the terminal comes on stdin (read before the process is seized), for NT_CKPT_SCREEN.
  * Mechanism only: the caller (src/freezer/) checks policy beforehand and words the messages.
  * On success prints one JSON object on stdout:
  *   {"pid":…,"comm":"…","path":"…","bytes":…,"stored":…,"mappings":…,"loads":…,
@@ -44,6 +46,7 @@ struct options {
 	pid_t pid;
 	struct target_spec target;
 	bool snapshot;
+	bool screen; /* the terminal's repaint on stdin */
 	int exit_status;
 	int owner_uid, owner_gid; /* -1: the caller's */
 };
@@ -76,6 +79,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct ck_error 
 		char *end;
 		if (!strcmp(arg, "--snapshot")) {
 			o->snapshot = true;
+		} else if (!strcmp(arg, "--screen-stdin")) {
+			o->screen = true;
 		} else if (!strcmp(arg, "--pid") && val) {
 			o->pid = (pid_t)strtol(val, &end, 10);
 			if (*end || o->pid <= 0)
@@ -100,10 +105,31 @@ static int parse_args(int argc, char **argv, struct options *o, struct ck_error 
 		}
 	}
 	if (!o->pid || !o->target.name)
-		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "usage: ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID]");
+		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "usage: ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID] [--screen-stdin]");
 	if (o->target.in_cwd_of)
 		o->target.in_cwd_of = o->pid;
 	return 0;
+}
+
+/* All of stdin, up to the format's bound for a screen. */
+static int read_screen(struct buf *screen, struct ck_error *e)
+{
+	for (;;) {
+		if (screen->len > CKPT_MAX_SCREEN_SIZE)
+			return ck_fail(e, CK_USAGE, EFBIG, "usage", "", "the screen on stdin is larger than %u bytes",
+				       CKPT_MAX_SCREEN_SIZE);
+		if (buf_append(screen, NULL, 64 << 10))
+			return ck_fail(e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
+		screen->len -= 64 << 10;
+		ssize_t n = read(0, screen->data + screen->len, 64 << 10);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ck_fail(e, CK_IO, errno, "usage", "", "cannot read the screen on stdin");
+		if (n == 0)
+			return 0;
+		screen->len += (size_t)n;
+	}
 }
 
 static int seize_failure(struct ck_error *e, int err, pid_t pid)
@@ -146,8 +172,13 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o, &e))
 		return report_error(&e, true);
 
+	struct capture c = { 0 };
+	if (o.screen && read_screen(&c.screen, &e))
+		return report_error(&e, true);
+
 	struct target tg;
 	if (target_open(&tg, &o.target, &e)) {
+		capture_free(&c);
 		target_close(&tg);
 		return report_error(&e, true);
 	}
@@ -161,6 +192,7 @@ int main(int argc, char **argv)
 	int err = infect_seize(&t, o.pid);
 	if (err) {
 		target_close(&tg);
+		capture_free(&c);
 		sigprocmask(SIG_SETMASK, &before, NULL);
 		seize_failure(&e, err, o.pid);
 		return report_error(&e, true);
@@ -168,7 +200,6 @@ int main(int argc, char **argv)
 	uint64_t seized = now_ns();
 	fault_point("seized");
 
-	struct capture c = { 0 };
 	c.flags = o.snapshot ? CKPT_PROC_SNAPSHOT : 0;
 	uint64_t size = 0;
 	uint64_t stage_end[4] = { 0 };

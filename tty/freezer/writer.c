@@ -161,7 +161,8 @@ static int build_notes(struct buf *b, const struct capture *c)
 	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_SIGACTIONS, c->sigactions, sizeof c->sigactions) ||
 	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_SIGNALS, signals.data, signals.len) ||
 	      (c->has_tty && note_add(b, CKPT_NOTE_OWNER, NT_CKPT_TTY, &c->tty, sizeof c->tty)) ||
-	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_ARGV, c->cmdline.data, c->cmdline.len);
+	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_ARGV, c->cmdline.data, c->cmdline.len) ||
+	      (c->screen.len && note_add(b, CKPT_NOTE_OWNER, NT_CKPT_SCREEN, c->screen.data, c->screen.len));
 	buf_free(&signals);
 	return err ? -ENOMEM : 0;
 }

@@ -30,6 +30,21 @@ int thaw_set_terminal(struct thaw *t, struct ck_error *e)
 	return 0;
 }
 
+void thaw_repaint(const struct thaw *t)
+{
+	const struct ckpt_image *img = &t->img;
+	if (!img->screen || t->term_fd < 0)
+		return;
+	for (size_t done = 0; done < img->screen_len;) {
+		ssize_t n = write(t->term_fd, img->screen + done, img->screen_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a screen that cannot be painted is no reason to keep the program from running */
+		done += (size_t)n;
+	}
+}
+
 void thaw_restore_terminal(struct thaw *t)
 {
 	if (t->modes_set)

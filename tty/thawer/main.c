@@ -302,6 +302,7 @@ static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, dou
 		return stage_failure(e, path, t);
 	}
 	print_thawed(o, t, pid, path, started, spawned);
+	thaw_repaint(t);
 	fault_point("ready");
 	if (thaw_release(t, &tracee, e)) {
 		thaw_abandon(pid);

@@ -84,6 +84,9 @@ int thaw_rebuild(struct thaw *t, struct infect *tracee, struct ck_error *e);
 
 /* The image's terminal modes (TCSETS takes the kernel's termios, struct ckpt_kernel_termios). */
 int thaw_set_terminal(struct thaw *t, struct ck_error *e);
+/* Paint the terminal as it was at the freeze (NT_CKPT_SCREEN), if the image has it and we have a terminal. */
+void thaw_repaint(const struct thaw *t);
+
 /* Put back the modes thaw_set_terminal() replaced (error paths). */
 void thaw_restore_terminal(struct thaw *t);
 
