@@ -150,6 +150,8 @@ int procfs_stat_read(pid_t pid, struct procfs_stat *st)
 	st->tpgid = (int32_t)field[8];
 	st->flags = (uint32_t)field[9];
 	st->num_threads = (int32_t)field[20];
+	st->start_time = field[22];
+	st->exit_code = (int32_t)field[52];
 	st->start_code = field[26];
 	st->end_code = field[27];
 	st->start_stack = field[28];

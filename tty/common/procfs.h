@@ -42,6 +42,8 @@ struct procfs_stat {
 	int32_t tpgid; /* foreground group of its controlling terminal, -1 if none */
 	uint32_t flags; /* PF_* (PF_KTHREAD 0x00200000) */
 	int32_t num_threads;
+	uint64_t start_time; /* clock ticks after boot */
+	int32_t exit_code; /* a zombie's status, as waitpid() reports it */
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;
 	uint64_t arg_start, arg_end, env_start, env_end;

@@ -1,10 +1,12 @@
-/* Capture of the process state other than memory: registers, signals, ids, limits, fds, terminal. */
+/*
+ * Capture of a member's state other than memory and descriptors: ids, limits, each
+ * thread's registers and thread state, signals, sigactions, timers, the terminal.
+ */
 #include "fault.h"
 #include "freezer.h"
 #include "procfs.h"
 
 #include <cpuid.h>
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,11 +15,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <termios.h>
@@ -85,76 +87,81 @@ static size_t xstate_used_size(const uint8_t *xsave, size_t len)
 	return end < len ? end : len;
 }
 
-static int capture_registers(struct infect *t, struct capture *c, struct ck_error *e)
-{
-	/* The registers the thaw loads: a syscall the freeze interrupted is entered again. */
-	c->seized_regs = t->regs;
-	c->restart = infect_restart_regs(&c->seized_regs, &c->regs);
-
-	struct iovec iov = { c->fpregs, sizeof c->fpregs };
-	if (ptrace(PTRACE_GETREGSET, t->pid, NT_PRFPREG, &iov) < 0)
-		return ck_fail(e, ck_class_of_errno(errno), errno, "registers", "", "cannot read the FPU registers");
-	/* The XSAVE area's size depends on the CPU; the kernel shortens iov_len to it. */
-	size_t room = 64 * 1024;
-	if (buf_append(&c->xstate, NULL, room))
-		return ck_fail(e, CK_INTERNAL, ENOMEM, "registers", "", "out of memory");
-	iov = (struct iovec){ c->xstate.data, room };
-	if (ptrace(PTRACE_GETREGSET, t->pid, NT_X86_XSTATE, &iov) < 0)
-		return ck_fail(e, ck_class_of_errno(errno), errno, "registers", "", "cannot read the XSAVE state");
-	c->xstate.len = xstate_used_size(c->xstate.data, iov.iov_len);
-
-	/* NT_SIGINFO: the stop's signal; our PTRACE_INTERRUPT shows as SIGTRAP, report it as a SIGSTOP. */
-	memset(&c->stop_info, 0, sizeof c->stop_info);
-	if (ptrace(PTRACE_GETSIGINFO, t->pid, 0, &c->stop_info) < 0 || c->stop_info.si_signo == SIGTRAP) {
-		memset(&c->stop_info, 0, sizeof c->stop_info);
-		c->stop_info.si_signo = SIGSTOP;
-		c->stop_info.si_code = SI_USER;
-		c->stop_info.si_pid = getpid();
-		c->stop_info.si_uid = getuid();
-	}
-
-	struct rseq_configuration rseq = { 0 };
-	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION_, t->pid, sizeof rseq, &rseq) > 0) {
-		c->rseq_addr = rseq.rseq_abi_pointer;
-		c->rseq_len = rseq.rseq_abi_size;
-		c->rseq_sig = rseq.signature;
-	}
-	return 0;
-}
-
-/* Append the queued siginfos of one queue (private or shared) to out. */
-static int peek_siginfo(pid_t pid, uint32_t flags, struct buf *out, uint32_t *count)
+/* Append the queued siginfos of one queue of task tid (its private one, or the process's shared one). */
+static int peek_siginfo(pid_t tid, uint32_t flags, int32_t owner, struct buf *out, uint32_t *count)
 {
 	for (uint64_t off = 0;;) {
 		siginfo_t batch[16];
 		struct peeksiginfo_args args = { off, flags, 16 };
-		long n = ptrace(PTRACE_PEEKSIGINFO, pid, &args, batch);
+		long n = ptrace(PTRACE_PEEKSIGINFO, tid, &args, batch);
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			return 0;
-		if (buf_append(out, batch, (size_t)n * sizeof batch[0]))
-			return -ENOMEM;
+		for (long i = 0; i < n; i++) {
+			struct ckpt_queued q = { .tid = owner };
+			_Static_assert(sizeof q.info == sizeof batch[0], "siginfo_t is 128 bytes");
+			memcpy(q.info, &batch[i], sizeof q.info);
+			if (buf_append(out, &q, sizeof q))
+				return -ENOMEM;
+		}
 		off += (uint64_t)n;
 		*count += (uint32_t)n;
 	}
 }
 
-static int capture_signals(struct infect *t, struct capture *c, const char *status, struct ck_error *e)
+/* One thread's registers and the thread state ptrace and /proc give without injecting. */
+static int capture_thread(struct capture *c, struct thread_capture *th, struct ck_error *e)
 {
-	c->signals.blocked = t->sigmask;
-	const char *v;
-	if ((v = procfs_field(status, "SigPnd")))
-		c->signals.pending = strtoull(v, NULL, 16);
-	if ((v = procfs_field(status, "ShdPnd")))
-		c->signals.shared_pending = strtoull(v, NULL, 16);
-	uint32_t count = 0;
-	int err = peek_siginfo(t->pid, 0, &c->queued, &count);
-	if (!err)
-		err = peek_siginfo(t->pid, PTRACE_PEEKSIGINFO_SHARED, &c->queued, &count);
+	struct infect *t = &th->t;
+	struct ckpt_thread *s = &th->state;
+	/* The registers the thaw loads: a syscall the freeze interrupted is entered again. */
+	s->syscall_restart = infect_restart_regs(&t->regs, &th->regs);
+	s->orig_rax = (int64_t)t->regs.orig_rax;
+	s->syscall_ret = (int64_t)t->regs.rax;
+	s->blocked = t->sigmask;
+
+	struct iovec iov = { th->fpregs, sizeof th->fpregs };
+	if (ptrace(PTRACE_GETREGSET, t->pid, NT_PRFPREG, &iov) < 0)
+		return ck_fail(e, ck_class_of_errno(errno), errno, "registers", "", "cannot read the FPU registers");
+	/* The XSAVE area's size depends on the CPU; the kernel shortens iov_len to it. */
+	size_t room = 64 * 1024;
+	if (buf_append(&th->xstate, NULL, room))
+		return ck_fail(e, CK_INTERNAL, ENOMEM, "registers", "", "out of memory");
+	iov = (struct iovec){ th->xstate.data, room };
+	if (ptrace(PTRACE_GETREGSET, t->pid, NT_X86_XSTATE, &iov) < 0)
+		return ck_fail(e, ck_class_of_errno(errno), errno, "registers", "", "cannot read the XSAVE state");
+	th->xstate.len = xstate_used_size(th->xstate.data, iov.iov_len);
+
+	struct rseq_configuration rseq = { 0 };
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION_, t->pid, sizeof rseq, &rseq) > 0) {
+		s->rseq_addr = rseq.rseq_abi_pointer;
+		s->rseq_len = rseq.rseq_abi_size;
+		s->rseq_sig = rseq.signature;
+	}
+	long len = 0;
+	void *head = NULL;
+	if (syscall(SYS_get_robust_list, t->pid, &head, &len) == 0) {
+		s->robust_list = (uint64_t)(uintptr_t)head;
+		s->robust_len = (uint64_t)len;
+	}
+
+	char name[64], *text;
+	snprintf(name, sizeof name, "task/%d/comm", (int)t->pid);
+	if (!procfs_read(c->pid, name, &text, NULL)) {
+		text[strcspn(text, "\n")] = 0;
+		snprintf(s->comm, sizeof s->comm, "%.15s", text);
+		free(text);
+	}
+	snprintf(name, sizeof name, "task/%d/status", (int)t->pid);
+	int err = procfs_read(c->pid, name, &text, NULL);
 	if (err)
+		return ck_fail(e, ck_class_of_errno(-err), -err, "signals", "", "cannot read the thread's status");
+	const char *v = procfs_field(text, "SigPnd");
+	s->pending = v ? strtoull(v, NULL, 16) : 0;
+	free(text);
+	if ((err = peek_siginfo(t->pid, 0, s->tid, &c->queued, &c->signals.nqueued)))
 		return ck_fail(e, ck_class_of_errno(-err), -err, "signals", "", "cannot read the pending signals");
-	c->signals.nqueued = count;
 	return 0;
 }
 
@@ -192,13 +199,128 @@ static int find_syscall_insn(struct infect *t, const struct buf *auxv, uint64_t 
 	return -ENOENT;
 }
 
+/* A syscall in the task; its result, or -errno (the injection's, or the syscall's). */
+static long inject(struct infect *t, long nr, long a0, long a1, long a2, long a3)
+{
+	long args[6] = { a0, a1, a2, a3, 0, 0 }, ret;
+	int err = infect_syscall(t, nr, args, &ret);
+	return err ? err : ret;
+}
+
+static bool failed(long ret)
+{
+	return (unsigned long)ret > -4096ul;
+}
+
+/* Layout of the scratch page the leader maps for what the injected syscalls write. */
+enum {
+	SCRATCH_SIGACTIONS = 0, /* 64 × struct ckpt_sigaction */
+	SCRATCH_VALUES = 64 * sizeof(struct ckpt_sigaction), /* what one syscall returns at a time */
+	SCRATCH_SIZE = 4096,
+};
+
+/* The thread's clear-child-tid address and alternate signal stack: only the thread can tell. */
+static int capture_thread_by_injection(struct infect *t, struct ckpt_thread *s, uint64_t scratch)
+{
+	long ret = inject(t, SYS_prctl, PR_GET_TID_ADDRESS, (long)(scratch + SCRATCH_VALUES), 0, 0);
+	uint64_t value = 0;
+	if (failed(ret) || (ret = infect_read(t, scratch + SCRATCH_VALUES, &value, sizeof value)))
+		return (int)ret;
+	s->clear_child_tid = value;
+	stack_t ss;
+	ret = inject(t, SYS_sigaltstack, 0, (long)(scratch + SCRATCH_VALUES), 0, 0);
+	if (failed(ret) || (ret = infect_read(t, scratch + SCRATCH_VALUES, &ss, sizeof ss)))
+		return (int)ret;
+	s->altstack_sp = (uint64_t)(uintptr_t)ss.ss_sp;
+	s->altstack_size = ss.ss_size;
+	s->altstack_flags = ss.ss_flags;
+	return 0;
+}
+
+/* POSIX timers (/proc/PID/timers lists them; only timer_gettime in the process tells the time left). */
+static int capture_posix_timers(struct capture *c, struct infect *t, uint64_t scratch)
+{
+	char *text;
+	if (procfs_read(c->pid, "timers", &text, NULL))
+		return 0; /* no timers file: no timers */
+	int ret = 0;
+	/* Four lines per timer: ID, signal: SIG/VALUE, notify: KIND/pid|tid.N, ClockID. */
+	for (char *at = strstr(text, "ID: "); at && !ret; at = strstr(at + 1, "\nID: ")) {
+		struct ckpt_timer tm = { .kind = CKPT_TIMER_POSIX };
+		char notify[16] = "", who[8] = "";
+		unsigned long long value = 0;
+		if (*at == '\n')
+			at++;
+		if (sscanf(at, "ID: %d\nsignal: %d/%llx\nnotify: %15[^/]/%7[^.].%d\nClockID: %d", &tm.id, &tm.signo, &value,
+			   notify, who, &tm.notify_tid, &tm.clock) != 7) {
+			ret = -EPROTO;
+			break;
+		}
+		tm.sigev_value = value;
+		tm.notify = !strcmp(notify, "none") ? SIGEV_NONE : !strcmp(who, "tid") ? SIGEV_THREAD_ID : SIGEV_SIGNAL;
+		if (tm.notify != SIGEV_THREAD_ID)
+			tm.notify_tid = 0;
+		struct itimerspec spec;
+		long r = inject(t, SYS_timer_gettime, tm.id, (long)(scratch + SCRATCH_VALUES), 0, 0);
+		if (failed(r) || (r = infect_read(t, scratch + SCRATCH_VALUES, &spec, sizeof spec))) {
+			ret = (int)r;
+			break;
+		}
+		tm.value_ns = (uint64_t)spec.it_value.tv_sec * 1000000000ull + (uint64_t)spec.it_value.tv_nsec;
+		tm.interval_ns = (uint64_t)spec.it_interval.tv_sec * 1000000000ull + (uint64_t)spec.it_interval.tv_nsec;
+		if (buf_append(&c->timers, &tm, sizeof tm))
+			ret = -ENOMEM;
+	}
+	free(text);
+	return ret;
+}
+
+/* setitimer()'s three timers (alarm() is ITIMER_REAL). */
+static int capture_interval_timers(struct capture *c, struct infect *t, uint64_t scratch)
+{
+	static const struct {
+		int which;
+		uint32_t kind;
+	} timers[] = { { ITIMER_REAL, CKPT_TIMER_REAL }, { ITIMER_VIRTUAL, CKPT_TIMER_VIRTUAL }, { ITIMER_PROF, CKPT_TIMER_PROF } };
+	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
+		struct itimerval tv;
+		long r = inject(t, SYS_getitimer, timers[i].which, (long)(scratch + SCRATCH_VALUES), 0, 0);
+		if (failed(r) || (r = infect_read(t, scratch + SCRATCH_VALUES, &tv, sizeof tv)))
+			return (int)r;
+		if (!tv.it_value.tv_sec && !tv.it_value.tv_usec)
+			continue;
+		struct ckpt_timer tm = {
+			.kind = timers[i].kind,
+			.value_ns = (uint64_t)tv.it_value.tv_sec * 1000000000ull + (uint64_t)tv.it_value.tv_usec * 1000ull,
+			.interval_ns = (uint64_t)tv.it_interval.tv_sec * 1000000000ull + (uint64_t)tv.it_interval.tv_usec * 1000ull,
+		};
+		if (buf_append(&c->timers, &tm, sizeof tm))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Each thread: guarded (infect.h), its code address set; 0 or -errno. */
+static int prepare_injection(struct capture *c, struct thread_capture *th, const struct infect_guard_sites *sites)
+{
+	uint64_t insn;
+	if (find_syscall_insn(&th->t, &c->auxv, &insn))
+		return -ENOENT;
+	infect_use_syscall_insn(&th->t, insn);
+	if (sites)
+		infect_guard(&th->t, sites);
+	return 0;
+}
+
 /*
- * Sigactions and brk, read by syscalls run inside the task; the scratch page is gone
- * before maps are read. Only the signals that have a handler (SigCgt) need asking, and
- * SIGCHLD, whose SA_NOCLDSTOP/SA_NOCLDWAIT matter even with SIG_DFL; the others are
- * SIG_IGN (SigIgn) or SIG_DFL, and their flags and masks change nothing.
+ * What only syscalls run inside the process can tell: sigactions, brk, timers, and
+ * each thread's clear-child-tid address and alternate stack. The leader maps a scratch
+ * page for their answers (gone before the maps are read). Only the signals that have a
+ * handler (SigCgt) need asking, and SIGCHLD, whose SA_NOCLDSTOP/SA_NOCLDWAIT matter
+ * even with SIG_DFL; the others are SIG_IGN (SigIgn) or SIG_DFL, and their flags and
+ * masks change nothing. Every thread has its own registers and mask back at the end.
  */
-static int capture_by_injection(struct infect *t, struct capture *c, const char *status, struct ck_error *e)
+static int capture_by_injection(struct capture *c, const char *status, struct ck_error *e)
 {
 	uint64_t caught = 0, ignored = 0;
 	const char *v;
@@ -211,47 +333,49 @@ static int capture_by_injection(struct infect *t, struct capture *c, const char 
 		if (ignored & (1ull << (sig - 1)))
 			c->sigactions[sig - 1].handler = (uint64_t)(uintptr_t)SIG_IGN;
 
-	uint64_t insn;
-	if (find_syscall_insn(t, &c->auxv, &insn))
-		return ck_fail(e, CK_UNSUPPORTED, ENOENT, "inject", "", "found no syscall instruction in the process (no vdso?)");
-	infect_use_syscall_insn(t, insn);
+	struct infect *leader = &c->threads[0].t;
 	/* Guarded where the process has glibc's code for it: our death then leaves it as it was (infect.h). */
 	struct infect_guard_sites sites;
-	if (!infect_find_guard_sites(t->pid, &sites))
-		infect_guard(t, &sites);
-	int err = 0;
-	long scratch = 0, ret;
-	long mmap_args[6] = { 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
-	if (!err)
-		err = infect_syscall(t, SYS_mmap, mmap_args, &scratch);
-	if (!err && (unsigned long)scratch > -4096UL)
-		err = (int)scratch;
-	if (err)
-		return ck_fail(e, ck_class_of_errno(-err), -err, "inject", "", "cannot run a syscall in the process");
+	bool guarded = infect_find_guard_sites(c->pid, &sites) == 0;
+	for (size_t i = 0; i < c->nthreads; i++)
+		if (prepare_injection(c, &c->threads[i], guarded ? &sites : NULL))
+			return ck_fail(e, CK_UNSUPPORTED, ENOENT, "inject", "", "found no syscall instruction in the process (no vdso?)");
 
+	long scratch = inject(leader, SYS_mmap, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+	int err = failed(scratch) ? (int)scratch : 0;
 	fault_point("injecting");
 	for (int sig = 1; sig <= 64 && !err; sig++) {
 		if (!(caught & (1ull << (sig - 1))))
 			continue;
-		long args[6] = { sig, 0, scratch + (sig - 1) * (long)sizeof(struct ckpt_sigaction), 8, 0, 0 };
-		err = infect_syscall(t, SYS_rt_sigaction, args, &ret);
-		if (!err && ret < 0)
-			err = (int)ret;
+		long r = inject(leader, SYS_rt_sigaction, sig, 0, scratch + SCRATCH_SIGACTIONS + (sig - 1) * (long)sizeof(struct ckpt_sigaction), 8);
+		if (failed(r))
+			err = (int)r;
 	}
 	for (int sig = 1; sig <= 64 && !err; sig++)
 		if (caught & (1ull << (sig - 1)))
-			err = infect_read(t, (uint64_t)scratch + (uint64_t)(sig - 1) * sizeof(struct ckpt_sigaction),
+			err = infect_read(leader, (uint64_t)scratch + SCRATCH_SIGACTIONS + (uint64_t)(sig - 1) * sizeof(struct ckpt_sigaction),
 					  &c->sigactions[sig - 1], sizeof(struct ckpt_sigaction));
-	long brk_args[6] = { 0 };
 	long brk = 0;
+	if (!err && failed(brk = inject(leader, SYS_brk, 0, 0, 0, 0)))
+		err = (int)brk;
 	if (!err)
-		err = infect_syscall(t, SYS_brk, brk_args, &brk);
-	long munmap_args[6] = { scratch, 4096, 0, 0, 0, 0 };
-	int unmap_err = infect_syscall(t, SYS_munmap, munmap_args, &ret);
-	if (!err && !unmap_err && ret < 0)
-		unmap_err = (int)ret;
-	/* Its own registers and mask back at once: from here our death leaves it as it was. */
-	int hold_err = infect_hold(t);
+		err = capture_posix_timers(c, leader, (uint64_t)scratch);
+	if (!err)
+		err = capture_interval_timers(c, leader, (uint64_t)scratch);
+	for (size_t i = 0; i < c->nthreads && !err; i++)
+		err = capture_thread_by_injection(&c->threads[i].t, &c->threads[i].state, (uint64_t)scratch);
+	int unmap_err = 0;
+	if (!failed(scratch)) {
+		long r = inject(leader, SYS_munmap, scratch, SCRATCH_SIZE, 0, 0);
+		unmap_err = failed(r) ? (int)r : 0;
+	}
+	/* Their own registers and masks back at once: from here our death leaves them as they were. */
+	int hold_err = 0;
+	for (size_t i = 0; i < c->nthreads; i++) {
+		int h = infect_hold(&c->threads[i].t);
+		if (h && !hold_err)
+			hold_err = h;
+	}
 	if (err || unmap_err || hold_err) {
 		err = err ? err : unmap_err ? unmap_err : hold_err;
 		return ck_fail(e, ck_class_of_errno(-err), -err, "inject", "", "injected syscall failed");
@@ -288,24 +412,18 @@ static int read_rlimits(pid_t pid, struct ckpt_rlimit *limits)
 	return r == CKPT_NRLIMITS ? 0 : -EPROTO;
 }
 
-static int capture_identity(struct infect *t, struct capture *c, char **status, struct ck_error *e)
+static int capture_identity(struct capture *c, char **status, struct ck_error *e)
 {
-	pid_t pid = t->pid;
+	pid_t pid = c->pid;
 	struct procfs_stat st;
 	int err = procfs_stat_read(pid, &st);
 	if (!err)
 		err = procfs_read(pid, "status", status, NULL);
 	if (err)
 		return ck_fail(e, ck_class_of_errno(-err), -err, "proc", "", "cannot read /proc/%d", (int)pid);
-	/* The caller checked the thread count before seizing; a thread created since then is refused here. */
-	if (st.num_threads != 1)
-		return ck_fail(e, CK_UNSUPPORTED, 0, "threads", "", "the process has %d threads", st.num_threads);
-
 	memcpy(c->comm, st.comm, sizeof c->comm);
 	c->state = st.state;
-	c->ppid = st.ppid;
 	c->pgid = st.pgrp;
-	c->sid = st.session;
 	c->tpgid = st.tpgid;
 	c->mm = (struct ckpt_mm){
 		.start_code = st.start_code, .end_code = st.end_code,
@@ -321,6 +439,8 @@ static int capture_identity(struct infect *t, struct capture *c, char **status, 
 		c->gid = (uint32_t)strtoul(v, NULL, 10);
 	if ((v = procfs_field(*status, "Umask")))
 		c->umask = (uint32_t)strtoul(v, NULL, 8);
+	if ((v = procfs_field(*status, "ShdPnd")))
+		c->signals.shared_pending = strtoull(v, NULL, 16);
 	char *text;
 	if (!procfs_read(pid, "personality", &text, NULL)) {
 		c->personality = (uint32_t)strtoul(text, NULL, 16);
@@ -358,62 +478,38 @@ static int capture_identity(struct infect *t, struct capture *c, char **status, 
 	return 0;
 }
 
-/* A dup of the task's fd (pidfd_getfd): reopening /proc/PID/fd/N would give /dev/tty as *our* terminal. */
-static int grab_fd(pid_t pid, int fd)
+/* NT_SIGINFO: the stop's signal; our PTRACE_INTERRUPT shows as SIGTRAP, report it as a SIGSTOP. */
+static void capture_stop_info(struct capture *c)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	int err = dup < 0 ? -errno : 0;
-	close(pidfd);
-	return dup < 0 ? err : dup;
+	memset(&c->stop_info, 0, sizeof c->stop_info);
+	if (ptrace(PTRACE_GETSIGINFO, c->pid, 0, &c->stop_info) < 0 || c->stop_info.si_signo == SIGTRAP) {
+		memset(&c->stop_info, 0, sizeof c->stop_info);
+		c->stop_info.si_signo = SIGSTOP;
+		c->stop_info.si_code = SI_USER;
+		c->stop_info.si_pid = getpid();
+		c->stop_info.si_uid = getuid();
+	}
 }
 
-static bool is_terminal_device(dev_t rdev)
+int capture_state(struct job *job, struct capture *c, struct ck_error *e)
 {
-	unsigned maj = major(rdev), min = minor(rdev);
-	/* pts slaves 136-143, virtual consoles and serial lines 4, /dev/tty and /dev/console (5:0, 5:1). */
-	return (maj >= 136 && maj <= 143) || maj == 4 || (maj == 5 && min <= 1);
-}
-
-static const char *describe_unsupported(mode_t mode, const char *link)
-{
-	if (S_ISSOCK(mode))
-		return "socket";
-	if (S_ISFIFO(mode))
-		return "pipe";
-	if (S_ISBLK(mode))
-		return "block device";
-	if (S_ISCHR(mode))
-		return "character device";
-	if (!strncmp(link, "anon_inode:", 11))
-		return link + 11;
-	if (!strncmp(link, "/memfd:", 7))
-		return "memfd";
-	return "deleted file";
-}
-
-static int capture_terminal(struct capture *c, int fd, const char *path)
-{
-	int dup = grab_fd(c->pid, fd);
-	if (dup < 0)
-		return dup;
-	struct winsize ws = { 0 };
-	int err = 0;
-	if (ioctl(dup, TCGETS, &c->tty.termios) < 0 || ioctl(dup, TIOCGWINSZ, &ws) < 0)
-		err = -errno;
-	close(dup);
-	if (err)
-		return err;
-	c->has_tty = true;
-	c->tty.fd = fd;
-	c->tty.rows = ws.ws_row;
-	c->tty.cols = ws.ws_col;
-	c->tty.xpixel = ws.ws_xpixel;
-	c->tty.ypixel = ws.ws_ypixel;
-	c->tty.path = capture_string(c, path);
-	return 0;
+	(void)job;
+	if (c->threads[0].t.job_stopped)
+		c->flags |= CKPT_PROC_WAS_STOPPED;
+	char *status = NULL;
+	int ret = capture_identity(c, &status, e);
+	for (size_t i = 0; i < c->nthreads && !ret; i++)
+		ret = capture_thread(c, &c->threads[i], e);
+	if (!ret) {
+		capture_stop_info(c);
+		int err = peek_siginfo(c->pid, PTRACE_PEEKSIGINFO_SHARED, 0, &c->queued, &c->signals.nqueued);
+		if (err)
+			ret = ck_fail(e, ck_class_of_errno(-err), -err, "signals", "", "cannot read the pending signals");
+	}
+	if (!ret)
+		ret = capture_by_injection(c, status, e);
+	free(status);
+	return ret;
 }
 
 /*
@@ -442,119 +538,6 @@ void capture_cook_terminal(const struct capture *c, int tty)
 	ioctl(tty, TCSETS, &t);
 }
 
-static int compare_ints(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-static int capture_fds(struct capture *c, struct ck_error *e)
-{
-	char dirpath[64];
-	snprintf(dirpath, sizeof dirpath, "/proc/%d/fd", (int)c->pid);
-	DIR *dir = opendir(dirpath);
-	if (!dir)
-		return ck_fail(e, ck_class_of_errno(errno), errno, "fds", "", "cannot list the open files");
-	struct buf numbers = { 0 };
-	struct dirent *de;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		int n = atoi(de->d_name);
-		if (buf_append(&numbers, &n, sizeof n))
-			break;
-	}
-	closedir(dir);
-	size_t count = numbers.len / sizeof(int);
-	int *fdnums = (int *)numbers.data;
-	if (count)
-		qsort(fdnums, count, sizeof(int), compare_ints);
-
-	char refused[512] = "";
-	size_t refused_len = 0;
-	int ret = 0;
-	for (size_t i = 0; i < count && !ret; i++) {
-		int fd = fdnums[i];
-		char name[64], link[PATH_MAX];
-		snprintf(name, sizeof name, "fd/%d", fd);
-		if (procfs_readlink(c->pid, name, link, sizeof link))
-			continue; /* closed meanwhile (cannot happen while seized, unless shared with another process) */
-		struct stat st;
-		char fdpath[96];
-		snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", (int)c->pid, fd);
-		if (stat(fdpath, &st) < 0) {
-			ret = ck_fail(e, ck_class_of_errno(errno), errno, "fds", "", "cannot inspect fd %d", fd);
-			break;
-		}
-		struct ckpt_fd rec = { .fd = fd, .dev = st.st_dev, .ino = st.st_ino, .rdev = (uint32_t)st.st_rdev };
-		bool ok = true;
-		size_t link_len = strlen(link);
-		bool deleted = link_len > 10 && !strcmp(link + link_len - 10, " (deleted)");
-		if (S_ISREG(st.st_mode) && link[0] == '/' && !deleted)
-			rec.kind = CKPT_FD_REG;
-		else if (S_ISDIR(st.st_mode) && link[0] == '/' && !deleted)
-			rec.kind = CKPT_FD_DIR;
-		else if (S_ISCHR(st.st_mode) && is_terminal_device(st.st_rdev))
-			rec.kind = CKPT_FD_TTY;
-		else if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1)
-			rec.kind = CKPT_FD_CHR; /* the memory devices: null, zero, full, random, urandom */
-		else
-			ok = false;
-		if (!ok) {
-			refused_len += (size_t)snprintf(refused + refused_len, refused_len < sizeof refused ? sizeof refused - refused_len : 0,
-							"%s%d (%s)", refused_len ? ", " : "", fd,
-							describe_unsupported(st.st_mode, link));
-			continue;
-		}
-		char *info;
-		snprintf(name, sizeof name, "fdinfo/%d", fd);
-		if (!procfs_read(c->pid, name, &info, NULL)) {
-			const char *v;
-			if ((v = procfs_field(info, "pos")))
-				rec.pos = strtoull(v, NULL, 10);
-			if ((v = procfs_field(info, "flags"))) {
-				uint32_t flags = (uint32_t)strtoul(v, NULL, 8);
-				rec.cloexec = (flags & O_CLOEXEC) != 0;
-				rec.flags = flags & ~(uint32_t)O_CLOEXEC;
-			}
-			free(info);
-		}
-		rec.path = capture_string(c, link);
-		if (rec.kind == CKPT_FD_TTY && !c->has_tty) {
-			int err = capture_terminal(c, fd, link);
-			if (err)
-				ret = ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "cannot read the terminal modes of fd %d", fd);
-		}
-		if (!ret && buf_append(&c->fds, &rec, sizeof rec))
-			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "fds", "", "out of memory");
-	}
-	buf_free(&numbers);
-	if (!ret && refused_len)
-		ret = ck_fail(e, CK_UNSUPPORTED, 0, "fds", "", "open files the thaw cannot rebuild: %s", refused);
-	return ret;
-}
-
-int capture_state(struct infect *t, struct capture *c, struct ck_error *e)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	c->freeze_time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-	c->pid = t->pid;
-	if (t->job_stopped)
-		c->flags |= CKPT_PROC_WAS_STOPPED;
-	char *status = NULL;
-	int ret = capture_identity(t, c, &status, e);
-	if (!ret)
-		ret = capture_registers(t, c, e);
-	if (!ret)
-		ret = capture_signals(t, c, status, e);
-	if (!ret)
-		ret = capture_fds(c, e);
-	if (!ret)
-		ret = capture_by_injection(t, c, status, e);
-	free(status);
-	return ret;
-}
-
 ckpt_str capture_string(struct capture *c, const char *s)
 {
 	if (!c->strings.len && buf_append(&c->strings, "", 1))
@@ -567,10 +550,32 @@ ckpt_str capture_string(struct capture *c, const char *s)
 	return (ckpt_str)at;
 }
 
+ckpt_str job_string(struct job *job, const char *s)
+{
+	return capture_string(&job->members[0], s);
+}
+
 void capture_free(struct capture *c)
 {
-	struct buf *bufs[] = { &c->xstate, &c->queued, &c->auxv, &c->cmdline, &c->strings,
-			       &c->vmas, &c->files, &c->fds, &c->runs, &c->screen };
+	for (size_t i = 0; i < c->nthreads; i++)
+		buf_free(&c->threads[i].xstate);
+	free(c->threads);
+	c->threads = NULL;
+	c->nthreads = 0;
+	struct buf *bufs[] = { &c->queued, &c->timers, &c->auxv, &c->cmdline, &c->strings, &c->vmas, &c->files, &c->fds, &c->runs };
+	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+		buf_free(bufs[i]);
+}
+
+void job_free(struct job *job)
+{
+	for (size_t i = 0; i < job->nmembers; i++)
+		capture_free(&job->members[i]);
+	free(job->members);
+	job->members = NULL;
+	job->nmembers = job->cap = 0;
+	objects_free(job);
+	struct buf *bufs[] = { &job->objects, &job->ofiles, &job->watches, &job->data, &job->screen };
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		buf_free(bufs[i]);
 }

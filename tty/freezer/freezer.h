@@ -35,31 +35,41 @@ struct frz_run {
 	bool via_mem; /* read through /proc/PID/mem (unreadable protection or special mapping) */
 };
 
-/* Everything the image holds, gathered while the process is seized. */
-struct capture {
-	pid_t pid;
-	uint32_t flags; /* CKPT_PROC_* */
-	struct user_regs_struct seized_regs; /* as seized */
-	struct user_regs_struct regs; /* with the syscall restart applied: what the thaw loads */
-	uint32_t restart; /* enum ckpt_restart */
+/* One thread, seized: its registers and what else the thaw needs of it. */
+struct thread_capture {
+	struct infect t; /* HELD while we work */
+	struct user_regs_struct regs; /* what the thaw loads: the syscall restart applied */
 	uint8_t fpregs[512];
 	struct buf xstate;
+	struct ckpt_thread state;
+};
+
+/* One member of the job: a process (or a zombie its parent has not collected). */
+struct capture {
+	pid_t pid; /* as we see it (our pid namespace) */
+	int parent; /* member index of its parent, -1: outside the job */
+	bool zombie;
+	int32_t wait_status; /* a zombie's */
+	uint32_t flags; /* CKPT_PROC_* */
+	int32_t pgid; /* as we see it */
+	int32_t ns_pid, ns_ppid, ns_pgid, ns_sid; /* as it sees them (its innermost pid namespace) */
+	uint64_t start_time; /* /proc/PID/stat starttime: the job's status member is its newest top */
+
+	struct thread_capture *threads; /* threads[0] is the thread-group leader */
+	size_t nthreads;
 	siginfo_t stop_info; /* for NT_SIGINFO */
 	struct ckpt_signals signals;
-	struct buf queued; /* siginfo_t records */
+	struct buf queued; /* struct ckpt_queued */
 	struct ckpt_sigaction sigactions[64];
-	uint64_t rseq_addr;
-	uint32_t rseq_len, rseq_sig;
+	struct buf timers; /* struct ckpt_timer */
 	struct buf auxv, cmdline;
 	char comm[16];
 	char state;
-	int32_t ppid, pgid, sid;
 	int32_t tpgid;
 	uint32_t uid, gid, umask, personality;
 	struct ckpt_mm mm;
 	struct ckpt_rlimit rlimits[CKPT_NRLIMITS];
-	uint64_t freeze_time_ns;
-	struct buf strings; /* NT_CKPT_STRINGS */
+	struct buf strings; /* NT_CKPT_STRINGS (member 0's holds the job tables' strings too) */
 	ckpt_str exe, cwd, kernel_release;
 	struct buf vmas; /* struct ckpt_vma */
 	struct buf files; /* struct ckpt_file */
@@ -69,14 +79,81 @@ struct capture {
 	uint64_t vdso_size, vdso_hash;
 	struct buf runs; /* struct frz_run */
 	uint64_t stored_bytes;
+	uint64_t core_offset, core_size; /* where its core goes in the image */
+};
+
+/* A mapping of an object (shared memory…) by a member: its pages are the object's contents. */
+struct object_map {
+	int object, member;
+	uint64_t start, end, pgoff;
+};
+
+/* Policy the caller chose (the key and the command differ). */
+struct job_rules {
+	bool honour_core_limit; /* a soft RLIMIT_CORE of 0 opts out (the key) */
+	bool close_outside_sockets; /* thaw sockets to peers outside the job as closed, instead of refusing */
+	uint64_t max_contents; /* bytes of a deleted file or memfd stored at most */
+};
+
+/* The whole job: every member, and what they share. */
+struct job {
+	struct capture *members;
+	size_t nmembers, cap;
+	struct job_rules rules;
+	uint32_t flags; /* CKPT_PROC_* for every member */
+	int32_t ns_pgid; /* the job's group, as its members see it */
+	int status_member;
+	uint64_t freeze_time_ns, monotonic_ns, boottime_ns;
+	struct buf objects; /* struct ckpt_object */
+	struct buf object_sources; /* where each object's contents come from (objects.c) */
+	struct buf object_maps; /* struct object_map: mappings of objects, for their contents */
+	struct buf ofiles; /* struct ckpt_ofile */
+	struct buf watches; /* struct ckpt_watch */
+	struct buf data; /* the data area */
 	struct buf screen; /* NT_CKPT_SCREEN: the session's repaint of the terminal, or empty */
 };
 
-void capture_free(struct capture *c);
-ckpt_str capture_string(struct capture *c, const char *s);
+/* A dup of the task's fd (pidfd_getfd): reopening /proc/PID/fd/N would give /dev/tty as *our* terminal. */
+int grab_fd(pid_t pid, int fd);
 
-/* Registers, signals, sigactions (injected), mm, limits, ids, fds and terminal. */
-int capture_state(struct infect *t, struct capture *c, struct ck_error *e);
+void capture_free(struct capture *c);
+void job_free(struct job *job);
+ckpt_str capture_string(struct capture *c, const char *s);
+/* A string of the job tables (member 0's string table). */
+ckpt_str job_string(struct job *job, const char *s);
+
+/* The job's objects (objects.c). */
+size_t job_nobjects(const struct job *job);
+/* The object with this identity, or -1. */
+int object_find(struct job *job, dev_t dev, ino_t ino);
+/* Add an object; its contents are in job->data (fd -1 and no mappings), or read from fd at write time (we own it). */
+int object_add(struct job *job, const struct ckpt_object *o, dev_t dev, ino_t ino, int fd);
+/* Its contents include what this mapping of it shows (pgoff into the object). */
+int object_add_mapping(struct job *job, int object, int member, uint64_t start, uint64_t end, uint64_t pgoff);
+/* Give the objects whose contents are read at write time their place in the data area, from `at`; returns the end. */
+uint64_t objects_plan(struct job *job, uint64_t at);
+/* len bytes of an object's contents at off. */
+int objects_read(struct job *job, size_t object, uint64_t off, void *dst, size_t len);
+void objects_free(struct job *job);
+
+/* What the job is (see job.c): find every member and seize every thread, until no more appear. */
+struct job_spec {
+	pid_t pid; /* the process named */
+	bool whole_group; /* its whole process group; otherwise it and its descendants in its group */
+};
+int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e);
+
+/* Refusals before anything is disturbed: each names the member and the reason. */
+int job_check(struct job *job, struct ck_error *e);
+
+/* Let every task go as it was seized (error paths); returns -errno if one could not be. */
+int job_release(struct job *job);
+
+/* Registers, signals, sigactions and timers (injected), mm, limits, ids and terminal of every member. */
+int capture_state(struct job *job, struct capture *c, struct ck_error *e);
+
+/* The descriptors of every member: the job's open files, objects and watches (files.c). */
+int capture_files(struct job *job, struct ck_error *e);
 
 /* A descriptor of the process's terminal if its job holds it (to cook at its end), else -1. */
 int capture_grab_terminal(const struct capture *c);
@@ -89,9 +166,9 @@ int capture_grab_terminal(const struct capture *c);
 void capture_cook_terminal(const struct capture *c, int tty);
 
 /* Mappings, mapped files' identities, and the runs of pages to store (pagemap). */
-int capture_memory(struct infect *t, struct capture *c, struct ck_error *e);
+int capture_memory(struct job *job, struct capture *c, struct ck_error *e);
 
-/* Write the image to fd (an empty regular file); *size gets the file's size. */
-int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, struct ck_error *e);
+/* Write the job's image to fd (an empty regular file); *size gets the file's size. */
+int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e);
 
 #endif

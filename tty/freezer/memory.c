@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define PM_PRESENT (1ull << 63)
@@ -68,6 +69,7 @@ static bool is_ckpty_image(const char *path)
 }
 
 struct file_table {
+	struct job *job;
 	struct capture *c;
 	struct buf is_image; /* bool per file */
 };
@@ -123,7 +125,20 @@ static int classify(struct file_table *ft, const struct procfs_vma *v, struct ck
 		vma->kind = CKPT_VMA_VVAR_VCLOCK;
 		return STORE_NOTHING;
 	} else if (is_shared_anonymous(v)) {
-		vma->kind = CKPT_VMA_SHMEM;
+		/* One object however many mappings (or members) share it; its pages go to the data area. */
+		dev_t dev = makedev(v->dev_major, v->dev_minor);
+		int object = object_find(ft->job, dev, v->ino);
+		if (object < 0) {
+			struct ckpt_object o = { .kind = CKPT_OBJ_SHMEM, .name = job_string(ft->job, v->path) };
+			object = object_add(ft->job, &o, dev, v->ino, -1);
+		}
+		int member = (int)(ft->c - ft->job->members);
+		if (object < 0 || object_add_mapping(ft->job, object, member, v->start, v->end, v->pgoff))
+			return ck_fail(e, CK_INTERNAL, ENOMEM, "maps", "", "out of memory");
+		vma->kind = CKPT_VMA_OBJECT;
+		vma->file = object;
+		vma->pgoff = v->pgoff;
+		return STORE_NOTHING;
 	} else if (v->path[0] == '/') {
 		if (ends_with(v->path, " (deleted)"))
 			return ck_fail(e, CK_UNSUPPORTED, 0, "maps", "", "a mapped file was deleted: %s", v->path);
@@ -350,9 +365,10 @@ static int hash_vdso(struct infect *t, struct capture *c, const struct procfs_vm
 	return err;
 }
 
-int capture_memory(struct infect *t, struct capture *c, struct ck_error *e)
+int capture_memory(struct job *job, struct capture *c, struct ck_error *e)
 {
-	struct file_table ft = { .c = c };
+	struct infect *t = &c->threads[0].t;
+	struct file_table ft = { .job = job, .c = c };
 	char exe_link[64], exe[PATH_MAX];
 	snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)t->pid);
 	/* Index 0 is the executable (copied: adding strings may move the table). */

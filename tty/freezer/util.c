@@ -1,8 +1,21 @@
 #include "freezer.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+
+int grab_fd(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	int err = dup < 0 ? -errno : 0;
+	close(pidfd);
+	return dup < 0 ? err : dup;
+}
 
 int buf_append(struct buf *b, const void *data, size_t len)
 {

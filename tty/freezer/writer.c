@@ -1,4 +1,8 @@
-/* The image file: ELF header, program headers, notes, then the stored pages (see image.h). */
+/*
+ * The job image (see image.h): each live member's core — ELF header, program headers,
+ * notes, then its stored pages — one after another from offset 0, then the job's data
+ * area. Every core's offsets are relative to its own start.
+ */
 #include "fault.h"
 #include "freezer.h"
 
@@ -28,6 +32,11 @@
  */
 #define COPY_CHUNK (1u << 20)
 
+static uint64_t page_up(uint64_t n)
+{
+	return (n + CKPT_PAGE_SIZE - 1) / CKPT_PAGE_SIZE * CKPT_PAGE_SIZE;
+}
+
 static int note_add(struct buf *b, const char *owner, uint32_t type, const void *desc, size_t len)
 {
 	Elf64_Nhdr nh = { (Elf64_Word)strlen(owner) + 1, (Elf64_Word)len, type };
@@ -42,20 +51,20 @@ static const char *string_at(const struct capture *c, ckpt_str s)
 	return (const char *)c->strings.data + s;
 }
 
-static int note_prstatus(struct buf *b, const struct capture *c)
+static int note_prstatus(struct buf *b, const struct capture *c, const struct thread_capture *th)
 {
 	struct elf_prstatus ps;
 	memset(&ps, 0, sizeof ps);
 	ps.pr_info.si_signo = c->stop_info.si_signo;
 	ps.pr_cursig = (short)c->stop_info.si_signo;
-	ps.pr_sigpend = c->signals.pending | c->signals.shared_pending;
-	ps.pr_sighold = c->signals.blocked;
-	ps.pr_pid = c->pid;
-	ps.pr_ppid = c->ppid;
-	ps.pr_pgrp = c->pgid;
-	ps.pr_sid = c->sid;
-	_Static_assert(sizeof ps.pr_reg == sizeof c->regs, "elf_gregset_t is user_regs_struct");
-	memcpy(&ps.pr_reg, &c->regs, sizeof c->regs);
+	ps.pr_sigpend = th->state.pending | c->signals.shared_pending;
+	ps.pr_sighold = th->state.blocked;
+	ps.pr_pid = th->state.tid;
+	ps.pr_ppid = c->ns_ppid;
+	ps.pr_pgrp = c->ns_pgid;
+	ps.pr_sid = c->ns_sid;
+	_Static_assert(sizeof ps.pr_reg == sizeof th->regs, "elf_gregset_t is user_regs_struct");
+	memcpy(&ps.pr_reg, &th->regs, sizeof th->regs);
 	ps.pr_fpvalid = 1;
 	return note_add(b, "CORE", NT_PRSTATUS, &ps, sizeof ps);
 }
@@ -70,10 +79,10 @@ static int note_prpsinfo(struct buf *b, const struct capture *c)
 	ps.pr_sname = c->state;
 	ps.pr_uid = c->uid;
 	ps.pr_gid = c->gid;
-	ps.pr_pid = c->pid;
-	ps.pr_ppid = c->ppid;
-	ps.pr_pgrp = c->pgid;
-	ps.pr_sid = c->sid;
+	ps.pr_pid = c->ns_pid;
+	ps.pr_ppid = c->ns_ppid;
+	ps.pr_pgrp = c->ns_pgid;
+	ps.pr_sid = c->ns_sid;
 	memcpy(ps.pr_fname, c->comm, sizeof ps.pr_fname);
 	/* Like the kernel: the command line with its NULs turned into spaces, cut to fit. */
 	size_t n = c->cmdline.len < sizeof ps.pr_psargs - 1 ? c->cmdline.len : sizeof ps.pr_psargs - 1;
@@ -94,7 +103,7 @@ static int note_file(struct buf *b, const struct capture *c)
 	uint64_t count = 0, page = CKPT_PAGE_SIZE;
 	int err = buf_append(&desc, &count, 8) || buf_append(&desc, &page, 8);
 	for (size_t i = 0; i < nvmas && !err; i++) {
-		if (vmas[i].file < 0)
+		if (vmas[i].kind != CKPT_VMA_FILE && vmas[i].kind != CKPT_VMA_IMAGE)
 			continue;
 		uint64_t triple[3] = { vmas[i].start, vmas[i].end, vmas[i].pgoff / CKPT_PAGE_SIZE };
 		const char *name = string_at(c, files[vmas[i].file].path);
@@ -112,58 +121,98 @@ static int note_file(struct buf *b, const struct capture *c)
 	return err ? -ENOMEM : 0;
 }
 
-static int note_process(struct buf *b, const struct capture *c)
+static int note_process(struct buf *b, const struct job *job, const struct capture *c)
 {
 	struct ckpt_process p;
 	memset(&p, 0, sizeof p);
 	p.version = CKPT_FORMAT_VERSION;
-	p.flags = c->flags;
-	p.pid = c->pid;
-	p.ppid = c->ppid;
-	p.pgid = c->pgid;
-	p.sid = c->sid;
+	p.flags = c->flags | job->flags;
+	p.pid = c->ns_pid;
+	p.ppid = c->ns_ppid;
+	p.pgid = c->ns_pgid;
+	p.sid = c->ns_sid;
 	p.uid = c->uid;
 	p.gid = c->gid;
 	p.umask = c->umask;
 	p.personality = c->personality;
-	p.freeze_time_ns = c->freeze_time_ns;
+	p.freeze_time_ns = job->freeze_time_ns;
 	memcpy(p.comm, c->comm, sizeof p.comm);
 	p.exe = c->exe;
 	p.cwd = c->cwd;
 	p.kernel_release = c->kernel_release;
-	p.syscall_restart = c->restart;
-	p.orig_rax = (int64_t)c->seized_regs.orig_rax;
-	p.syscall_ret = (int64_t)c->seized_regs.rax;
+	p.nthreads = (uint32_t)c->nthreads;
 	p.mm = c->mm;
 	memcpy(p.rlimits, c->rlimits, sizeof p.rlimits);
-	p.rseq_addr = c->rseq_addr;
-	p.rseq_len = c->rseq_len;
-	p.rseq_sig = c->rseq_sig;
 	p.vdso_size = c->vdso_size;
 	p.vdso_hash = c->vdso_hash;
 	p.stored_bytes = c->stored_bytes;
+	p.member = (int32_t)(c - job->members);
 	return note_add(b, CKPT_NOTE_OWNER, NT_CKPT_PROCESS, &p, sizeof p);
 }
 
-static int build_notes(struct buf *b, const struct capture *c)
+/* The job's members, as NT_CKPT_JOB records. */
+static int note_job(struct buf *b, const struct job *job, uint64_t data_offset, uint64_t data_size)
 {
-	struct buf signals = { 0 };
+	struct ckpt_job j = {
+		.nmembers = (uint32_t)job->nmembers, .pgid = job->ns_pgid, .status_member = job->status_member,
+		.monotonic_ns = job->monotonic_ns, .boottime_ns = job->boottime_ns,
+		.data_offset = data_offset, .data_size = data_size,
+	};
+	struct buf desc = { 0 };
+	int err = buf_append(&desc, &j, sizeof j);
+	for (size_t i = 0; i < job->nmembers && !err; i++) {
+		const struct capture *c = &job->members[i];
+		struct ckpt_member m = {
+			.pid = c->ns_pid, .parent = c->parent, .pgid = c->ns_pgid, .sid = c->ns_sid,
+			.state = c->zombie ? CKPT_MEMBER_ZOMBIE : CKPT_MEMBER_LIVE, .wait_status = c->wait_status,
+			.core_offset = c->core_offset, .core_size = c->core_size,
+		};
+		memcpy(m.comm, c->comm, sizeof m.comm);
+		err = buf_append(&desc, &m, sizeof m);
+	}
+	err = err || note_add(b, CKPT_NOTE_OWNER, NT_CKPT_JOB, desc.data, desc.len);
+	buf_free(&desc);
+	return err ? -ENOMEM : 0;
+}
+
+static int build_notes(struct buf *b, const struct job *job, const struct capture *c, uint64_t data_offset, uint64_t data_size)
+{
+	struct buf signals = { 0 }, threads = { 0 };
 	int err = buf_append(&signals, &c->signals, sizeof c->signals) || buf_append(&signals, c->queued.data, c->queued.len);
-	err = err || note_prstatus(b, c) || note_prpsinfo(b, c) ||
+	for (size_t i = 0; i < c->nthreads && !err; i++)
+		err = buf_append(&threads, &c->threads[i].state, sizeof c->threads[i].state);
+	/* The kernel's order: the first thread's notes around the process's, then each other thread's. */
+	const struct thread_capture *first = &c->threads[0];
+	err = err || note_prstatus(b, c, first) || note_prpsinfo(b, c) ||
 	      note_add(b, "CORE", NT_SIGINFO, &c->stop_info, sizeof c->stop_info) ||
 	      note_add(b, "CORE", NT_AUXV, c->auxv.data, c->auxv.len) || note_file(b, c) ||
-	      note_add(b, "CORE", NT_FPREGSET, c->fpregs, sizeof c->fpregs) ||
-	      note_add(b, "LINUX", NT_X86_XSTATE, c->xstate.data, c->xstate.len) || note_process(b, c) ||
-	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_STRINGS, c->strings.data, c->strings.len) ||
+	      note_add(b, "CORE", NT_FPREGSET, first->fpregs, sizeof first->fpregs) ||
+	      note_add(b, "LINUX", NT_X86_XSTATE, first->xstate.data, first->xstate.len);
+	for (size_t i = 1; i < c->nthreads && !err; i++) {
+		const struct thread_capture *th = &c->threads[i];
+		err = note_prstatus(b, c, th) || note_add(b, "CORE", NT_FPREGSET, th->fpregs, sizeof th->fpregs) ||
+		      note_add(b, "LINUX", NT_X86_XSTATE, th->xstate.data, th->xstate.len);
+	}
+	err = err || note_process(b, job, c) ||
+	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_THREADS, threads.data, threads.len) ||
 	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_VMAS, c->vmas.data, c->vmas.len) ||
 	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_FILES, c->files.data, c->files.len) ||
 	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_FDS, c->fds.data, c->fds.len) ||
 	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_SIGACTIONS, c->sigactions, sizeof c->sigactions) ||
 	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_SIGNALS, signals.data, signals.len) ||
+	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_TIMERS, c->timers.data, c->timers.len) ||
 	      (c->has_tty && note_add(b, CKPT_NOTE_OWNER, NT_CKPT_TTY, &c->tty, sizeof c->tty)) ||
-	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_ARGV, c->cmdline.data, c->cmdline.len) ||
-	      (c->screen.len && note_add(b, CKPT_NOTE_OWNER, NT_CKPT_SCREEN, c->screen.data, c->screen.len));
+	      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_ARGV, c->cmdline.data, c->cmdline.len);
+	if (c == job->members)
+		err = err || note_job(b, job, data_offset, data_size) ||
+		      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_OBJECTS, job->objects.data, job->objects.len) ||
+		      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_OFILES, job->ofiles.data, job->ofiles.len) ||
+		      note_add(b, CKPT_NOTE_OWNER, NT_CKPT_WATCHES, job->watches.data, job->watches.len) ||
+		      (job->screen.len && note_add(b, CKPT_NOTE_OWNER, NT_CKPT_SCREEN, job->screen.data, job->screen.len));
+	/* Last: every string of this member (and member 0's job tables) has been added by now. */
+	err = err || note_add(b, CKPT_NOTE_OWNER, NT_CKPT_STRINGS, c->strings.data, c->strings.len);
 	buf_free(&signals);
+	buf_free(&threads);
 	return err ? -ENOMEM : 0;
 }
 
@@ -172,19 +221,19 @@ static uint32_t pflags(uint32_t prot)
 	return (prot & PROT_READ ? PF_R : 0) | (prot & PROT_WRITE ? PF_W : 0) | (prot & PROT_EXEC ? PF_X : 0);
 }
 
-/* Header, program headers and notes, padded to the first page of data. */
-static int build_head(struct buf *head, const struct capture *c, uint64_t *data_off)
+/* A member's header, program headers and notes, padded to the first page of its data. */
+static int build_head(struct buf *head, const struct job *job, const struct capture *c, uint64_t data_offset, uint64_t data_size)
 {
 	const struct frz_run *runs = (const struct frz_run *)c->runs.data;
 	size_t nruns = c->runs.len / sizeof *runs;
 	size_t phnum = 1 + nruns;
 	struct buf notes = { 0 };
-	if (build_notes(&notes, c)) {
+	if (build_notes(&notes, job, c, data_offset, data_size)) {
 		buf_free(&notes);
 		return -ENOMEM;
 	}
 	uint64_t notes_off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
-	*data_off = (notes_off + notes.len + CKPT_PAGE_SIZE - 1) / CKPT_PAGE_SIZE * CKPT_PAGE_SIZE;
+	uint64_t pages_off = page_up(notes_off + notes.len);
 
 	Elf64_Ehdr eh;
 	memset(&eh, 0, sizeof eh);
@@ -202,7 +251,7 @@ static int build_head(struct buf *head, const struct capture *c, uint64_t *data_
 	eh.e_phnum = (Elf64_Half)phnum;
 	Elf64_Phdr note = { .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes.len, .p_align = 4 };
 	int err = buf_append(head, &eh, sizeof eh) || buf_append(head, &note, sizeof note);
-	uint64_t off = *data_off;
+	uint64_t off = pages_off;
 	for (size_t i = 0; i < nruns && !err; i++) {
 		Elf64_Phdr load = {
 			.p_type = PT_LOAD, .p_flags = pflags(runs[i].prot), .p_offset = off,
@@ -231,8 +280,8 @@ static int write_all(int fd, const void *data, size_t len)
 }
 
 /*
- * Write a chunk of pages at the end of the image and start its writeback at once, so the
- * disk works while the next chunk is copied and the final fsync has little left to do.
+ * Write a chunk at the end of the image and start its writeback at once, so the disk
+ * works while the next chunk is copied and the final fsync has little left to do.
  * sync_file_range only starts the I/O: its errors (and durability) are target_commit's fsync's.
  */
 static int write_chunk(int fd, const void *data, size_t len, uint64_t *off)
@@ -258,54 +307,122 @@ static int read_task(struct infect *t, const struct frz_run *run, uint64_t addr,
 	return done == len ? 0 : infect_read(t, addr + done, (char *)dst + done, len - done);
 }
 
-int image_write(struct infect *t, struct capture *c, int fd, uint64_t *size, struct ck_error *e)
-{
-	struct buf head = { 0 };
-	uint64_t data_off;
-	if (build_head(&head, c, &data_off)) {
-		buf_free(&head);
-		return ck_fail(e, CK_INTERNAL, ENOMEM, "write", "", "out of memory");
-	}
-	*size = data_off + c->stored_bytes;
-	/* Reserve the space first: a full disk is found before any page is copied. */
-	if (fallocate(fd, 0, 0, (off_t)*size) < 0 && errno != EOPNOTSUPP) {
-		int err = errno;
-		buf_free(&head);
-		return ck_fail(e, CK_IO, err, "write", "", "cannot reserve %llu bytes for the image",
-				(unsigned long long)*size);
-	}
-	int err = write_all(fd, head.data, head.len);
-	buf_free(&head);
-	if (err)
-		return ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
+/* Bytes gathered into chunks on their way to the file. */
+struct copier {
+	int fd;
+	uint8_t *chunk;
+	size_t filled;
+	uint64_t off;
+};
 
-	uint8_t *chunk = mmap(NULL, COPY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (chunk == MAP_FAILED)
-		return ck_fail(e, CK_INTERNAL, errno, "write", "", "out of memory");
+static int flush(struct copier *cp)
+{
+	int err = cp->filled ? write_chunk(cp->fd, cp->chunk, cp->filled, &cp->off) : 0;
+	cp->filled = 0;
+	return err;
+}
+
+/* A member's stored pages; consecutive runs share chunks, so small processes need few writes. */
+static int copy_pages(struct copier *cp, struct capture *c, struct ck_error *e)
+{
 	const struct frz_run *runs = (const struct frz_run *)c->runs.data;
 	size_t nruns = c->runs.len / sizeof *runs;
-	int ret = 0;
-	/* Consecutive runs are gathered into one chunk so small processes need few writes. */
-	size_t filled = 0;
-	uint64_t off = data_off;
-	for (size_t i = 0; i < nruns && !ret; i++) {
-		for (uint64_t done = 0; done < runs[i].len && !ret;) {
-			size_t n = runs[i].len - done < COPY_CHUNK - filled ? runs[i].len - done : COPY_CHUNK - filled;
-			if ((err = read_task(t, &runs[i], runs[i].start + done, chunk + filled, n)))
-				ret = ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "cannot read the memory at 0x%llx",
-					       (unsigned long long)(runs[i].start + done));
+	for (size_t i = 0; i < nruns; i++) {
+		for (uint64_t done = 0; done < runs[i].len;) {
+			size_t n = runs[i].len - done < COPY_CHUNK - cp->filled ? runs[i].len - done : COPY_CHUNK - cp->filled;
+			int err = read_task(&c->threads[0].t, &runs[i], runs[i].start + done, cp->chunk + cp->filled, n);
+			if (err)
+				return ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "%s[%d]: cannot read the memory at 0x%llx",
+					       c->comm, (int)c->pid, (unsigned long long)(runs[i].start + done));
 			done += n;
-			filled += n;
-			if (!ret && filled == COPY_CHUNK) {
-				if ((err = write_chunk(fd, chunk, filled, &off)))
-					ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
-				filled = 0;
+			cp->filled += n;
+			if (cp->filled == COPY_CHUNK) {
+				if ((err = flush(cp)))
+					return ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
 				fault_point("copying");
 			}
 		}
 	}
-	if (!ret && filled && (err = write_chunk(fd, chunk, filled, &off)))
+	return 0;
+}
+
+/* The data area: job->data, then each object whose contents are read now, page-aligned. */
+static int copy_data_area(struct copier *cp, struct job *job, uint64_t area, struct ck_error *e)
+{
+	int err = write_all(cp->fd, job->data.data, job->data.len);
+	const struct ckpt_object *objects = (const struct ckpt_object *)job->objects.data;
+	for (size_t i = 0; i < job_nobjects(job) && !err; i++) {
+		const struct ckpt_object *o = &objects[i];
+		if (o->data_offset < page_up(job->data.len) || !o->data_len)
+			continue; /* in job->data */
+		if (lseek(cp->fd, (off_t)(area + o->data_offset), SEEK_SET) < 0) {
+			err = -errno;
+			break;
+		}
+		for (uint64_t done = 0; done < o->data_len && !err; done += COPY_CHUNK) {
+			size_t n = o->data_len - done < COPY_CHUNK ? (size_t)(o->data_len - done) : COPY_CHUNK;
+			if ((err = objects_read(job, i, done, cp->chunk, n)))
+				return ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "cannot read the contents of %s",
+					       (const char *)job->members[0].strings.data + o->name);
+			err = write_all(cp->fd, cp->chunk, n);
+		}
+	}
+	return err ? ck_fail(e, CK_IO, -err, "write", "", "cannot write the image") : 0;
+}
+
+int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e)
+{
+	/* Where everything goes: each core's size, then the data area. */
+	uint64_t at = 0;
+	for (size_t i = 0; i < job->nmembers; i++) {
+		struct capture *c = &job->members[i];
+		if (c->zombie)
+			continue;
+		struct buf head = { 0 };
+		if (build_head(&head, job, c, 0, 0)) {
+			buf_free(&head);
+			return ck_fail(e, CK_INTERNAL, ENOMEM, "write", "", "out of memory");
+		}
+		c->core_offset = at;
+		c->core_size = head.len + c->stored_bytes;
+		at += c->core_size;
+		buf_free(&head);
+	}
+	uint64_t area = at;
+	uint64_t area_size = objects_plan(job, page_up(job->data.len));
+	*size = area + area_size;
+	/* Reserve the space first: a full disk is found before any page is copied. */
+	if (fallocate(fd, 0, 0, (off_t)*size) < 0 && errno != EOPNOTSUPP)
+		return ck_fail(e, CK_IO, errno, "write", "", "cannot reserve %llu bytes for the image", (unsigned long long)*size);
+
+	struct copier cp = { .fd = fd };
+	cp.chunk = mmap(NULL, COPY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (cp.chunk == MAP_FAILED)
+		return ck_fail(e, CK_INTERNAL, errno, "write", "", "out of memory");
+	int ret = 0;
+	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+		struct capture *c = &job->members[i];
+		if (c->zombie)
+			continue;
+		struct buf head = { 0 };
+		/* Member 0's notes name every core and the data area: all known now. */
+		if (build_head(&head, job, c, area, area_size))
+			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "write", "", "out of memory");
+		int err = ret ? 0 : flush(&cp);
+		if (!ret && !err)
+			err = write_all(fd, head.data, head.len);
+		cp.off = c->core_offset + head.len;
+		buf_free(&head);
+		if (err)
+			ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
+		if (!ret)
+			ret = copy_pages(&cp, c, e);
+	}
+	int err = ret ? 0 : flush(&cp);
+	if (err)
 		ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
-	munmap(chunk, COPY_CHUNK);
+	if (!ret)
+		ret = copy_data_area(&cp, job, area, e);
+	munmap(cp.chunk, COPY_CHUNK);
 	return ret;
 }

@@ -1,0 +1,466 @@
+/*
+ * The job: which processes are frozen together, and seizing every one of their
+ * threads before any is disturbed.
+ *
+ * A job is a process group (the terminal's foreground job, for the key) or a process
+ * and its descendants still in its group (`ckpty freeze PID`). Processes fork and
+ * threads start while we look, so the members are found and seized in rounds until a
+ * round finds nothing new: once every thread of a process is stopped it can start
+ * nothing more, and a child it started before shows up in the next round. ckpty's
+ * own thaw supervisors (ckpty-thawer) are never members; what they thawed is.
+ */
+#include "freezer.h"
+#include "procfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PF_KTHREAD 0x00200000
+
+/* What a /proc scan tells about one process. */
+struct seen {
+	pid_t pid;
+	struct procfs_stat st;
+};
+
+struct scan {
+	struct seen *procs;
+	size_t n, cap;
+};
+
+static void scan_free(struct scan *s)
+{
+	free(s->procs);
+	memset(s, 0, sizeof *s);
+}
+
+/* Every process /proc shows us, with its stat line. */
+static int scan_processes(struct scan *s)
+{
+	DIR *dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 256;
+			struct seen *bigger = realloc(s->procs, cap * sizeof *bigger);
+			if (!bigger) {
+				closedir(dir);
+				return -ENOMEM;
+			}
+			s->procs = bigger;
+			s->cap = cap;
+		}
+		if (procfs_stat_read((pid_t)pid, &s->procs[s->n].st) == 0)
+			s->procs[s->n++].pid = (pid_t)pid;
+	}
+	closedir(dir);
+	return 0;
+}
+
+static const struct seen *find_seen(const struct scan *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+/* Is pid one of ckpty's thaw supervisors? Its executable is the thawer beside us. */
+static bool is_thaw_supervisor(pid_t pid)
+{
+	static char thawer[PATH_MAX];
+	if (!thawer[0]) {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n <= 0)
+			return false;
+		self[n] = 0;
+		snprintf(thawer, sizeof thawer, "%s/ckpty-thawer", dirname(self));
+	}
+	char exe[PATH_MAX];
+	return procfs_readlink(pid, "exe", exe, sizeof exe) == 0 && !strcmp(exe, thawer);
+}
+
+/* Is pid in the job: in its group, and (for a tree) below the named process? */
+static bool in_job(const struct scan *s, const struct seen *p, const struct job_spec *spec, const struct procfs_stat *named)
+{
+	if (p->st.pgrp != named->pgrp || p->st.session != named->session || p->st.state == 'X')
+		return false;
+	if (spec->whole_group || p->pid == spec->pid)
+		return true;
+	/* Below the named process, through ancestors that are themselves in the group. */
+	for (const struct seen *at = p; at;) {
+		if (at->pid == spec->pid)
+			return true;
+		const struct seen *parent = find_seen(s, at->st.ppid);
+		if (!parent || parent == at || parent->st.pgrp != named->pgrp)
+			return false;
+		at = parent;
+	}
+	return false;
+}
+
+static struct capture *member_of(struct job *job, pid_t pid)
+{
+	for (size_t i = 0; i < job->nmembers; i++)
+		if (job->members[i].pid == pid)
+			return &job->members[i];
+	return NULL;
+}
+
+static struct capture *add_member(struct job *job, pid_t pid)
+{
+	if (job->nmembers == job->cap) {
+		size_t cap = job->cap ? job->cap * 2 : 8;
+		struct capture *bigger = realloc(job->members, cap * sizeof *bigger);
+		if (!bigger)
+			return NULL;
+		job->members = bigger;
+		job->cap = cap;
+	}
+	struct capture *c = &job->members[job->nmembers++];
+	memset(c, 0, sizeof *c);
+	c->pid = pid;
+	c->parent = -1;
+	return c;
+}
+
+static bool has_thread(const struct capture *c, pid_t tid)
+{
+	for (size_t i = 0; i < c->nthreads; i++)
+		if (c->threads[i].t.pid == tid)
+			return true;
+	return false;
+}
+
+static int seize_failure(struct ck_error *e, int err, pid_t pid, const char *comm)
+{
+	if (err == -EPERM || err == -EACCES)
+		return ck_fail(e, CK_PERMISSION, -err, "seize", "", "%s[%d]: not allowed to trace it (another user's, or traced by a debugger)",
+			       comm, (int)pid);
+	return ck_fail(e, err == -ESRCH ? CK_NOT_FOUND : CK_IO, -err, "seize", "", "%s[%d]: cannot stop it", comm, (int)pid);
+}
+
+/*
+ * Seize the threads of c that are not seized yet; *added counts them. The thread-group
+ * leader comes first in c->threads. A thread that ended meanwhile is no thread of it.
+ */
+static int seize_threads(struct capture *c, size_t *added, struct ck_error *e)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)c->pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : ck_fail(e, CK_IO, errno, "seize", "", "%s[%d]: cannot list its threads", c->comm,
+						       (int)c->pid);
+	int ret = 0;
+	struct dirent *de;
+	while (!ret && (de = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid <= 0 || has_thread(c, tid))
+			continue;
+		if (c->nthreads >= CKPT_MAX_THREADS) {
+			ret = ck_fail(e, CK_UNSUPPORTED, 0, "threads", "", "%s[%d] has more than %d threads", c->comm, (int)c->pid,
+				      CKPT_MAX_THREADS);
+			break;
+		}
+		struct thread_capture *bigger = realloc(c->threads, (c->nthreads + 1) * sizeof *bigger);
+		if (!bigger) {
+			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "seize", "", "out of memory");
+			break;
+		}
+		c->threads = bigger;
+		struct thread_capture *th = &c->threads[c->nthreads];
+		memset(th, 0, sizeof *th);
+		int err = infect_seize(&th->t, tid);
+		if (err == -ESRCH)
+			continue; /* it ended before we got to it */
+		if (err) {
+			ret = seize_failure(e, err, tid, c->comm);
+			break;
+		}
+		/* The leader first: its registers are the process's for gdb. */
+		if (tid == c->pid && c->nthreads) {
+			struct thread_capture leader = *th;
+			memmove(&c->threads[1], &c->threads[0], c->nthreads * sizeof *th);
+			c->threads[0] = leader;
+		}
+		c->nthreads++;
+		(*added)++;
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* The IDs the process sees: the last (innermost) value of an NS* line of /proc/PID/status. */
+static int32_t innermost(const char *status, const char *key)
+{
+	const char *v = procfs_field(status, key);
+	if (!v)
+		return 0;
+	const char *last = strrchr(v, '\t');
+	if (!last)
+		last = strrchr(v, ' ');
+	return (int32_t)atoi(last ? last + 1 : v);
+}
+
+static int read_ns_ids(struct capture *c)
+{
+	char *status;
+	int err = procfs_read(c->pid, "status", &status, NULL);
+	if (err)
+		return err;
+	c->ns_pid = innermost(status, "NSpid");
+	c->ns_pgid = innermost(status, "NSpgid");
+	c->ns_sid = innermost(status, "NSsid");
+	free(status);
+	for (size_t i = 0; i < c->nthreads; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "task/%d/status", (int)c->threads[i].t.pid);
+		if ((err = procfs_read(c->pid, name, &status, NULL)))
+			return err;
+		c->threads[i].state.tid = innermost(status, "NSpid");
+		free(status);
+	}
+	return 0;
+}
+
+/* Parents, innermost IDs, and whose end the shell reports (the newest process at the job's top). */
+static int link_members(struct job *job, const struct scan *s, struct ck_error *e)
+{
+	uint64_t newest = 0;
+	for (size_t i = 0; i < job->nmembers; i++) {
+		struct capture *c = &job->members[i];
+		const struct seen *p = find_seen(s, c->pid);
+		struct capture *parent = p ? member_of(job, p->st.ppid) : NULL;
+		c->parent = parent ? (int)(parent - job->members) : -1;
+		if (!c->zombie && read_ns_ids(c))
+			return ck_fail(e, CK_NOT_FOUND, ESRCH, "seize", "", "%s[%d] ended during the freeze", c->comm, (int)c->pid);
+		if (c->parent < 0 && !c->zombie && c->start_time >= newest) {
+			newest = c->start_time;
+			job->status_member = (int)i;
+		}
+	}
+	for (size_t i = 0; i < job->nmembers; i++) {
+		struct capture *c = &job->members[i];
+		c->ns_ppid = c->parent >= 0 ? job->members[c->parent].ns_pid : 0;
+		if (c->zombie)
+			c->ns_pid = c->pid; /* a zombie has no NSpid line: it lived in its parent's namespace */
+	}
+	job->ns_pgid = job->members[0].ns_pgid;
+	return 0;
+}
+
+/*
+ * Put the members in the order they are written and rebuilt: the named process (or
+ * the group's leader) first, for gdb; every parent before its children.
+ */
+static void order_members(struct job *job, pid_t first)
+{
+	struct capture *sorted = malloc(job->nmembers * sizeof *sorted);
+	bool *done = calloc(job->nmembers, sizeof *done);
+	int *index = malloc(job->nmembers * sizeof *index);
+	if (!sorted || !done || !index) {
+		free(sorted);
+		free(done);
+		free(index);
+		return; /* the order stays as found: correct, only less convenient */
+	}
+	size_t n = 0;
+	/* Roots (the named one first), then breadth-first through the children. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < job->nmembers; i++)
+			if (!done[i] && job->members[i].parent < 0 && (pass == 1 || job->members[i].pid == first)) {
+				done[i] = true;
+				index[n++] = (int)i;
+			}
+	for (size_t at = 0; at < n; at++)
+		for (size_t i = 0; i < job->nmembers; i++)
+			if (!done[i] && job->members[i].parent == index[at]) {
+				done[i] = true;
+				index[n++] = (int)i;
+			}
+	for (size_t i = 0; i < job->nmembers; i++)
+		if (!done[i])
+			index[n++] = (int)i; /* a parent cycle cannot happen; kept anyway */
+	int *new_index = malloc(job->nmembers * sizeof *new_index);
+	if (new_index) {
+		for (size_t k = 0; k < n; k++)
+			new_index[index[k]] = (int)k;
+		for (size_t k = 0; k < n; k++) {
+			sorted[k] = job->members[index[k]];
+			if (sorted[k].parent >= 0)
+				sorted[k].parent = new_index[sorted[k].parent];
+		}
+		job->status_member = new_index[job->status_member];
+		memcpy(job->members, sorted, n * sizeof *sorted);
+		free(new_index);
+	}
+	free(sorted);
+	free(done);
+	free(index);
+}
+
+int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
+{
+	struct procfs_stat named;
+	int err = procfs_stat_read(spec->pid, &named);
+	if (err)
+		return ck_fail(e, CK_NOT_FOUND, -err, "seize", "", "no process %d", (int)spec->pid);
+	struct scan s = { 0 };
+	int ret = 0;
+	for (size_t added = 1; added && !ret;) {
+		added = 0;
+		scan_free(&s);
+		if ((err = scan_processes(&s))) {
+			ret = ck_fail(e, CK_IO, -err, "seize", "", "cannot list the processes");
+			break;
+		}
+		for (size_t i = 0; i < s.n && !ret; i++) {
+			const struct seen *p = &s.procs[i];
+			if (!in_job(&s, p, spec, &named) || is_thaw_supervisor(p->pid))
+				continue;
+			struct capture *c = member_of(job, p->pid);
+			if (!c) {
+				if (!(c = add_member(job, p->pid))) {
+					ret = ck_fail(e, CK_INTERNAL, ENOMEM, "seize", "", "out of memory");
+					break;
+				}
+				memcpy(c->comm, p->st.comm, sizeof c->comm);
+				c->start_time = p->st.start_time;
+				added++;
+			}
+			c->zombie = p->st.state == 'Z';
+			c->wait_status = p->st.exit_code;
+			if (!c->zombie)
+				ret = seize_threads(c, &added, e);
+		}
+		if (!ret && job->nmembers > CKPT_MAX_MEMBERS)
+			ret = ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "the job has more than %d processes", CKPT_MAX_MEMBERS);
+	}
+	/* A zombie is a member only while its parent is one, waiting to collect it. */
+	for (size_t i = 0; !ret && i < job->nmembers;) {
+		const struct seen *p = find_seen(&s, job->members[i].pid);
+		struct capture *c = &job->members[i];
+		if (c->zombie && (!p || !member_of(job, p->st.ppid) || member_of(job, p->st.ppid)->zombie)) {
+			capture_free(c);
+			*c = job->members[--job->nmembers];
+			continue;
+		}
+		i++;
+	}
+	if (!ret && (job->nmembers == 0 || !member_of(job, spec->pid) || member_of(job, spec->pid)->zombie))
+		ret = ck_fail(e, CK_NOT_FOUND, ESRCH, "seize", "", "no process %d (it ended)", (int)spec->pid);
+	if (!ret)
+		ret = link_members(job, &s, e);
+	if (!ret)
+		order_members(job, named.pgrp == spec->pid || !spec->whole_group ? spec->pid : named.pgrp);
+	scan_free(&s);
+	return ret;
+}
+
+/* Is pid this freezer or one of its ancestors? Freezing it would stop the freezer's own caller. */
+static bool is_self_or_ancestor(pid_t pid)
+{
+	for (pid_t at = getpid(); at > 0;) {
+		if (at == pid)
+			return true;
+		struct procfs_stat st;
+		if (procfs_stat_read(at, &st) || st.ppid == at)
+			return false;
+		at = st.ppid;
+	}
+	return false;
+}
+
+/* Why a live member cannot be frozen, or NULL. */
+static const char *refusal(const struct job *job, const struct capture *c, char *why, size_t size)
+{
+	struct procfs_stat st;
+	if (procfs_stat_read(c->pid, &st))
+		return "it ended during the freeze";
+	if (c->pid == 1)
+		return "it is the init process";
+	if (st.flags & PF_KTHREAD)
+		return "it is a kernel thread";
+	if (is_self_or_ancestor(c->pid))
+		return "it is ckpty itself or one of its parents";
+	char *status;
+	if (procfs_read(c->pid, "status", &status, NULL))
+		return "it ended during the freeze";
+	const char *keys[] = { "Uid", "Gid" };
+	bool changed_ids = false;
+	for (int k = 0; k < 2; k++) {
+		const char *v = procfs_field(status, keys[k]);
+		unsigned a = 0, b = 0, s = 0, f = 0;
+		if (v && sscanf(v, "%u %u %u %u", &a, &b, &s, &f) == 4 && (a != b || a != s || a != f))
+			changed_ids = true;
+	}
+	free(status);
+	if (changed_ids)
+		return "it runs with changed user or group ids (set-uid/set-gid)";
+	char exe_link[64];
+	struct stat exe;
+	snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)c->pid);
+	if (stat(exe_link, &exe) == 0 && (exe.st_mode & (S_ISUID | S_ISGID)))
+		return "it is a set-uid or set-gid program";
+	if (job->rules.honour_core_limit) {
+		struct rlimit core;
+		if (prlimit(c->pid, RLIMIT_CORE, NULL, &core) == 0 && core.rlim_cur == 0)
+			return "its core file size limit (RLIMIT_CORE, ulimit -c) is 0: it opted out of the checkpoint key";
+	}
+	(void)why;
+	(void)size;
+	return NULL;
+}
+
+int job_check(struct job *job, struct ck_error *e)
+{
+	char why[256];
+	for (size_t i = 0; i < job->nmembers; i++) {
+		const struct capture *c = &job->members[i];
+		const char *reason = c->zombie ? NULL : refusal(job, c, why, sizeof why);
+		if (reason)
+			return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "%s[%d]: %s", c->comm, (int)c->pid, reason);
+	}
+	/* A member's child outside the job would lose its parent, and not come back. */
+	struct scan s = { 0 };
+	int ret = scan_processes(&s) ? ck_fail(e, CK_IO, errno, "check", "", "cannot list the processes") : 0;
+	for (size_t i = 0; !ret && i < s.n; i++) {
+		const struct seen *p = &s.procs[i];
+		const struct capture *parent = member_of(job, p->st.ppid);
+		if (parent && !member_of(job, p->pid) && p->st.state != 'Z' && !is_thaw_supervisor(p->pid))
+			ret = ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "%s[%d]: its child %s[%d] is not in the job (process group %d)",
+				      parent->comm, (int)parent->pid, p->st.comm, (int)p->pid, (int)p->st.pgrp);
+	}
+	scan_free(&s);
+	return ret;
+}
+
+int job_release(struct job *job)
+{
+	int ret = 0;
+	for (size_t i = 0; i < job->nmembers; i++)
+		for (size_t k = 0; k < job->members[i].nthreads; k++) {
+			int err = infect_release(&job->members[i].threads[k].t);
+			if (err && !ret)
+				ret = err;
+		}
+	return ret;
+}
