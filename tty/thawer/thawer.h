@@ -69,7 +69,7 @@ struct member_thaw {
 	struct infect *threads; /* once it exists: its threads, seized (threads[0] from its exec on) */
 	size_t nthreads;
 	int go[2]; /* the builder's word to its pre-exec copy: start (one byte) */
-	uint64_t syscall_offset; /* of the vdso (same for all: one kernel) */
+	uint64_t scratch; /* a page of its own the rebuild writes syscall arguments to (0: none) */
 };
 
 /* Everything prepared before the first process exists, then the job as it is built. */
@@ -172,6 +172,9 @@ void thaw_abandon(struct thaw *t);
 /* Runs in member m's pre-exec copy after it is forked: never returns. */
 void thaw_child(struct thaw *t, int member) __attribute__((noreturn));
 
+/* The scratch page a member's rebuild writes syscall arguments to. */
+#define THAW_SCRATCH_SIZE (2 * CKPT_PAGE_SIZE)
+
 /* Rebuild member m's process image by injected syscalls; its threads[0] is HELD at its exec exit. */
 int thaw_rebuild(struct thaw *t, struct member_thaw *m, struct ck_error *e);
 /* Member m's other threads, each with its TID and state; then every thread's registers and mask. */
@@ -190,6 +193,13 @@ int thaw_release(struct thaw *t, struct ck_error *e);
 
 /* Wait for the job; returns only if it could not end like the job did (-errno). */
 int thaw_supervise(struct thaw *t);
+
+/* The reaper (PID 1 of the job's namespace): build, report to the thaw on fd, release, supervise. Its exit status. */
+int reaper_main(struct thaw *t, int fd);
+/* The thaw: the reaper's news of the build; 0 when the job is ready to run, or -1 with e. */
+int reaper_wait_ready(struct thaw *t, int fd, struct ck_error *e);
+/* The thaw: let the reaper release the job, then keep job control working; returns only if the reaper is lost. */
+int reaper_supervise(struct thaw *t, pid_t reaper, int fd);
 
 /* Pre-exec copy -> builder, when something cannot be set up (see child.c). */
 enum child_step {
