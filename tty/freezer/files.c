@@ -144,8 +144,10 @@ static int classify(struct file_walk *w, struct capture *c, const struct fd_fact
 static void name_refused(struct file_walk *w, const struct capture *c, const struct fd_facts *f)
 {
 	size_t room = sizeof w->refused - w->refused_len;
-	int n = snprintf(w->refused + w->refused_len, room, "%s%s[%d] fd %d (%s)", w->refused_len ? ", " : "", c->comm,
-			 (int)c->pid, f->fd, describe(f));
+	char who[48] = "";
+	if (c->pid != w->job->named)
+		snprintf(who, sizeof who, "%s[%d] ", c->comm, (int)c->pid);
+	int n = snprintf(w->refused + w->refused_len, room, "%s%sfd %d (%s)", w->refused_len ? ", " : "", who, f->fd, describe(f));
 	w->refused_len += n > 0 && (size_t)n < room ? (size_t)n : 0;
 }
 
@@ -237,7 +239,7 @@ static int capture_member_fds(struct file_walk *w, struct capture *c, struct ck_
 	size_t count = 0;
 	int err = list_fds(c->pid, &fds, &count);
 	if (err)
-		return ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot list its open files", c->comm, (int)c->pid);
+		return ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "cannot list its open files");
 	int ret = 0;
 	for (size_t i = 0; i < count && !ret; i++) {
 		struct fd_facts f;
@@ -245,8 +247,7 @@ static int capture_member_fds(struct file_walk *w, struct capture *c, struct ck_
 			free(f.fdinfo);
 			if (err == -ENOENT)
 				continue; /* closed meanwhile by another process sharing the table */
-			ret = ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot inspect fd %d", c->comm, (int)c->pid,
-				      fds[i]);
+			ret = ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "cannot inspect fd %d", fds[i]);
 			break;
 		}
 		int ofile = shared_ofile(w, c->pid, &f);
@@ -266,8 +267,7 @@ static int capture_member_fds(struct file_walk *w, struct capture *c, struct ck_
 		const struct ckpt_ofile *ofiles = (const struct ckpt_ofile *)w->job->ofiles.data;
 		if (!ret && ofile >= 0 && ofiles[ofile].kind == CKPT_OF_TTY && !c->has_tty &&
 		    (err = capture_terminal(c, f.fd, f.link)))
-			ret = ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot read the terminal modes of fd %d",
-				      c->comm, (int)c->pid, f.fd);
+			ret = ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "cannot read the terminal modes of fd %d", f.fd);
 		struct ckpt_fd rec = { .fd = f.fd, .cloexec = f.cloexec, .ofile = ofile };
 		if (!ret && ofile >= 0 && buf_append(&c->fds, &rec, sizeof rec))
 			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "fds", "", "out of memory");
@@ -281,9 +281,11 @@ int capture_files(struct job *job, struct ck_error *e)
 {
 	struct file_walk w = { .job = job };
 	int ret = 0;
-	for (size_t i = 0; i < job->nmembers && !ret; i++)
-		if (!job->members[i].zombie)
-			ret = capture_member_fds(&w, &job->members[i], e);
+	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+		struct capture *c = &job->members[i];
+		if (!c->zombie && (ret = capture_member_fds(&w, c, e)))
+			job_blame(job, c->pid, c->comm, e);
+	}
 	free(w.seen);
 	if (!ret && w.refused_len)
 		ret = ck_fail(e, CK_UNSUPPORTED, 0, "fds", "", "open files the thaw cannot rebuild: %s", w.refused);

@@ -56,18 +56,17 @@ void thaw_restore_terminal(struct thaw *t)
 	t->modes_set = false;
 }
 
-/* Is our process group the terminal's foreground (a thaw started with `&` is not)? */
-static bool in_foreground(const struct thaw *t)
+bool thaw_in_foreground(const struct thaw *t)
 {
 	return t->term_fd >= 0 && tcgetpgrp(t->term_fd) == getpgrp();
 }
 
-int thaw_release(struct thaw *t, struct ck_error *e)
+int thaw_release(struct thaw *t, bool foreground, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
 	bool own_group = t->ids != IDS_NEW;
 	/* The job's own process group takes the terminal from us, if we have it to give. */
-	if (own_group && in_foreground(t)) {
+	if (own_group && foreground) {
 		signal(SIGTTOU, SIG_IGN);
 		if (tcsetpgrp(t->term_fd, img->job->pgid) < 0)
 			return ck_fail(e, CK_INTERNAL, errno, "terminal", "", "cannot give the terminal to the job");

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -126,6 +127,20 @@ static void enter_time_namespace(const struct thaw *t)
 	write_file("/proc/self/timens_offsets", text);
 }
 
+/*
+ * The namespace's own /proc, in a mount namespace of its own: /proc/PID must mean the
+ * namespace's PIDs, for the rebuild and for the job (pid files, ps, /proc/self/task).
+ * Our mounts must not reach the outside, while the outside's still reach the job.
+ */
+int ids_mount_proc(struct ck_error *e)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return ck_fail(e, CK_UNSUPPORTED, errno, "ids", "", "cannot create a mount namespace for the job's /proc");
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return ck_fail(e, CK_UNSUPPORTED, errno, "ids", "", "cannot mount /proc for the job's pid namespace");
+	return 0;
+}
+
 int ids_enter(struct thaw *t, pid_t *reaper, struct ck_error *e)
 {
 	*reaper = 0;
@@ -143,8 +158,12 @@ int ids_enter(struct thaw *t, pid_t *reaper, struct ck_error *e)
 	if (pid < 0)
 		return ck_fail(e, CK_IO, errno, "ids", "", "cannot start the job's namespace");
 	if (pid == 0) {
-		/* The reaper: PID 1 of the job's namespace. With us it dies, and its namespace with it. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != t->supervisor)
+		/*
+		 * The reaper: PID 1 of the job's namespace. With us it dies, and its namespace
+		 * with it. (Its parent is outside: getppid() says 0. Whether we died before the
+		 * prctl, its end of our channel tells.)
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			_exit(127);
 		return 0;
 	}

@@ -329,8 +329,11 @@ static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, dou
 	if (ids_enter(t, &reaper, e))
 		return stage_failure(e, path, t);
 	if (t->ids == IDS_NAMESPACE && !reaper) {
-		/* We are the reaper, PID 1 of the job's namespace. */
+		/* We are the reaper, PID 1 of the job's namespace: unless the thaw is gone already. */
 		close(channel[0]);
+		struct pollfd hangup = { .fd = channel[1], .events = POLLIN };
+		if (poll(&hangup, 1, 0) != 0)
+			_exit(127);
 		_exit(reaper_main(t, channel[1]));
 	}
 	if (t->ids == IDS_NAMESPACE) {
@@ -350,7 +353,7 @@ static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, dou
 		fault_point("running");
 		ret = reaper_supervise(t, reaper, channel[0]);
 	} else {
-		if (thaw_release(t, e))
+		if (thaw_release(t, thaw_in_foreground(t), e))
 			return not_built(t, e);
 		fault_point("running");
 		ret = thaw_supervise(t);

@@ -173,7 +173,7 @@ int reaper_main(struct thaw *t, int fd)
 	channel = fd;
 	struct ck_error e = { 0 };
 	struct event ev = { .kind = EVENT_READY };
-	if (thaw_build(t, &e)) {
+	if (ids_mount_proc(&e) || thaw_build(t, &e)) {
 		thaw_abandon(t);
 		ev = (struct event){ .kind = EVENT_FAILED, .cls = e.cls, .err = e.err };
 		snprintf(ev.stage, sizeof ev.stage, "%s", e.stage);
@@ -184,7 +184,7 @@ int reaper_main(struct thaw *t, int fd)
 	ev.stats = t->stats;
 	send_event(fd, &ev);
 	char go;
-	if (read(fd, &go, 1) != 1 || thaw_release(t, &e)) {
+	if (read(fd, &go, 1) != 1 || thaw_release(t, go == 'f', &e)) {
 		thaw_abandon(t);
 		return CK_INTERNAL;
 	}
@@ -211,7 +211,8 @@ int reaper_wait_ready(struct thaw *t, int fd, struct ck_error *e)
 
 int reaper_supervise(struct thaw *t, pid_t reaper, int fd)
 {
-	if (write(fd, "g", 1) != 1)
+	/* Whether we hold the terminal to give: the reaper cannot tell our group from inside its namespace. */
+	if (write(fd, thaw_in_foreground(t) ? "f" : "b", 1) != 1)
 		return -EIO;
 	for (;;) {
 		struct event ev;

@@ -157,6 +157,8 @@ int ids_choose(struct thaw *t, bool new_ids, struct ck_error *e);
  * process, with *reaper its pid (IDS_NAMESPACE) or 0 (the other modes: we build).
  */
 int ids_enter(struct thaw *t, pid_t *reaper, struct ck_error *e);
+/* In the reaper: a mount namespace of the job's own, with a /proc of its pid namespace. */
+int ids_mount_proc(struct ck_error *e);
 /* Fork a process with this PID (clone3 set_tid; any PID in IDS_NEW). Like fork(): 0 in the child. */
 pid_t ids_fork(const struct thaw *t, pid_t pid);
 /* The next task created in our pid namespace gets this id (ns_last_pid; IDS_NEW: a no-op). */
@@ -188,8 +190,10 @@ int thaw_set_terminal(struct thaw *t, struct ck_error *e);
 void thaw_restore_terminal(struct thaw *t);
 /* Paint the terminal as it was at the freeze (NT_CKPT_SCREEN), if the image has it and we have a terminal. */
 void thaw_repaint(const struct thaw *t);
-/* Let every thread of every member go (registers and masks loaded): the job runs. */
-int thaw_release(struct thaw *t, struct ck_error *e);
+/* Is the thaw's process group the terminal's foreground (a thaw started with `&` is not)? */
+bool thaw_in_foreground(const struct thaw *t);
+/* Let every thread of every member go (registers and masks loaded): the job runs, in the foreground if we have it to give. */
+int thaw_release(struct thaw *t, bool foreground, struct ck_error *e);
 
 /* Wait for the job; returns only if it could not end like the job did (-errno). */
 int thaw_supervise(struct thaw *t);
