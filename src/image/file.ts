@@ -1,6 +1,6 @@
 /**
- * Images on disk: open and read one (headers and notes only), and check that a
- * file the image depends on is still the one that was there at the freeze.
+ * Images on disk: open and read one (headers and notes only), and check that a file
+ * the image depends on is still the one that was there at the freeze.
  */
 import { constants, type BigIntStats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
@@ -42,10 +42,12 @@ export function fileError(path: string, err: unknown): CkptyError {
 }
 
 /**
- * Reads and validates the image at `path`. Throws ImageError (naming the path) for
- * anything wrong with the file's contents, CkptyError for a file that cannot be read.
+ * Reads and validates the image at `path`, then hands it and its open file to `use`:
+ * whatever `use` reads comes from the bytes that were checked. Throws ImageError
+ * (naming the path) for anything wrong with the file's contents, CkptyError for a file
+ * that cannot be read.
  */
-export async function openImage(path: string): Promise<Image> {
+async function withImage<T>(path: string, use: (image: Image, source: ByteSource) => Promise<T>): Promise<T> {
   let handle: FileHandle;
   try {
     // O_NONBLOCK: a FIFO under the image's name must not hang the open.
@@ -56,10 +58,11 @@ export async function openImage(path: string): Promise<Image> {
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw foreign(info.isDirectory() ? 'a directory' : 'not a regular file').inFile(path);
-    const image = await readImage(fileSource(handle, info.size));
+    const source = fileSource(handle, info.size);
+    const image = await readImage(source);
     // From the same open file, so the owner checked is the owner of the bytes read.
     image.file = { path, uid: info.uid, gid: info.gid, mode: info.mode };
-    return image;
+    return await use(image, source);
   } catch (err) {
     if (err instanceof ImageError && err.path === undefined) throw err.inFile(path);
     if (err instanceof CkptyError) throw err;
@@ -67,6 +70,10 @@ export async function openImage(path: string): Promise<Image> {
   } finally {
     await handle.close();
   }
+}
+
+export function openImage(path: string): Promise<Image> {
+  return withImage(path, async (image) => image);
 }
 
 /**
