@@ -162,7 +162,6 @@ describe('the TypeScript reader and the native loader', () => {
       // The rule that refused it, without the numbers: how many rules the corpus reaches.
       if (native !== 'accepted') rules.add(ours.line.replace(/member \d+ \(pid \d+\): /, '').replace(/0x[0-9a-f]+|\d+/g, 'N'));
     }
-    if (process.env.CKPTY_AGREE_VERBOSE) console.log(tally, rules.size, [...rules].sort().join("\n"));
     expect(disagreements.slice(0, 10)).toEqual([]);
     // The corpus reaches every verdict and many rules: a test that only ever sees one proves little.
     for (const verdict of ['accepted', 'foreign', 'truncated', 'corrupt', 'version'] as const) expect(tally.get(verdict) ?? 0, verdict).toBeGreaterThan(0);
