@@ -16,7 +16,7 @@ import { parseImage } from '../src/image/reader.js';
 import type { BuiltImage } from './helpers/image-builder.js';
 import { runCkpty } from './helpers/image-cli.js';
 import { below, boundaries, layoutOf, mutate, pick, type Mutation } from './helpers/image-mutations.js';
-import { spawnQuiet, V2_FREEZER_READY, waitSettled } from './helpers/image-real.js';
+import { spawnQuiet, waitSettled } from './helpers/image-real.js';
 import { sampleImages } from './helpers/image-samples.js';
 import { seededRandom, type Random } from './helpers/prng.js';
 
@@ -45,7 +45,6 @@ const BUILT_SEEDS = seeds.length;
 
 beforeAll(async () => {
   // REAL SEEDS: a real image from the freezer too (every standard note, many PT_LOADs), once it writes version 2.
-  if (!V2_FREEZER_READY) return;
   const sleep = spawnQuiet(['sleep', '1000'], work);
   try {
     await waitSettled(sleep.pid, 'sleep');
@@ -62,7 +61,7 @@ const mutated = (rand: Random): Mutation => mutate(seeds, rand);
 
 describe('fuzzing the reader', () => {
   it('accepts the unmutated seeds', async () => {
-    expect(seeds).toHaveLength(BUILT_SEEDS + (V2_FREEZER_READY ? 1 : 0));
+    expect(seeds).toHaveLength(BUILT_SEEDS + 1);
     for (const seed of seeds) expect(await outcome(seed.bytes, 'none')).toBe('accepted');
   });
 

@@ -18,7 +18,7 @@ import { formatInfo, infoJson } from '../src/image/info.js';
 import { parseImage } from '../src/image/reader.js';
 import { buildImage, LIBC } from './helpers/image-builder.js';
 import { runCkpty } from './helpers/image-cli.js';
-import { procTruth, spawnInPty, spawnQuiet, V2_FREEZER_READY, waitSettled, type ProcTruth, type RunningProcess } from './helpers/image-real.js';
+import { procTruth, spawnInPty, spawnQuiet, waitSettled, type ProcTruth, type RunningProcess } from './helpers/image-real.js';
 import { descriptorZoo, pipelineJob } from './helpers/image-samples.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ckpty-image-info-'));
@@ -262,7 +262,7 @@ function gnuSttyAll(truth: ProcTruth): string {
 // REAL IMAGES: these freeze real programs and wait for the freezer to write version 2
 // (test/helpers/image-real.ts, V2_FREEZER_READY). Add a real job then: a pipeline
 // (`sleep 1000 | cat`) and a program with threads, extracted and read by gdb with its exe.
-describe.runIf(V2_FREEZER_READY)('ckpty info on images made by the freezer', () => {
+describe('ckpty info on images made by the freezer', () => {
   it('shows sleep as /proc showed it, with no terminal', async () => {
     const sleep = spawnQuiet(['sleep', '1000'], work);
     const frozen = await snapshot(sleep, 'sleep', 'sleep');

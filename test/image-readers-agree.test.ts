@@ -24,7 +24,7 @@ import { parseImage } from '../src/image/reader.js';
 import { ROOT, until } from './helpers/fixtures.js';
 import { buildImage, type BuiltImage } from './helpers/image-builder.js';
 import { boundaries, layoutOf, mutate, pick } from './helpers/image-mutations.js';
-import { spawnQuiet, V2_FREEZER_READY, V2_THAWER_READY, waitSettled } from './helpers/image-real.js';
+import { spawnQuiet, waitSettled } from './helpers/image-real.js';
 import { sampleImages } from './helpers/image-samples.js';
 import { seededRandom } from './helpers/prng.js';
 import { CLI } from './helpers/thaw.js';
@@ -52,11 +52,15 @@ function make(target: string): void {
 
 beforeAll(async () => {
   make('load-images');
-  // REAL SEEDS: images of real programs (every standard note, many PT_LOADs, a queued
-  // signal or two) join the built ones once the freezer writes version 2. Add real jobs
-  // here then too: a pipeline (`sleep 1000 | cat`) and a program with threads.
-  if (V2_FREEZER_READY) {
-    for (const argv of [['sleep', '1000'], ['python3', '-c', 'import time; time.sleep(1000)']]) {
+  // Images of real programs (every standard note, many PT_LOADs): a single process, a
+  // threaded one, and a process tree (a shell waiting for its child).
+  {
+    const programs = [
+      ['sleep', '1000'],
+      ['python3', '-c', 'import threading, time\nfor _ in range(3): threading.Thread(target=time.sleep, args=(1000,)).start()\ntime.sleep(1000)'],
+      ['sh', '-c', 'sleep 1000; exit 3'],
+    ];
+    for (const argv of programs) {
       const program = spawnQuiet(argv, work);
       try {
         await waitSettled(program.pid, argv[0] as string);
@@ -178,7 +182,7 @@ describe('the TypeScript reader and the native loader', () => {
 });
 
 // THAWER: runs once ckpty-thawer reads version 2 (the lead's branch v2); the sanitized thawer is built then.
-describe.runIf(V2_THAWER_READY)('ckpty thaw on mutated images', () => {
+describe('ckpty thaw on mutated images', () => {
   beforeAll(() => make('sanitize'));
 
   it('`ckpty thaw --check` refuses with one line or accepts, never crashes or hangs, on 500 of them', async () => {

@@ -3,7 +3,7 @@
  * program starts through a python3 shim that closes every inherited descriptor above
  * 2 (the test runner's pipes would make the freezer refuse the process).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import * as pty from 'node-pty';
 
@@ -23,7 +23,9 @@ export interface RunningProcess {
 export function spawnQuiet(argv: string[], cwd: string): RunningProcess & { child: ChildProcess } {
   const child = spawn('python3', shim(argv), { cwd, stdio: 'ignore', detached: true });
   if (child.pid === undefined) throw new Error(`cannot start ${argv[0]}`);
-  return { pid: child.pid, child, kill: () => child.kill('SIGKILL') };
+  const pid = child.pid;
+  // Its own process group: a program's children go with it.
+  return { pid, child, kill: () => void spawnSync('kill', ['-KILL', `-${pid}`]) };
 }
 
 /** A program in a fresh pty of the given size, as an interactive user would run it. */
@@ -103,12 +105,3 @@ export async function waitSettled(pid: number, comm: string, timeoutMs = 15_000)
   }
 }
 
-/**
- * Whether ckpty-freezer writes format version 2 yet (the lead's branch v2): the tests
- * that freeze real programs and read their images wait for it and are skipped until
- * then. CKPTY_V2_FREEZER=1 runs them anyway; set this to true when the freezer lands.
- */
-export const V2_FREEZER_READY = process.env.CKPTY_V2_FREEZER === '1';
-
-/** Likewise ckpty-thawer: it loads version 2 images through tty/common/image_load.c. */
-export const V2_THAWER_READY = process.env.CKPTY_V2_THAWER === '1';
