@@ -74,11 +74,13 @@ const FREEZER_EXIT_CODES: Record<number, ExitCodeValue> = {
 
 function describeFailure(failure: FreezerFailure, label: string, path: string): CkptyError {
   const { report, status } = failure;
-  const fate = report.restored
-    ? status === FreezerStatus.notFound
+  // A refusal says by itself that nothing happened; a failure on the way says what became of the job.
+  const refusal = status === FreezerStatus.unsupported || status === FreezerStatus.permission || status === FreezerStatus.notFound;
+  const fate = !report.restored
+    ? `; ${label} could not be put back as it was and may misbehave`
+    : refusal
       ? ''
-      : `; ${label} runs on untouched`
-    : `; ${label} could not be put back as it was and may misbehave`;
+      : `; ${label} runs on untouched`;
   const what = status === FreezerStatus.io || status === FreezerStatus.target ? `cannot write the image ${path}` : `cannot freeze ${label}`;
   return new CkptyError(`${what}: ${report.error}${errnoCause(report)}${fate}`, exitCodeOfStatus(status, FREEZER_EXIT_CODES));
 }

@@ -49,6 +49,10 @@ export const NT = {
   CKPT_SIGNALS: 0x434b0007,
   CKPT_TTY: 0x434b0008,
   CKPT_ARGV: 0x434b0009,
+  CKPT_THREADS: 0x434b000a,
+  CKPT_JOB: 0x434b000c,
+  CKPT_OBJECTS: 0x434b000d,
+  CKPT_OFILES: 0x434b000e,
 } as const;
 
 function num(value: bigint): number {
@@ -109,6 +113,22 @@ export function storedBytes(core: CoreFile, addr: number, len: number): Buffer |
   return Buffer.concat(parts);
 }
 
+/**
+ * The contents of shared memory at [addr, addr + len): a mapping of kind OBJECT (7)
+ * shows a job object (struct ckpt_object, 56 bytes), whose bytes are in the job's data
+ * area (struct ckpt_job's data_offset) at the object's data_offset plus the mapping's pgoff.
+ */
+export function objectBytes(core: CoreFile, addr: number, len: number): Buffer | undefined {
+  const vma = vmas(core).find((v) => v.kind === 7 && v.start <= addr && addr + len <= v.end);
+  const objects = core.note('CKPTY', NT.CKPT_OBJECTS);
+  const job = core.note('CKPTY', NT.CKPT_JOB);
+  if (!vma || !objects || !job) return undefined;
+  const dataArea = num(job.readBigUInt64LE(32));
+  const object = vma.file * 56;
+  const at = dataArea + num(objects.readBigUInt64LE(object + 8)) + vma.pgoff + (addr - vma.start);
+  return core.bytes.subarray(at, at + len);
+}
+
 export function ckptyString(core: CoreFile, offset: number): string {
   const strings = core.note('CKPTY', NT.CKPT_STRINGS) ?? Buffer.alloc(1);
   return strings.toString('latin1', offset, strings.indexOf(0, offset));
@@ -133,18 +153,22 @@ export function sigactions(core: CoreFile): SigactionRecord[] {
   }));
 }
 
-/** struct ckpt_signals plus its queued siginfos (signo, and the si_value int at byte 24). */
+/**
+ * The first thread's blocked and private pending sets (struct ckpt_thread), and struct
+ * ckpt_signals with its struct ckpt_queued records (signo, and the si_value int at byte 24 of the siginfo).
+ */
 export function signalState(core: CoreFile): { blocked: bigint; pending: bigint; shared: bigint; queued: { signo: number; value: number }[] } {
   const desc = core.note('CKPTY', NT.CKPT_SIGNALS);
-  if (!desc) throw new Error('no NT_CKPT_SIGNALS');
-  const count = desc.readUInt32LE(24);
+  const thread = core.note('CKPTY', NT.CKPT_THREADS);
+  if (!desc || !thread) throw new Error('no NT_CKPT_SIGNALS or NT_CKPT_THREADS');
+  const count = desc.readUInt32LE(8);
   return {
-    blocked: desc.readBigUInt64LE(0),
-    pending: desc.readBigUInt64LE(8),
-    shared: desc.readBigUInt64LE(16),
+    blocked: thread.readBigUInt64LE(24),
+    pending: thread.readBigUInt64LE(32),
+    shared: desc.readBigUInt64LE(0),
     queued: Array.from({ length: count }, (_, i) => ({
-      signo: desc.readInt32LE(32 + i * 128),
-      value: desc.readInt32LE(32 + i * 128 + 24),
+      signo: desc.readInt32LE(16 + i * 136 + 8),
+      value: desc.readInt32LE(16 + i * 136 + 8 + 24),
     })),
   };
 }
@@ -158,24 +182,26 @@ export interface FdRecord {
   path: string;
 }
 
-/** struct ckpt_fd[] (48 bytes each). */
+/** struct ckpt_fd[] (16 bytes each), each joined with its struct ckpt_ofile (104 bytes) of NT_CKPT_OFILES. */
 export function fds(core: CoreFile): FdRecord[] {
   const desc = core.note('CKPTY', NT.CKPT_FDS);
-  if (!desc) throw new Error('no NT_CKPT_FDS');
-  return Array.from({ length: desc.length / 48 }, (_, i) => {
-    const at = i * 48;
+  const ofiles = core.note('CKPTY', NT.CKPT_OFILES);
+  if (!desc || !ofiles) throw new Error('no NT_CKPT_FDS or NT_CKPT_OFILES');
+  return Array.from({ length: desc.length / 16 }, (_, i) => {
+    const at = i * 16;
+    const of = desc.readInt32LE(at + 8) * 104;
     return {
       fd: desc.readInt32LE(at),
-      kind: desc.readUInt32LE(at + 4),
-      flags: desc.readUInt32LE(at + 8),
-      cloexec: desc.readUInt32LE(at + 12),
-      pos: num(desc.readBigUInt64LE(at + 16)),
-      path: ckptyString(core, desc.readUInt32LE(at + 44)),
+      cloexec: desc.readUInt32LE(at + 4),
+      kind: ofiles.readUInt32LE(of),
+      flags: ofiles.readUInt32LE(of + 4),
+      pos: num(ofiles.readBigUInt64LE(of + 8)),
+      path: ckptyString(core, ofiles.readUInt32LE(of + 100)),
     };
   });
 }
 
-/** A few fields of struct ckpt_process. */
+/** A few fields of struct ckpt_process, and of its first thread's struct ckpt_thread. */
 export interface ProcessRecord {
   version: number;
   flags: number;
@@ -185,38 +211,44 @@ export interface ProcessRecord {
   comm: string;
   exe: string;
   cwd: string;
+  nthreads: number;
+  /** The first thread's enum ckpt_restart. */
   restart: number;
   /** struct ckpt_mm in order: start_code … env_end. */
   mm: number[];
   /** [cur, max] per RLIMIT_*, RLIM_INFINITY as -1n. */
   rlimits: [bigint, bigint][];
+  /** The first thread's rseq registration. */
   rseq: { addr: bigint; len: number; sig: number };
   storedBytes: number;
 }
 
 export function processNote(core: CoreFile): ProcessRecord {
   const desc = core.note('CKPTY', NT.CKPT_PROCESS);
-  if (!desc) throw new Error('no NT_CKPT_PROCESS');
+  const thread = core.note('CKPTY', NT.CKPT_THREADS);
+  if (!desc || !thread) throw new Error('no NT_CKPT_PROCESS or NT_CKPT_THREADS');
   return {
-    uid: desc.readUInt32LE(24),
-    umask: desc.readUInt32LE(32),
-    mm: Array.from({ length: 11 }, (_, i) => num(desc.readBigUInt64LE(96 + 8 * i))),
-    rlimits: Array.from({ length: 16 }, (_, i) => [desc.readBigInt64LE(184 + 16 * i), desc.readBigInt64LE(192 + 16 * i)]),
-    rseq: { addr: desc.readBigUInt64LE(440), len: desc.readUInt32LE(448), sig: desc.readUInt32LE(452) },
     version: desc.readUInt32LE(0),
     flags: desc.readUInt32LE(4),
     pid: desc.readInt32LE(8),
+    uid: desc.readUInt32LE(24),
+    umask: desc.readUInt32LE(32),
     comm: desc.toString('latin1', 48, 64).replace(/\0.*$/s, ''),
     exe: ckptyString(core, desc.readUInt32LE(64)),
     cwd: ckptyString(core, desc.readUInt32LE(68)),
-    restart: desc.readUInt32LE(76),
-    storedBytes: num(desc.readBigUInt64LE(472)),
+    nthreads: desc.readUInt32LE(76),
+    mm: Array.from({ length: 11 }, (_, i) => num(desc.readBigUInt64LE(80 + 8 * i))),
+    rlimits: Array.from({ length: 16 }, (_, i) => [desc.readBigInt64LE(168 + 16 * i), desc.readBigInt64LE(176 + 16 * i)]),
+    storedBytes: num(desc.readBigUInt64LE(440)),
+    restart: thread.readUInt32LE(4),
+    rseq: { addr: thread.readBigUInt64LE(40), len: thread.readUInt32LE(48), sig: thread.readUInt32LE(52) },
   };
 }
 
 export interface VmaRecord {
   start: number;
   end: number;
+  pgoff: number;
   prot: number;
   flags: number;
   kind: number;
@@ -233,6 +265,7 @@ export function vmas(core: CoreFile): VmaRecord[] {
     return {
       start: num(desc.readBigUInt64LE(at)),
       end: num(desc.readBigUInt64LE(at + 8)),
+      pgoff: num(desc.readBigUInt64LE(at + 16)),
       prot: desc.readUInt32LE(at + 24),
       flags: desc.readUInt32LE(at + 28),
       kind: desc.readUInt32LE(at + 32),

@@ -111,6 +111,7 @@ struct job {
 	struct buf ofiles; /* struct ckpt_ofile */
 	struct buf watches; /* struct ckpt_watch */
 	struct buf data; /* the data area */
+	uint64_t data_size; /* the data area's size in the image: objects' contents, queued bytes */
 	struct buf screen; /* NT_CKPT_SCREEN: the session's repaint of the terminal, or empty */
 };
 

@@ -22,7 +22,8 @@
  *   {"pid":…,"comm":"…","path":"…","bytes":…,"stored":…,"mappings":…,"loads":…,
  *    "processes":…,"threads":…,"snapshot":false,"was_stopped":false,"exit_status":161,
  *    "duration_ns":…,"seized_ns":…,"stages_ns":{…},"members":[{"pid":…,"comm":"…"},…]}
- * "path" is the image's absolute name; pid and comm are the first member's.
+ * "path" is the image's absolute name; pid and comm are the first member's; "stored" counts
+ * the memory of every member and the data area (shared memory, buffered bytes).
  * On failure: {"error":"…","errno":N,"errno_text":"…","stage":"…","restored":true} and the exit
  * status of its class (error.h): 2 usage, 3 unsupported, 4 permission, 6 I/O, 8 no such
  * process, 9 image path refused, 10 a process could not be put back, 70 internal. A
@@ -283,7 +284,7 @@ static void print_report(const struct job *job, const struct target *tg, uint64_
 {
 	const struct capture *first = &job->members[0];
 	size_t threads = 0, mappings = 0, loads = 0, processes = 0;
-	uint64_t stored = 0;
+	uint64_t stored = job->data_size;
 	for (size_t i = 0; i < job->nmembers; i++) {
 		const struct capture *c = &job->members[i];
 		processes += !c->zombie;

@@ -390,6 +390,7 @@ int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e)
 	}
 	uint64_t area = at;
 	uint64_t area_size = objects_plan(job, page_up(job->data.len));
+	job->data_size = area_size;
 	*size = area + area_size;
 	/* Reserve the space first: a full disk is found before any page is copied. */
 	if (fallocate(fd, 0, 0, (off_t)*size) < 0 && errno != EOPNOTSUPP)
