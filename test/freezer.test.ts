@@ -115,7 +115,8 @@ describe('the image name template', () => {
 
 describe('the freeze report', () => {
   it('reads like `froze bc[4242] -> /home/u/bc.ckpt (1.4 MiB, 9 ms)`', () => {
-    const base = { pid: 4242, comm: 'bc', path: '/home/u/bc.ckpt', storedBytes: 0, mappings: 1, wasStopped: false, seizedMs: 1 };
+    const bc = { pid: 4242, comm: 'bc', threads: 1, zombie: false };
+    const base = { ...bc, processes: 1, members: [bc], path: '/home/u/bc.ckpt', storedBytes: 0, mappings: 1, wasStopped: false, seizedMs: 1 };
     expect(describeFreeze({ ...base, bytes: 1468006, snapshot: false, exitStatus: 161, durationMs: 9.2 })).toBe(
       'froze bc[4242] -> /home/u/bc.ckpt (1.4 MiB, 9.2 ms)',
     );
@@ -123,6 +124,15 @@ describe('the freeze report', () => {
       'snapshot of bc[4242] -> /home/u/bc.ckpt (132 KiB, 23 ms)',
     );
     expect([formatBytes(512), formatBytes(10 * 1024 * 1024), formatBytes(3 * 1024 ** 3)]).toEqual(['512 B', '10 MiB', '3.0 GiB']);
+  });
+
+  it('names a job by its programs, each once: `froze man|less (3 processes) -> …`', () => {
+    const member = (pid: number, comm: string, zombie = false) => ({ pid, comm, threads: 1, zombie });
+    const members = [member(10, 'man'), member(11, 'less'), member(12, 'man')];
+    const job = { pid: 10, comm: 'man', processes: 3, threads: 3, members, path: '/home/u/man.ckpt', storedBytes: 0, mappings: 9 };
+    expect(describeFreeze({ ...job, bytes: 2202009, snapshot: false, exitStatus: 161, durationMs: 40, wasStopped: false, seizedMs: 30 })).toBe(
+      'froze man|less (3 processes) -> /home/u/man.ckpt (2.1 MiB, 40 ms)',
+    );
   });
 });
 

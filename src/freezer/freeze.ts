@@ -1,16 +1,26 @@
 /**
- * Freezing one process: policy checks, the image path, the native freezer, and the
- * wording of its failures. `freezeProcess` is what the session host calls on the
- * checkpoint key; `runFreeze` is the `ckpty freeze` command around it.
+ * Freezing a job: the image path, the native freezer (which decides what may be
+ * frozen), and the wording of its failures. `freezeProcess` is what the session host
+ * calls on the checkpoint key; `runFreeze` is the `ckpty freeze` command around it.
  */
 import { CkptyError, ExitCode, FROZEN_EXIT_STATUS, type ExitCodeValue } from '../base/errors.js';
 import { formatBytes, formatMilliseconds, processLabel } from '../base/format.js';
 import { errnoCause, exitCodeOfStatus } from '../base/native-programs.js';
 import { FreezerFailure, FreezerStatus, runFreezer } from './native.js';
-import { checkFreezable, type FreezeRules } from './policy.js';
+import { freezeCandidate } from './candidate.js';
 import { checkImagePath, imageTarget } from './target.js';
 
-export interface FreezeOptions extends FreezeRules {
+export interface FreezeOptions {
+  /**
+   * The whole process group of the process (the terminal's job, as the key freezes it);
+   * without it, the process and its descendants that are still in its group.
+   */
+  job?: boolean;
+  /**
+   * Refuse a process whose soft core size limit is 0: its opt-out of the checkpoint key
+   * (DragonFly's RLIMIT_CORE rule). An explicit `ckpty freeze PID` ignores it, as gcore does.
+   */
+  honourCoreLimit?: boolean;
   /** Image file (relative to the caller's directory); default: the name template. */
   output?: string;
   /** Name template, relative to the process's current directory; default `%N.ckpt`. */
@@ -21,9 +31,23 @@ export interface FreezeOptions extends FreezeRules {
   screen?: Uint8Array;
 }
 
-export interface FreezeResult {
+/** A process of a frozen job, as the freezer found it. */
+export interface FrozenMember {
   pid: number;
   comm: string;
+  threads: number;
+  /** Ended already; its parent had not collected its status. */
+  zombie: boolean;
+}
+
+export interface FreezeResult {
+  /** The job's first process (the one named, or the group's leader). */
+  pid: number;
+  comm: string;
+  /** Live processes and their threads. */
+  processes: number;
+  threads: number;
+  members: FrozenMember[];
   /** Absolute path of the image. */
   path: string;
   /** Size of the image file. */
@@ -62,7 +86,7 @@ function describeFailure(failure: FreezerFailure, label: string, path: string): 
 export async function freezeProcess(pid: number, options: FreezeOptions = {}): Promise<FreezeResult> {
   const started = performance.now();
   if (!Number.isInteger(pid) || pid <= 0) throw new CkptyError(`bad process id '${pid}'`, ExitCode.usage);
-  const candidate = checkFreezable(pid, { honourCoreLimit: options.honourCoreLimit });
+  const candidate = freezeCandidate(pid);
   const target = imageTarget(options, candidate);
   checkImagePath(target.path);
   const caller = process.geteuid?.() ?? 0;
@@ -72,6 +96,8 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
   try {
     const report = await runFreezer({
       pid,
+      job: options.job ?? false,
+      honourCoreLimit: options.honourCoreLimit ?? false,
       target: target.native,
       snapshot: options.snapshot ?? false,
       screen: options.screen,
@@ -79,8 +105,11 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
       owner,
     });
     return {
-      pid,
+      pid: report.pid,
       comm: report.comm,
+      processes: report.processes,
+      threads: report.threads,
+      members: report.members,
       path: report.path,
       bytes: report.bytes,
       storedBytes: report.stored,
@@ -97,13 +126,22 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
   }
 }
 
+/** `bc[4242]` for one process; `man|less (3 processes)` for a job: the names of its processes, each once. */
+export function describeFrozenJob(result: Pick<FreezeResult, 'pid' | 'comm' | 'processes' | 'members'>): string {
+  if (result.members.length <= 1) return processLabel(result.pid, result.comm);
+  const names = [...new Set(result.members.map((member) => member.comm))];
+  const shown = names.length > 4 ? [...names.slice(0, 3), '…'] : names;
+  return `${shown.join('|')} (${result.processes} process${result.processes === 1 ? '' : 'es'})`;
+}
+
 /** `froze bc[4242] -> /home/u/bc.ckpt (1.4 MiB, 9 ms)`; a snapshot reads `snapshot of …`. */
 export function describeFreeze(result: FreezeResult): string {
   const verb = result.snapshot ? 'snapshot of' : 'froze';
-  return `${verb} ${processLabel(result.pid, result.comm)} -> ${result.path} (${formatBytes(result.bytes)}, ${formatMilliseconds(result.durationMs)})`;
+  return `${verb} ${describeFrozenJob(result)} -> ${result.path} (${formatBytes(result.bytes)}, ${formatMilliseconds(result.durationMs)})`;
 }
 
 export interface FreezeCommandOptions {
+  job?: boolean;
   output?: string;
   nameTemplate?: string;
   snapshot?: boolean;
@@ -114,6 +152,7 @@ export interface FreezeCommandOptions {
 export async function runFreeze(pidText: string, options: FreezeCommandOptions): Promise<void> {
   if (!/^\d+$/.test(pidText)) throw new CkptyError(`bad process id '${pidText}'`, ExitCode.usage);
   const result = await freezeProcess(Number(pidText), {
+    job: options.job,
     output: options.output,
     nameTemplate: options.nameTemplate,
     snapshot: options.snapshot,

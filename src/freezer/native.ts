@@ -23,6 +23,9 @@ export const FreezerStatus = {
 
 export interface NativeFreezeRequest {
   pid: number;
+  /** Its whole process group, rather than it and its descendants in the group. */
+  job: boolean;
+  honourCoreLimit: boolean;
   /** Where the image goes: a path (relative to our directory) or a name in the process's own directory. */
   target: { path: string } | { nameInCwd: string };
   snapshot: boolean;
@@ -35,6 +38,9 @@ export interface NativeFreezeRequest {
 export interface NativeFreezeReport {
   pid: number;
   comm: string;
+  processes: number;
+  threads: number;
+  members: { pid: number; comm: string; threads: number; zombie: boolean }[];
   path: string;
   bytes: number;
   stored: number;
@@ -71,6 +77,8 @@ export class FreezerFailure extends Error {
 export function freezerArgs(request: NativeFreezeRequest): string[] {
   const target = 'path' in request.target ? ['--out', request.target.path] : ['--name', request.target.nameInCwd];
   const args = ['--pid', String(request.pid), ...target, '--exit-status', String(request.exitStatus)];
+  if (request.job) args.push('--job');
+  if (request.honourCoreLimit) args.push('--honour-core-limit');
   if (request.snapshot) args.push('--snapshot');
   if (request.owner) args.push('--owner', `${request.owner.uid}:${request.owner.gid}`);
   if (request.screen) args.push('--screen-stdin');

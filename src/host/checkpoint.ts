@@ -1,7 +1,6 @@
 /**
- * What the checkpoint key does to the foreground job: pick the one process to freeze,
- * have the freezer write its image, and describe the outcome. Policy lives here; the
- * mechanism is the freezer's.
+ * What the checkpoint key does to the foreground job: have the freezer write the whole
+ * process group to one image (named after its leader), and describe the outcome.
  */
 import { basename } from 'node:path';
 import { CkptyError } from '../base/errors.js';
@@ -42,23 +41,9 @@ function jobProcesses(pgrp: number, leader: number): ProcStat[] {
 const member = (info: ProcStat): JobMember => ({ pid: info.pid, name: info.comm });
 
 /**
- * Why a job of several processes is not frozen: a pipeline (several processes the
- * shell started), or one program with children of its own.
- */
-function severalProcesses(processes: readonly ProcStat[]): string {
-  const started = processes.filter((info) => !processes.some((other) => other.pid === info.ppid));
-  const [program] = started;
-  const shape =
-    started.length === 1 && program
-      ? `${processLabel(program.pid, program.comm)} runs ${processes.length - 1} other process${processes.length > 2 ? 'es' : ''}`
-      : `a pipeline of ${processes.length} processes`;
-  return `${shape} (ckpty freezes one process at a time)`;
-}
-
-/**
- * `ckpty thaw` is the native "ckpty-thawer", which brings the program back as its only
- * child, in one process group. The job the user sees is the program; the thawer is
- * ckpty's own. A name alone could be anyone's: the executable must be ckpty's thawer.
+ * `ckpty thaw` is the native "ckpty-thawer", which brings the job back below it, in the
+ * job's own process group. The job the user sees is the program; the thawer is ckpty's
+ * own. A name alone could be anyone's: the executable must be ckpty's thawer.
  */
 function isThawSupervisor(info: ProcStat): boolean {
   return info.comm === basename(THAWER_PATH) && executablePath(info.pid) === THAWER_PATH;
@@ -71,7 +56,8 @@ function isThawSupervisor(info: ProcStat): boolean {
  */
 export async function checkpointJob(request: CheckpointRequest): Promise<CheckpointOutcome | undefined> {
   const processes = jobProcesses(request.pgrp, request.leader);
-  const [target, ...others] = processes;
+  // The image is named after the group's leader while it lives; the freezer puts it first.
+  const target = processes.find((info) => info.pid === request.pgrp) ?? processes[0];
   if (!target) return undefined;
   const refuse = (reason: string): CheckpointOutcome => ({
     kind: 'refused',
@@ -80,9 +66,9 @@ export async function checkpointJob(request: CheckpointRequest): Promise<Checkpo
     members: processes.map(member),
     reason,
   });
-  if (others.length > 0) return refuse(severalProcesses(processes));
   try {
     const result = await freezeProcess(target.pid, {
+      job: true,
       nameTemplate: request.nameTemplate,
       snapshot: request.action === 'snapshot',
       // `ulimit -c 0` opts a job out of the key (not out of an explicit `ckpty freeze PID`).

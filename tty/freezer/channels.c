@@ -76,8 +76,7 @@ int classify_pipe(struct file_walk *w, int member, const struct fd_facts *f, str
 		if (dup >= 0)
 			close(dup);
 		if (size < 0)
-			return ck_fail(e, CK_IO, dup < 0 ? -dup : errno, "fds", "", "%s[%d]: cannot inspect the pipe of fd %d",
-				       c->comm, (int)c->pid, f->fd);
+			return member_fail(w, member, e, CK_IO, dup < 0 ? -dup : errno, "", "cannot inspect the pipe of fd %d", f->fd);
 		struct ckpt_object obj = { .kind = CKPT_OBJ_PIPE, .size = (uint64_t)size, .name = o->path };
 		struct pending_pipe p = { .member = member, .fd = f->fd, .named = named };
 		p.object = o->object = object_add(job, &obj, f->st.st_dev, f->st.st_ino, -1);
@@ -109,8 +108,7 @@ int classify_socket(struct file_walk *w, int member, const struct fd_facts *f, s
 		int err = dup < 0 ? -dup : errno;
 		if (dup >= 0)
 			close(dup);
-		return ck_fail(e, ck_class_of_errno(err), err, "fds", "", "%s[%d]: cannot inspect the socket of fd %d", c->comm,
-			       (int)c->pid, f->fd);
+		return member_fail(w, member, e, ck_class_of_errno(err), err, "", "cannot inspect the socket of fd %d", f->fd);
 	}
 	if (domain != AF_UNIX || (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)) {
 		close(dup);
@@ -495,8 +493,7 @@ static int capture_pipe_bytes(struct file_walk *w, const struct pending_pipe *p,
 	if (src >= 0)
 		close(src);
 	if (err)
-		return ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot read the bytes buffered in the pipe of fd %d",
-			       c->comm, (int)c->pid, p->fd);
+		return member_fail(w, p->member, e, ck_class_of_errno(-err), -err, "", "cannot read the bytes buffered in the pipe of fd %d", p->fd);
 	struct ckpt_object *o = object_at(job, p->object);
 	o->data_offset = before;
 	o->data_len = job->data.len - before;
@@ -508,14 +505,12 @@ static int capture_pipe_bytes(struct file_walk *w, const struct pending_pipe *p,
 static int capture_socket_bytes(struct file_walk *w, const struct pending_socket *s, const struct buf *all, struct ck_error *e)
 {
 	struct job *job = w->job;
-	const struct capture *c = &job->members[s->member];
 	struct ckpt_ofile *of = ofile_at(job, s->ofile);
 	const struct unix_entry *u = unix_entry_of(all, s->ino);
 	size_t before = job->data.len;
 	int err = read_socket_queue(s->grabbed, s->type, u ? u->shutdown : 0, &job->data);
 	if (err < 0)
-		return ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot read the queue of the socket of fd %d",
-			       c->comm, (int)c->pid, s->fd);
+		return member_fail(w, s->member, e, ck_class_of_errno(-err), -err, "", "cannot read the queue of the socket of fd %d", s->fd);
 	if (err > 0) {
 		refuse_fd(w, s->member, s->fd, "unix socket with descriptors in flight (SCM_RIGHTS)");
 		return 0;

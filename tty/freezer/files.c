@@ -43,12 +43,35 @@ void format_size(uint64_t bytes, char *out, size_t size)
 		snprintf(out, size, "%.1f MiB", (double)bytes / (1 << 20));
 }
 
+/* "comm[pid] " of member m, or "" for the process the caller named (the caller names it). */
+static void who(const struct job *job, int member, char *out, size_t size)
+{
+	const struct capture *c = &job->members[member];
+	out[0] = 0;
+	if (c->pid != job->named)
+		snprintf(out, size, "%s[%d] ", c->comm, (int)c->pid);
+}
+
+int member_fail(const struct file_walk *w, int member, struct ck_error *e, enum ck_class cls, int err, const char *path,
+		const char *fmt, ...)
+{
+	char message[sizeof e->message], name[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	who(w->job, member, name, sizeof name);
+	if (name[0])
+		name[strlen(name) - 1] = ':';
+	return ck_fail(e, cls, err, "fds", path, "%s%s%s", name, name[0] ? " " : "", message);
+}
+
 void refuse_fd(struct file_walk *w, int member, int fd, const char *fmt, ...)
 {
-	const struct capture *c = &w->job->members[member];
+	char name[64];
+	who(w->job, member, name, sizeof name);
 	size_t room = sizeof w->refused - w->refused_len;
-	int n = snprintf(w->refused + w->refused_len, room, "%s%s[%d] fd %d (", w->refused_len ? ", " : "", c->comm,
-			 (int)c->pid, fd);
+	int n = snprintf(w->refused + w->refused_len, room, "%s%sfd %d (", w->refused_len ? ", " : "", name, fd);
 	if (n > 0 && (size_t)n < room) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -57,7 +80,7 @@ void refuse_fd(struct file_walk *w, int member, int fd, const char *fmt, ...)
 		if ((size_t)n < room)
 			n += snprintf(w->refused + w->refused_len + n, room - (size_t)n, ")");
 	}
-	/* A message cut short still names the first ones; the caller says how it ends. */
+	/* A message cut short still names the first ones. */
 	w->refused_len += n > 0 && (size_t)n < room ? (size_t)n : 0;
 }
 
@@ -173,8 +196,7 @@ static int classify_object_file(struct file_walk *w, int member, const struct fd
 	}
 	int src = open_contents(c->pid, f);
 	if (src < 0)
-		return ck_fail(e, ck_class_of_errno(-src), -src, "fds", name, "%s[%d]: cannot read the contents of fd %d (%s)",
-			       c->comm, (int)c->pid, f->fd, f->link);
+		return member_fail(w, member, e, ck_class_of_errno(-src), -src, name, "cannot read the contents of fd %d (%s)", f->fd, f->link);
 	struct ckpt_object obj = {
 		.kind = memfd ? CKPT_OBJ_MEMFD : CKPT_OBJ_DELETED, .size = size, .mode = f->st.st_mode, .name = o->path,
 	};
@@ -208,24 +230,24 @@ static uint64_t timespec_ns(struct timespec ts)
  * timerfd_gettime on a copy moves it on to its next expiry (counting the expirations
  * it passed, as the program's next read or gettime would), then fdinfo is read again.
  */
-static int classify_timerfd(const struct capture *c, const struct fd_facts *f, struct ckpt_ofile *o, struct ck_error *e)
+static int classify_timerfd(struct file_walk *w, int member, const struct fd_facts *f, struct ckpt_ofile *o,
+			    struct ck_error *e)
 {
+	const struct capture *c = &w->job->members[member];
 	int dup = grab_fd(c->pid, f->fd);
 	struct itimerspec now;
 	if (dup < 0 || timerfd_gettime(dup, &now) < 0) {
 		int err = dup < 0 ? -dup : errno;
 		if (dup >= 0)
 			close(dup);
-		return ck_fail(e, ck_class_of_errno(err), err, "fds", "", "%s[%d]: cannot read the timer of fd %d", c->comm,
-			       (int)c->pid, f->fd);
+		return member_fail(w, member, e, ck_class_of_errno(err), err, "", "cannot read the timer of fd %d", f->fd);
 	}
 	close(dup);
 	char name[64], *fdinfo;
 	snprintf(name, sizeof name, "fdinfo/%d", f->fd);
 	int err = procfs_read(c->pid, name, &fdinfo, NULL);
 	if (err)
-		return ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot inspect fd %d", c->comm, (int)c->pid,
-			       f->fd);
+		return member_fail(w, member, e, ck_class_of_errno(-err), -err, "", "cannot inspect fd %d", f->fd);
 	o->kind = CKPT_OF_TIMERFD;
 	o->clock = (uint32_t)fdinfo_number(fdinfo, "clockid", 10);
 	o->count = fdinfo_number(fdinfo, "ticks", 10);
@@ -267,7 +289,7 @@ static int classify_anon(struct file_walk *w, int member, const struct fd_facts 
 		return 0;
 	}
 	if (!strcmp(kind, "timerfd"))
-		return classify_timerfd(&w->job->members[member], f, o, e);
+		return classify_timerfd(w, member, f, o, e);
 	if (!strcmp(kind, "eventpoll") || !strcmp(kind, "inotify"))
 		return classify_watcher(w, member, f, o, !strcmp(kind, "eventpoll"), e);
 	refuse_fd(w, member, f->fd, "%s", kind);
@@ -413,8 +435,7 @@ static int capture_fd(struct file_walk *w, int member, const struct fd_facts *f,
 		return ck_fail(e, CK_INTERNAL, ENOMEM, "fds", "", "out of memory");
 	int err;
 	if (ofile_at(job, ofile)->kind == CKPT_OF_TTY && !c->has_tty && (err = capture_terminal(c, f->fd, f->link)))
-		return ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot read the terminal modes of fd %d",
-			       c->comm, (int)c->pid, f->fd);
+		return member_fail(w, member, e, ck_class_of_errno(-err), -err, "", "cannot read the terminal modes of fd %d", f->fd);
 	return 0;
 }
 
@@ -426,16 +447,14 @@ static int capture_member_fds(struct file_walk *w, int member, struct ck_error *
 	int err = list_fds(c->pid, &fds, &count);
 	if (err) {
 		free(fds);
-		return ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot list its open files", c->comm,
-			       (int)c->pid);
+		return member_fail(w, member, e, ck_class_of_errno(-err), -err, "", "cannot list its open files");
 	}
 	int ret = 0;
 	for (size_t i = 0; i < count && !ret; i++) {
 		struct fd_facts f;
 		if ((err = read_facts(c->pid, fds[i], &f))) {
 			if (err != -ENOENT) /* ENOENT: closed meanwhile by another process sharing the table */
-				ret = ck_fail(e, ck_class_of_errno(-err), -err, "fds", "", "%s[%d]: cannot inspect fd %d", c->comm,
-					      (int)c->pid, fds[i]);
+				ret = member_fail(w, member, e, ck_class_of_errno(-err), -err, "", "cannot inspect fd %d", fds[i]);
 		} else {
 			ret = capture_fd(w, member, &f, e);
 		}

@@ -67,6 +67,13 @@ struct file_walk {
 	size_t refused_len;
 };
 
+/* e (just failed) concerns member m: its message gets "comm[pid]: " unless m is the process named. Returns -1. */
+int blame(const struct file_walk *w, int member, struct ck_error *e);
+
+/* A failure concerning member m: its message starts "comm[pid]: " unless m is the process named. Returns -1. */
+int member_fail(const struct file_walk *w, int member, struct ck_error *e, enum ck_class cls, int err, const char *path,
+		const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
 /* Name a descriptor the thaw cannot rebuild, with the reason (printf-style). */
 void refuse_fd(struct file_walk *w, int member, int fd, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -99,6 +99,7 @@ struct job_rules {
 struct job {
 	struct capture *members;
 	size_t nmembers, cap;
+	pid_t named; /* the process the caller named: messages about it need no "comm[pid]: " */
 	struct job_rules rules;
 	uint32_t flags; /* CKPT_PROC_* for every member */
 	int32_t ns_pgid; /* the job's group, as its members see it */
@@ -153,6 +154,9 @@ struct job_spec {
 	bool whole_group; /* its whole process group; otherwise it and its descendants in its group */
 };
 int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e);
+
+/* Put "comm[pid]: " before e's message unless pid is the process named (whose name the caller gives). */
+void job_blame(const struct job *job, pid_t pid, const char *comm, struct ck_error *e);
 
 /* Refusals before anything is disturbed: each names the member and the reason. */
 int job_check(struct job *job, struct ck_error *e);

@@ -149,26 +149,56 @@ static bool has_thread(const struct capture *c, pid_t tid)
 	return false;
 }
 
-static int seize_failure(struct ck_error *e, int err, pid_t pid, const char *comm)
+void job_blame(const struct job *job, pid_t pid, const char *comm, struct ck_error *e)
 {
-	if (err == -EPERM || err == -EACCES)
-		return ck_fail(e, CK_PERMISSION, -err, "seize", "", "%s[%d]: not allowed to trace it (another user's, or traced by a debugger)",
-			       comm, (int)pid);
-	return ck_fail(e, err == -ESRCH ? CK_NOT_FOUND : CK_IO, -err, "seize", "", "%s[%d]: cannot stop it", comm, (int)pid);
+	if (pid == job->named)
+		return;
+	char who[64];
+	snprintf(who, sizeof who, "%s[%d]: ", comm, (int)pid);
+	ck_reword(e, who, "");
+}
+
+/* Why ptrace refused us a task: a debugger holds it, or it is another user's. */
+static int seize_failure(struct job *job, int err, pid_t pid, const char *comm, struct ck_error *e)
+{
+	if (err == -EPERM || err == -EACCES) {
+		char *status = NULL;
+		const char *tracer = NULL, *uids = NULL;
+		if (procfs_read(pid, "status", &status, NULL) == 0) {
+			tracer = procfs_field(status, "TracerPid");
+			uids = procfs_field(status, "Uid");
+		}
+		unsigned owner = 0;
+		if (tracer && atoi(tracer) != 0)
+			ck_fail(e, CK_UNSUPPORTED, -err, "seize", "", "it is being traced by process %d (a debugger?)", atoi(tracer));
+		else if (uids && sscanf(uids, "%u", &owner) == 1 && owner != getuid())
+			ck_fail(e, CK_PERMISSION, -err, "seize", "", "it belongs to another user (uid %u); only root may freeze it", owner);
+		else
+			ck_fail(e, CK_PERMISSION, -err, "seize", "", "not allowed to trace it");
+		free(status);
+	} else {
+		ck_fail(e, err == -ESRCH ? CK_NOT_FOUND : CK_IO, -err, "seize", "", "cannot stop it");
+	}
+	job_blame(job, pid, comm, e);
+	return -1;
 }
 
 /*
  * Seize the threads of c that are not seized yet; *added counts them. The thread-group
  * leader comes first in c->threads. A thread that ended meanwhile is no thread of it.
  */
-static int seize_threads(struct capture *c, size_t *added, struct ck_error *e)
+static int seize_threads(struct job *job, struct capture *c, size_t *added, struct ck_error *e)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/task", (int)c->pid);
 	DIR *dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? 0 : ck_fail(e, CK_IO, errno, "seize", "", "%s[%d]: cannot list its threads", c->comm,
-						       (int)c->pid);
+	if (!dir) {
+		if (errno == ENOENT)
+			return 0;
+		ck_fail(e, CK_IO, errno, "seize", "", "cannot list its threads");
+		job_blame(job, c->pid, c->comm, e);
+		return -1;
+	}
 	int ret = 0;
 	struct dirent *de;
 	while (!ret && (de = readdir(dir))) {
@@ -176,8 +206,8 @@ static int seize_threads(struct capture *c, size_t *added, struct ck_error *e)
 		if (tid <= 0 || has_thread(c, tid))
 			continue;
 		if (c->nthreads >= CKPT_MAX_THREADS) {
-			ret = ck_fail(e, CK_UNSUPPORTED, 0, "threads", "", "%s[%d] has more than %d threads", c->comm, (int)c->pid,
-				      CKPT_MAX_THREADS);
+			ret = ck_fail(e, CK_UNSUPPORTED, 0, "threads", "", "it has more than %d threads", CKPT_MAX_THREADS);
+			job_blame(job, c->pid, c->comm, e);
 			break;
 		}
 		struct thread_capture *bigger = realloc(c->threads, (c->nthreads + 1) * sizeof *bigger);
@@ -192,7 +222,7 @@ static int seize_threads(struct capture *c, size_t *added, struct ck_error *e)
 		if (err == -ESRCH)
 			continue; /* it ended before we got to it */
 		if (err) {
-			ret = seize_failure(e, err, tid, c->comm);
+			ret = seize_failure(job, err, c->pid, c->comm, e);
 			break;
 		}
 		/* The leader first: its registers are the process's for gdb. */
@@ -250,8 +280,11 @@ static int link_members(struct job *job, const struct scan *s, struct ck_error *
 		const struct seen *p = find_seen(s, c->pid);
 		struct capture *parent = p ? member_of(job, p->st.ppid) : NULL;
 		c->parent = parent ? (int)(parent - job->members) : -1;
-		if (!c->zombie && read_ns_ids(c))
-			return ck_fail(e, CK_NOT_FOUND, ESRCH, "seize", "", "%s[%d] ended during the freeze", c->comm, (int)c->pid);
+		if (!c->zombie && read_ns_ids(c)) {
+			ck_fail(e, CK_NOT_FOUND, ESRCH, "seize", "", "it ended during the freeze");
+			job_blame(job, c->pid, c->comm, e);
+			return -1;
+		}
 		if (c->parent < 0 && !c->zombie && c->start_time >= newest) {
 			newest = c->start_time;
 			job->status_member = (int)i;
@@ -317,12 +350,41 @@ static void order_members(struct job *job, pid_t first)
 	free(index);
 }
 
+/* Is pid this freezer or one of its ancestors? Freezing it would stop the freezer's own caller. */
+static bool is_self_or_ancestor(pid_t pid)
+{
+	for (pid_t at = getpid(); at > 0;) {
+		if (at == pid)
+			return true;
+		struct procfs_stat st;
+		if (procfs_stat_read(at, &st) || st.ppid == at)
+			return false;
+		at = st.ppid;
+	}
+	return false;
+}
+
+/* Why a process cannot even be seized, or NULL: checked before we touch it. */
+static const char *early_refusal(pid_t pid, const struct procfs_stat *st)
+{
+	if (pid == 1)
+		return "it is the init process";
+	if (st->flags & PF_KTHREAD)
+		return "it is a kernel thread";
+	if (is_self_or_ancestor(pid))
+		return "it is ckpty itself or one of its parents";
+	return NULL;
+}
+
 int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 {
 	struct procfs_stat named;
 	int err = procfs_stat_read(spec->pid, &named);
 	if (err)
 		return ck_fail(e, CK_NOT_FOUND, -err, "seize", "", "no process %d", (int)spec->pid);
+	job->named = spec->pid;
+	if (named.state == 'Z' || named.state == 'X')
+		return ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "it has already exited (zombie)");
 	struct scan s = { 0 };
 	int ret = 0;
 	for (size_t added = 1; added && !ret;) {
@@ -337,6 +399,12 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 			if (!in_job(&s, p, spec, &named) || is_thaw_supervisor(p->pid))
 				continue;
 			struct capture *c = member_of(job, p->pid);
+			const char *refused = c || p->st.state == 'Z' ? NULL : early_refusal(p->pid, &p->st);
+			if (refused) {
+				ret = ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "%s", refused);
+				job_blame(job, p->pid, p->st.comm, e);
+				break;
+			}
 			if (!c) {
 				if (!(c = add_member(job, p->pid))) {
 					ret = ck_fail(e, CK_INTERNAL, ENOMEM, "seize", "", "out of memory");
@@ -349,10 +417,10 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 			c->zombie = p->st.state == 'Z';
 			c->wait_status = p->st.exit_code;
 			if (!c->zombie)
-				ret = seize_threads(c, &added, e);
+				ret = seize_threads(job, c, &added, e);
 		}
 		if (!ret && job->nmembers > CKPT_MAX_MEMBERS)
-			ret = ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "the job has more than %d processes", CKPT_MAX_MEMBERS);
+			ret = ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "its job has more than %d processes", CKPT_MAX_MEMBERS);
 	}
 	/* A zombie is a member only while its parent is one, waiting to collect it. */
 	for (size_t i = 0; !ret && i < job->nmembers;) {
@@ -375,35 +443,12 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 	return ret;
 }
 
-/* Is pid this freezer or one of its ancestors? Freezing it would stop the freezer's own caller. */
-static bool is_self_or_ancestor(pid_t pid)
+/* Refuse a live member that is a set-uid program, or (for the key) opted out; checked once it is seized. */
+static int check_member(const struct job *job, const struct capture *c, struct ck_error *e)
 {
-	for (pid_t at = getpid(); at > 0;) {
-		if (at == pid)
-			return true;
-		struct procfs_stat st;
-		if (procfs_stat_read(at, &st) || st.ppid == at)
-			return false;
-		at = st.ppid;
-	}
-	return false;
-}
-
-/* Why a live member cannot be frozen, or NULL. */
-static const char *refusal(const struct job *job, const struct capture *c, char *why, size_t size)
-{
-	struct procfs_stat st;
-	if (procfs_stat_read(c->pid, &st))
-		return "it ended during the freeze";
-	if (c->pid == 1)
-		return "it is the init process";
-	if (st.flags & PF_KTHREAD)
-		return "it is a kernel thread";
-	if (is_self_or_ancestor(c->pid))
-		return "it is ckpty itself or one of its parents";
 	char *status;
 	if (procfs_read(c->pid, "status", &status, NULL))
-		return "it ended during the freeze";
+		return ck_fail(e, CK_NOT_FOUND, ESRCH, "check", "", "it ended during the freeze");
 	const char *keys[] = { "Uid", "Gid" };
 	bool changed_ids = false;
 	for (int k = 0; k < 2; k++) {
@@ -414,30 +459,27 @@ static const char *refusal(const struct job *job, const struct capture *c, char 
 	}
 	free(status);
 	if (changed_ids)
-		return "it runs with changed user or group ids (set-uid/set-gid)";
+		return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "it runs with changed user or group ids (set-uid/set-gid)");
 	char exe_link[64];
 	struct stat exe;
 	snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)c->pid);
 	if (stat(exe_link, &exe) == 0 && (exe.st_mode & (S_ISUID | S_ISGID)))
-		return "it is a set-uid or set-gid program";
-	if (job->rules.honour_core_limit) {
-		struct rlimit core;
-		if (prlimit(c->pid, RLIMIT_CORE, NULL, &core) == 0 && core.rlim_cur == 0)
-			return "its core file size limit (RLIMIT_CORE, ulimit -c) is 0: it opted out of the checkpoint key";
-	}
-	(void)why;
-	(void)size;
-	return NULL;
+		return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "it is a set-uid or set-gid program");
+	struct rlimit core;
+	if (job->rules.honour_core_limit && prlimit(c->pid, RLIMIT_CORE, NULL, &core) == 0 && core.rlim_cur == 0)
+		return ck_fail(e, CK_PERMISSION, 0, "check", "",
+			       "its core file size limit (RLIMIT_CORE, ulimit -c) is 0: it opted out of the checkpoint key");
+	return 0;
 }
 
 int job_check(struct job *job, struct ck_error *e)
 {
-	char why[256];
 	for (size_t i = 0; i < job->nmembers; i++) {
 		const struct capture *c = &job->members[i];
-		const char *reason = c->zombie ? NULL : refusal(job, c, why, sizeof why);
-		if (reason)
-			return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "%s[%d]: %s", c->comm, (int)c->pid, reason);
+		if (!c->zombie && check_member(job, c, e)) {
+			job_blame(job, c->pid, c->comm, e);
+			return -1;
+		}
 	}
 	/* A member's child outside the job would lose its parent, and not come back. */
 	struct scan s = { 0 };
@@ -445,9 +487,11 @@ int job_check(struct job *job, struct ck_error *e)
 	for (size_t i = 0; !ret && i < s.n; i++) {
 		const struct seen *p = &s.procs[i];
 		const struct capture *parent = member_of(job, p->st.ppid);
-		if (parent && !member_of(job, p->pid) && p->st.state != 'Z' && !is_thaw_supervisor(p->pid))
-			ret = ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "%s[%d]: its child %s[%d] is not in the job (process group %d)",
-				      parent->comm, (int)parent->pid, p->st.comm, (int)p->pid, (int)p->st.pgrp);
+		if (parent && !member_of(job, p->pid) && p->st.state != 'Z' && !is_thaw_supervisor(p->pid)) {
+			ret = ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "its child %s[%d] is not in the job (process group %d)",
+				      p->st.comm, (int)p->pid, (int)p->st.pgrp);
+			job_blame(job, parent->pid, parent->comm, e);
+		}
 	}
 	scan_free(&s);
 	return ret;

@@ -26,7 +26,7 @@
  * On failure: {"error":"…","errno":N,"errno_text":"…","stage":"…","restored":true} and the exit
  * status of its class (error.h): 2 usage, 3 unsupported, 4 permission, 6 I/O, 8 no such
  * process, 9 image path refused, 10 a process could not be put back, 70 internal. A
- * refusal names the member ("bc[4242]: …"). Whatever failed, every process was released
+ * refusal about a member other than PID names it ("sort[4243]: …"). Whatever failed, every process was released
  * as seized and no file exists under PATH.
  *
  * Dying (SIGKILL) at any moment leaves the processes as they were, running, and no file:
@@ -203,16 +203,19 @@ static int capture_job(struct job *job, struct ck_error *e)
 {
 	read_job_clocks(job);
 	int ret = 0;
-	for (size_t i = 0; i < job->nmembers && !ret; i++)
-		if (!job->members[i].zombie) {
-			ret = capture_state(job, &job->members[i], e);
-			localise_timer_threads(&job->members[i]);
-		}
+	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+		struct capture *c = &job->members[i];
+		if (!c->zombie && (ret = capture_state(job, c, e)))
+			job_blame(job, c->pid, c->comm, e);
+		localise_timer_threads(c);
+	}
 	if (!ret)
 		ret = capture_files(job, e);
-	for (size_t i = 0; i < job->nmembers && !ret; i++)
-		if (!job->members[i].zombie)
-			ret = capture_memory(job, &job->members[i], e);
+	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+		struct capture *c = &job->members[i];
+		if (!c->zombie && (ret = capture_memory(job, c, e)))
+			job_blame(job, c->pid, c->comm, e);
+	}
 	return ret;
 }
 
@@ -257,7 +260,8 @@ static int end_job(struct job *job, int status, struct target *tg, struct ck_err
 		int tty = capture_grab_terminal(c);
 		if ((err = infect_exit_begin(&c->threads[0].t, status))) {
 			/* Armed and seized, it cannot run on: our exit takes it down with the rest. */
-			ret = ck_fail(e, CK_IO, -err, "exit", "", "%s[%d]: cannot end it", c->comm, (int)c->pid);
+			ret = ck_fail(e, CK_IO, -err, "exit", "", "cannot end it");
+			job_blame(job, c->pid, c->comm, e);
 		} else {
 			capture_cook_terminal(c, tty);
 			infect_exit_finish(&c->threads[0].t);

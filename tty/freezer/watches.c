@@ -97,8 +97,7 @@ static int settle_epoll(struct file_walk *w, const struct pending_watcher *p, st
 		if (*line == '\n')
 			line++;
 		if (sscanf(line, "tfd: %d events: %x data: %llx pos:%*u ino:%lx sdev:%lx", &tfd, &events, &data, &ino, &sdev) != 5)
-			return ck_fail(e, CK_INTERNAL, EPROTO, "fds", "", "%s[%d]: cannot read the epoll of fd %d", c->comm,
-				       (int)c->pid, p->fd);
+			return member_fail(w, p->member, e, CK_INTERNAL, EPROTO, "", "cannot read the epoll of fd %d", p->fd);
 		/* Registrations under one number (of different files) are told apart by their rank. */
 		int toff = 0, earlier;
 		for (const char *at = strstr(p->fdinfo, "tfd:"); at && at + (*at == '\n') < line; at = strstr(at + 1, "\ntfd:"))
@@ -223,13 +222,11 @@ static int settle_inotify(struct file_walk *w, const struct pending_watcher *p, 
 			  struct ck_error *e)
 {
 	struct job *job = w->job;
-	const struct capture *c = &job->members[p->member];
 	for (const char *line = strstr(p->fdinfo, "inotify wd:"); line; line = strstr(line + 1, "inotify wd:")) {
 		unsigned wd, mask;
 		unsigned long ino, sdev;
 		if (sscanf(line, "inotify wd:%x ino:%lx sdev:%lx mask:%x", &wd, &ino, &sdev, &mask) != 4)
-			return ck_fail(e, CK_INTERNAL, EPROTO, "fds", "", "%s[%d]: cannot read the inotify of fd %d", c->comm,
-				       (int)c->pid, p->fd);
+			return member_fail(w, p->member, e, CK_INTERNAL, EPROTO, "", "cannot read the inotify of fd %d", p->fd);
 		char path[PATH_MAX];
 		if (!find_path(k, kernel_dev(sdev), (ino_t)ino, path, sizeof path)) {
 			refuse_fd(w, p->member, p->fd, "inotify watch %u of inode %lu on device %u:%u: no path to it found", wd, ino,

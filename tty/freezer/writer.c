@@ -332,8 +332,8 @@ static int copy_pages(struct copier *cp, struct capture *c, struct ck_error *e)
 			size_t n = runs[i].len - done < COPY_CHUNK - cp->filled ? runs[i].len - done : COPY_CHUNK - cp->filled;
 			int err = read_task(&c->threads[0].t, &runs[i], runs[i].start + done, cp->chunk + cp->filled, n);
 			if (err)
-				return ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "%s[%d]: cannot read the memory at 0x%llx",
-					       c->comm, (int)c->pid, (unsigned long long)(runs[i].start + done));
+				return ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "cannot read the memory at 0x%llx",
+					       (unsigned long long)(runs[i].start + done));
 			done += n;
 			cp->filled += n;
 			if (cp->filled == COPY_CHUNK) {
@@ -415,8 +415,8 @@ int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e)
 		buf_free(&head);
 		if (err)
 			ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
-		if (!ret)
-			ret = copy_pages(&cp, c, e);
+		if (!ret && (ret = copy_pages(&cp, c, e)))
+			job_blame(job, c->pid, c->comm, e);
 	}
 	int err = ret ? 0 : flush(&cp);
 	if (err)

@@ -1,30 +1,34 @@
-/* Terminal modes, letting the program go, and supervising it afterwards. */
-#include "procfs.h"
+/* The terminal as the job left it, the screen painted again, and letting the job go. */
 #include "thawer.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/ptrace.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
+/* The terminal the job had: the first member's that had one (a pipeline's share it). */
+static const struct ckpt_tty *job_terminal(const struct thaw *t)
+{
+	for (size_t i = 0; i < t->img.nprocesses; i++)
+		if (t->img.processes[i].tty)
+			return t->img.processes[i].tty;
+	return NULL;
+}
+
 /*
- * The terminal as the program left it (raw mode comes back raw), set before the
- * caller prints and the program runs, so that every key typed from then on meets
- * the program's modes. Not for a job that was stopped (^Z) when frozen: the modes
- * then were the shell's, and the SIGCONT thaw_release() sends lets the program set
- * up its own again, as after `fg`.
+ * The terminal as the job left it (raw mode comes back raw), set before we print and
+ * the job runs, so that every key typed from then on meets the job's modes. Not for a
+ * job that was stopped (^Z) when frozen: the modes then were the shell's, and the
+ * SIGCONT thaw_release() sends lets the program set up its own again, as after `fg`.
  */
 int thaw_set_terminal(struct thaw *t, struct ck_error *e)
 {
-	const struct ckpt_image *img = &t->img;
-	bool was_stopped = img->process->flags & CKPT_PROC_WAS_STOPPED;
-	if (!img->tty || t->term_fd < 0 || was_stopped || ioctl(t->term_fd, TCGETS, &t->saved_modes) < 0)
+	const struct ckpt_tty *tty = job_terminal(t);
+	bool was_stopped = t->img.processes[0].process->flags & CKPT_PROC_WAS_STOPPED;
+	if (!tty || t->term_fd < 0 || was_stopped || ioctl(t->term_fd, TCGETS, &t->saved_modes) < 0)
 		return 0;
-	if (ioctl(t->term_fd, TCSETSW, &img->tty->termios) < 0)
+	if (ioctl(t->term_fd, TCSETSW, &tty->termios) < 0)
 		return ck_fail(e, CK_IO, errno, "terminal", "", "cannot set the terminal modes");
 	t->modes_set = true;
 	return 0;
@@ -52,63 +56,34 @@ void thaw_restore_terminal(struct thaw *t)
 	t->modes_set = false;
 }
 
-int thaw_release(struct thaw *t, struct infect *tr, struct ck_error *e)
+bool thaw_in_foreground(const struct thaw *t)
+{
+	return t->term_fd >= 0 && tcgetpgrp(t->term_fd) == getpgrp();
+}
+
+int thaw_release(struct thaw *t, bool foreground, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
-	pid_t pid = tr->pid;
-	int err = infect_resume(tr);
-	if (err)
-		return ck_fail(e, CK_INTERNAL, -err, "resume", "", "cannot start the program");
-	/* Full-screen programs repaint for the terminal they are in now. */
-	if (img->tty)
-		kill(pid, SIGWINCH);
-	if (img->process->flags & CKPT_PROC_WAS_STOPPED)
-		kill(pid, SIGCONT);
-	return 0;
-}
-
-/* End the way the program ended: same exit status, or the same signal (without a core of ours). */
-static void end_like(int status)
-{
-	if (WIFEXITED(status))
-		exit(WEXITSTATUS(status));
-	int sig = WTERMSIG(status);
-	struct rlimit no_core = { 0, 0 };
-	setrlimit(RLIMIT_CORE, &no_core);
-	signal(sig, SIG_DFL);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
-	/* Signals whose default is to be ignored cannot end us: say it the shell's way. */
-	exit(128 + sig);
-}
-
-/* Still in a job-control stop (not continued meanwhile)? */
-static bool still_stopped(pid_t pid)
-{
-	struct procfs_stat st;
-	return procfs_stat_read(pid, &st) == 0 && st.state == 'T';
-}
-
-int thaw_supervise(pid_t pid)
-{
-	for (;;) {
-		int status;
-		if (waitpid(pid, &status, WUNTRACED) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			end_like(status);
-		/*
-		 * The program stopped by itself (e.g. kill(getpid(), SIGTSTP)) rather than with
-		 * its whole job from the terminal: stop the job, so the shell sees it stop and
-		 * its `fg` (SIGCONT to the group) continues the program too.
-		 */
-		if (WIFSTOPPED(status) && still_stopped(pid))
-			kill(0, WSTOPSIG(status));
+	bool own_group = t->ids != IDS_NEW;
+	/* The job's own process group takes the terminal from us, if we have it to give. */
+	if (own_group && foreground) {
+		signal(SIGTTOU, SIG_IGN);
+		if (tcsetpgrp(t->term_fd, img->job->pgid) < 0)
+			return ck_fail(e, CK_INTERNAL, errno, "terminal", "", "cannot give the terminal to the job");
 	}
+	for (size_t i = 0; i < img->job->nmembers; i++) {
+		struct member_thaw *m = &t->members[i];
+		for (size_t k = 0; k < m->nthreads; k++) {
+			int err = infect_resume(&m->threads[k]);
+			if (err)
+				return ck_fail(e, CK_INTERNAL, -err, "resume", "", "cannot start the job");
+		}
+	}
+	pid_t job = own_group ? -img->job->pgid : t->members[0].pid;
+	/* Full-screen programs repaint for the terminal they are in now. */
+	if (job_terminal(t))
+		kill(job, SIGWINCH);
+	if (img->processes[0].process->flags & CKPT_PROC_WAS_STOPPED)
+		kill(job, SIGCONT);
+	return 0;
 }

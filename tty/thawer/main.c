@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 struct options {
-	bool json, quiet, check;
+	bool json, quiet, check, new_ids;
 	const char *file;
 };
 
@@ -67,7 +67,7 @@ static int fail(const struct ck_error *e)
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "ckpty: thaw: %s\nusage: ckpty thaw [--json] [--quiet] [--check] FILE (ckpty thaw --help)\n", why);
+	fprintf(stderr, "ckpty: thaw: %s\nusage: ckpty thaw [--json] [--quiet] [--check] [--new-ids] FILE (ckpty thaw --help)\n", why);
 	return CK_USAGE;
 }
 
@@ -82,6 +82,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->quiet = true;
 		else if (!strcmp(a, "--check"))
 			o->check = true;
+		else if (!strcmp(a, "--new-ids"))
+			o->new_ids = true;
 		else if (!strcmp(a, "--") && i + 1 == argc - 1 && !o->file)
 			o->file = argv[++i];
 		else if (a[0] == '-' && a[1])
@@ -172,7 +174,7 @@ static int stage_failure(struct ck_error *e, const char *path, const struct thaw
 		struct utsname uts;
 		uname(&uts);
 		snprintf(kernels, sizeof kernels, " (frozen on Linux %s, this is Linux %s)",
-			 image_string(&t->img, t->img.process->kernel_release), uts.release);
+			 image_string(&t->img.processes[0], t->img.processes[0].process->kernel_release), uts.release);
 	}
 	char before[PATH_MAX + 32], after[sizeof cause + sizeof kernels];
 	snprintf(before, sizeof before, "cannot thaw %s: ", path);
@@ -226,7 +228,7 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 			 double spawned)
 {
 	double now = now_ms();
-	const struct ckpt_process *p = t->img.process;
+	const struct ckpt_process *p = t->img.processes[0].process;
 	char comm[sizeof p->comm + 1] = { 0 };
 	memcpy(comm, p->comm, sizeof p->comm);
 	tell_session_host(pid, comm, path);
@@ -235,9 +237,16 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		jsonw_string(stdout, comm);
 		printf(",\"image\":");
 		jsonw_string(stdout, path);
-		printf(",\"mappings\":%zu,\"storedBytes\":%llu,\"lazyBytes\":%llu,\"copiedBytes\":%llu,\"fpuOnly\":%s,"
-		       "\"durationMs\":%.3f,\"rebuildMs\":%.3f}\r\n",
-		       t->img.nvmas, (unsigned long long)p->stored_bytes, (unsigned long long)t->stats.lazy_bytes,
+		size_t mappings = 0, threads = 0;
+		uint64_t stored = 0;
+		for (size_t i = 0; i < t->img.nprocesses; i++) {
+			mappings += t->img.processes[i].nvmas;
+			threads += t->img.processes[i].process->nthreads;
+			stored += t->img.processes[i].process->stored_bytes;
+		}
+		printf(",\"processes\":%zu,\"threads\":%zu,\"mappings\":%zu,\"storedBytes\":%llu,\"lazyBytes\":%llu,"
+		       "\"copiedBytes\":%llu,\"fpuOnly\":%s,\"durationMs\":%.3f,\"rebuildMs\":%.3f}\r\n",
+		       t->img.nprocesses, threads, mappings, (unsigned long long)stored, (unsigned long long)t->stats.lazy_bytes,
 		       (unsigned long long)t->stats.copied_bytes, t->stats.fpu_only ? "true" : "false", now - started,
 		       now - spawned);
 		fflush(stdout);
@@ -272,6 +281,21 @@ static void ignore_job_signals(void)
 }
 
 /* Everything up to the program's end; returns only if the program never ran. */
+/* A refusal or failure before the job ran: nothing of it is left. */
+static int not_built(struct thaw *t, struct ck_error *e)
+{
+	thaw_abandon(t);
+	thaw_restore_terminal(t);
+	return stage_failure(e, t->image_path, t);
+}
+
+/* The pid a message names: the first member's own (its original one, unless --new-ids). */
+static pid_t shown_pid(const struct thaw *t)
+{
+	return t->ids == IDS_NEW ? t->members[0].pid : t->img.members[0].pid;
+}
+
+/* Everything up to the job's end; returns only if the job never ran. */
 static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, double started)
 {
 	const char *path = t->image_path;
@@ -285,6 +309,8 @@ static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, dou
 	}
 	if (thaw_prepare(t, e))
 		return !strcmp(e->stage, "outside") ? fail(e) : stage_failure(e, path, t);
+	if (ids_choose(t, o->new_ids, e))
+		return fail(e);
 	if (o->check) {
 		if (!o->quiet)
 			fprintf(stderr, "ckpty: %s can be thawed here\n", path);
@@ -293,26 +319,46 @@ static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, dou
 
 	ignore_job_signals();
 	double spawned = now_ms();
-	struct infect tracee;
-	if (thaw_spawn(t, &tracee, e))
+	int channel[2] = { -1, -1 };
+	if (t->ids == IDS_NAMESPACE && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) < 0)
+		return fail(e);
+	for (int i = 0; i < 2; i++)
+		if (channel[i] >= 0)
+			channel[i] = to_helper_range(t, channel[i]);
+	pid_t reaper;
+	if (ids_enter(t, &reaper, e))
 		return stage_failure(e, path, t);
-	pid_t pid = tracee.pid;
-	if (thaw_rebuild(t, &tracee, e) || thaw_set_terminal(t, e)) {
-		thaw_abandon(pid);
-		return stage_failure(e, path, t);
+	if (t->ids == IDS_NAMESPACE && !reaper) {
+		/* We are the reaper, PID 1 of the job's namespace: unless the thaw is gone already. */
+		close(channel[0]);
+		struct pollfd hangup = { .fd = channel[1], .events = POLLIN };
+		if (poll(&hangup, 1, 0) != 0)
+			_exit(127);
+		_exit(reaper_main(t, channel[1]));
 	}
-	print_thawed(o, t, pid, path, started, spawned);
+	if (t->ids == IDS_NAMESPACE) {
+		close(channel[1]);
+		if (reaper_wait_ready(t, channel[0], e))
+			return stage_failure(e, path, t);
+	} else if (thaw_build(t, e)) {
+		return not_built(t, e);
+	}
+	if (thaw_set_terminal(t, e))
+		return not_built(t, e);
+	print_thawed(o, t, shown_pid(t), path, started, spawned);
 	thaw_repaint(t);
 	fault_point("ready");
-	if (thaw_release(t, &tracee, e)) {
-		thaw_abandon(pid);
-		thaw_restore_terminal(t);
-		return stage_failure(e, path, t);
+	int ret;
+	if (t->ids == IDS_NAMESPACE) {
+		fault_point("running");
+		ret = reaper_supervise(t, reaper, channel[0]);
+	} else {
+		if (thaw_release(t, thaw_in_foreground(t), e))
+			return not_built(t, e);
+		fault_point("running");
+		ret = thaw_supervise(t);
 	}
-	thaw_free(t);
-	fault_point("running");
-	int ret = thaw_supervise(pid);
-	fprintf(stderr, "ckpty: lost the thawed program (pid %d): %s\n", (int)pid, strerror(-ret));
+	fprintf(stderr, "ckpty: lost the thawed job: %s\n", strerror(-ret));
 	return CK_INTERNAL;
 }
 
@@ -326,7 +372,7 @@ int main(int argc, char **argv)
 	char path[PATH_MAX];
 	absolute(o.file, path, sizeof path);
 
-	struct thaw t = { .image_path = path, .supervisor = getpid(), .image_fd = -1, .term_helper_fd = -1 };
+	struct thaw t = { .image_path = path, .supervisor = getpid(), .image_fd = -1, .term_fd = -1 };
 	struct ck_error e = { 0 };
 	status = thaw(&o, &t, &e, started);
 	thaw_free(&t);

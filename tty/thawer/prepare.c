@@ -61,15 +61,17 @@ static int check_vdso(struct thaw *t, struct ck_error *e)
 	struct vdso_layout own;
 	if (own_vdso(&own, e))
 		return -1;
+	/* Every member was made on one kernel: the first one's vdso stands for all. */
+	const struct ckpt_process_image *first = &t->img.processes[0];
 	memset(&t->image_vdso, 0, sizeof t->image_vdso);
-	for (size_t i = 0; i < t->img.nvmas; i++) {
-		const struct ckpt_vma *v = &t->img.vmas[i];
+	for (size_t i = 0; i < first->nvmas; i++) {
+		const struct ckpt_vma *v = &first->vmas[i];
 		if (v->kind == CKPT_VMA_VDSO || v->kind == CKPT_VMA_VVAR || v->kind == CKPT_VMA_VVAR_VCLOCK) {
 			t->image_vdso.start[VDSO_SLOT(v->kind)] = v->start;
 			t->image_vdso.size[VDSO_SLOT(v->kind)] = v->end - v->start;
 		}
 	}
-	const struct ckpt_process *p = t->img.process;
+	const struct ckpt_process *p = first->process;
 	const uint8_t *code = (const uint8_t *)(uintptr_t)own.start[0];
 	if (!own.size[0] || !t->image_vdso.size[0])
 		return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "", "no vdso %s", own.size[0] ? "in the image" : "in this process");
@@ -90,20 +92,10 @@ static int check_vdso(struct thaw *t, struct ck_error *e)
 	return 0;
 }
 
-/* What is outside the image and not as the process left it, named in one message. */
-struct problems {
-	int count;
-	bool changed; /* at least one changed or vanished; otherwise all are refusals of access */
-	char text[1536];
-	size_t len;
-};
-
 /* How many problems one message names before it summarises the rest. */
 #define NAMED_PROBLEMS 3
 
-static void problem(struct problems *p, bool changed, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void problem(struct problems *p, bool changed, const char *fmt, ...)
+void problem(struct problems *p, bool changed, const char *fmt, ...)
 {
 	p->changed = p->changed || changed;
 	if (p->count++ >= NAMED_PROBLEMS)
@@ -133,7 +125,7 @@ static int fail_with(const struct problems *p, const char *image, struct ck_erro
  * following any symlink, so no one can point them elsewhere meanwhile, and without
  * blocking, so a FIFO put in a file's place cannot hang the thaw.
  */
-static int open_recorded(const char *path, int flags)
+int open_recorded(const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_NONBLOCK | O_CLOEXEC),
@@ -163,7 +155,7 @@ static void identity_changes(const struct stat *st, const struct ckpt_file *f, c
 }
 
 /* fd moved into the helper range (close-on-exec here; the child clears the flag where needed). */
-static int to_helper_range(struct thaw *t, int fd)
+int to_helper_range(const struct thaw *t, int fd)
 {
 	int moved = fcntl(fd, F_DUPFD_CLOEXEC, t->helper_base);
 	int err = errno;
@@ -173,18 +165,18 @@ static int to_helper_range(struct thaw *t, int fd)
 }
 
 /*
- * Open the executable and every mapped file now, in this process, and check each
- * is the file the image saw: the child maps exactly these open files, so nothing
- * can be swapped in between the check and the use.
+ * Open member m's executable and every file it maps now, in this process, and check
+ * each is the file the image saw: its pre-exec copy executes and maps exactly these
+ * open files, so nothing can be swapped in between the check and the use.
  */
-static int open_files(struct thaw *t, struct problems *p, struct ck_error *e)
+static int open_files(struct thaw *t, struct member_thaw *m, struct problems *p, struct ck_error *e)
 {
-	const struct ckpt_image *img = &t->img;
-	t->file_fds = malloc(img->nfiles * sizeof *t->file_fds);
-	for (size_t i = 0; t->file_fds && i < img->nfiles; i++)
-		t->file_fds[i] = -1;
-	uint8_t *need = calloc(img->nfiles, 1); /* 1 read, 2 read and write */
-	if (!t->file_fds || !need) {
+	const struct ckpt_process_image *img = m->image;
+	m->file_fds = malloc((img->nfiles ? img->nfiles : 1) * sizeof *m->file_fds);
+	for (size_t i = 0; m->file_fds && i < img->nfiles; i++)
+		m->file_fds[i] = -1;
+	uint8_t *need = calloc(img->nfiles ? img->nfiles : 1, 1); /* 1 read, 2 read and write */
+	if (!m->file_fds || !need) {
 		free(need);
 		return ck_fail(e, CK_INTERNAL, ENOMEM, "prepare", "", "out of memory");
 	}
@@ -226,48 +218,14 @@ static int open_files(struct thaw *t, struct problems *p, struct ck_error *e)
 			usable = true;
 		if (!usable)
 			close(fd);
-		else if ((t->file_fds[i] = to_helper_range(t, fd)) < 0)
+		else if ((m->file_fds[i] = to_helper_range(t, fd)) < 0)
 			ret = ck_fail(e, CK_IO, errno, "files", path, "cannot keep %s open", path);
 	}
 	free(need);
 	return ret;
 }
 
-static const char *access_words(uint32_t flags)
-{
-	return (flags & O_ACCMODE) == O_RDONLY ? "for reading" : "for writing";
-}
-
-/*
- * An fd the child reopens by path: the same file, still there, still openable the
- * same way. The child checks again on what it opens; this is for one full message.
- */
-static void check_fd(const struct ckpt_image *img, const struct ckpt_fd *f, struct problems *p)
-{
-	if (f->kind == CKPT_FD_TTY)
-		return;
-	const char *path = image_string(img, f->path);
-	struct stat st;
-	if (stat(path, &st) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			problem(p, true, "%s (open as fd %d) no longer exists", path, f->fd);
-		else
-			problem(p, true, "%s (open as fd %d) cannot be checked: %s", path, f->fd, strerror(errno));
-		return;
-	}
-	bool same = f->kind == CKPT_FD_CHR ? S_ISCHR(st.st_mode) && (uint32_t)st.st_rdev == f->rdev
-		    : f->kind == CKPT_FD_DIR  ? S_ISDIR(st.st_mode) && st.st_dev == f->dev && st.st_ino == f->ino
-					      : S_ISREG(st.st_mode) && st.st_dev == f->dev && st.st_ino == f->ino;
-	if (!same) {
-		problem(p, true, "%s (open as fd %d) is another file than at the freeze", path, f->fd);
-		return;
-	}
-	int mode = (f->flags & O_ACCMODE) == O_RDONLY ? R_OK : (f->flags & O_ACCMODE) == O_WRONLY ? W_OK : R_OK | W_OK;
-	if (f->kind != CKPT_FD_DIR && (f->flags & O_ACCMODE) != O_ACCMODE && access(path, mode) < 0)
-		problem(p, false, "%s (open as fd %d) cannot be opened %s", path, f->fd, access_words(f->flags));
-}
-
-static void check_cwd(const struct ckpt_image *img, struct problems *p)
+static void check_cwd(const struct ckpt_process_image *img, struct problems *p)
 {
 	const char *cwd = image_string(img, img->process->cwd);
 	struct stat st;
@@ -283,39 +241,37 @@ static void check_cwd(const struct ckpt_image *img, struct problems *p)
 	}
 }
 
-static int find_terminal(struct thaw *t, struct ck_error *e)
+/* Our terminal, for the job's terminal descriptors (files.c) and its modes. */
+static void find_terminal(struct thaw *t)
 {
 	t->term_fd = -1;
-	t->term_helper_fd = -1;
 	for (int fd = 0; fd <= 2 && t->term_fd < 0; fd++)
 		if (isatty(fd))
 			t->term_fd = fd;
-	/* Terminal fds 0-2 are inherited as they are; higher ones become copies of our terminal. */
-	for (size_t i = 0; i < t->img.nfds; i++) {
-		const struct ckpt_fd *f = &t->img.fds[i];
-		if (f->kind != CKPT_FD_TTY || f->fd <= 2 || t->term_helper_fd >= 0)
-			continue;
-		if (t->term_fd < 0)
-			return ck_fail(e, CK_UNSUPPORTED, 0, "terminal", image_string(&t->img, f->path),
-					 "the program had a terminal open as fd %d: thaw it from a terminal", f->fd);
-		t->term_helper_fd = fcntl(t->term_fd, F_DUPFD_CLOEXEC, t->helper_base);
-		if (t->term_helper_fd < 0)
-			return ck_fail(e, CK_IO, errno, "terminal", "", "cannot duplicate the terminal");
-	}
-	return 0;
 }
 
 void thaw_free(struct thaw *t)
 {
-	if (t->file_fds)
-		for (size_t i = 0; i < t->img.nfiles; i++)
-			if (t->file_fds[i] >= 0)
-				close(t->file_fds[i]);
-	free(t->file_fds);
-	t->file_fds = NULL;
-	if (t->term_helper_fd >= 0)
-		close(t->term_helper_fd);
-	t->term_helper_fd = -1;
+	const struct ckpt_image *img = &t->img;
+	for (size_t i = 0; t->members && i < img->job->nmembers; i++) {
+		struct member_thaw *m = &t->members[i];
+		for (size_t k = 0; m->image && m->file_fds && k < m->image->nfiles; k++)
+			if (m->file_fds[k] >= 0)
+				close(m->file_fds[k]);
+		free(m->file_fds);
+		free(m->threads);
+	}
+	free(t->members);
+	t->members = NULL;
+	for (size_t i = 0; t->ofile_fds && i < img->nofiles; i++)
+		if (t->ofile_fds[i] >= 0)
+			close(t->ofile_fds[i]);
+	for (size_t i = 0; t->object_fds && i < img->nobjects; i++)
+		if (t->object_fds[i] >= 0)
+			close(t->object_fds[i]);
+	free(t->ofile_fds);
+	free(t->object_fds);
+	t->ofile_fds = t->object_fds = NULL;
 	if (t->image_fd >= 0)
 		close(t->image_fd);
 	t->image_fd = -1;
@@ -324,13 +280,30 @@ void thaw_free(struct thaw *t)
 
 int thaw_prepare(struct thaw *t, struct ck_error *e)
 {
+	const struct ckpt_image *img = &t->img;
 	if (check_vdso(t, e))
 		return -1;
-	/* Helpers go above every fd the program had, so arranging its fds never hits one. */
+	size_t n = img->job->nmembers;
+	t->members = calloc(n, sizeof *t->members);
+	t->ofile_fds = malloc((img->nofiles ? img->nofiles : 1) * sizeof *t->ofile_fds);
+	t->object_fds = malloc((img->nobjects ? img->nobjects : 1) * sizeof *t->object_fds);
+	if (!t->members || !t->ofile_fds || !t->object_fds)
+		return ck_fail(e, CK_INTERNAL, ENOMEM, "prepare", "", "out of memory");
+	for (size_t i = 0; i < img->nofiles; i++)
+		t->ofile_fds[i] = -1;
+	for (size_t i = 0; i < img->nobjects; i++)
+		t->object_fds[i] = -1;
+	/* Helpers go above every fd any member had, so arranging their fds never hits one. */
 	int top = 2;
-	for (size_t i = 0; i < t->img.nfds; i++)
-		if (t->img.fds[i].fd > top)
-			top = t->img.fds[i].fd;
+	for (size_t i = 0; i < n; i++) {
+		t->members[i].member = &img->members[i];
+		t->members[i].image = image_process_of(img, (int)i);
+		t->members[i].go[0] = t->members[i].go[1] = -1;
+		const struct ckpt_process_image *p = t->members[i].image;
+		for (size_t k = 0; p && k < p->nfds; k++)
+			if (p->fds[k].fd > top)
+				top = p->fds[k].fd;
+	}
 	t->helper_base = top + 1;
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -339,12 +312,17 @@ int thaw_prepare(struct thaw *t, struct ck_error *e)
 	}
 	if ((t->image_fd = to_helper_range(t, t->image_fd)) < 0)
 		return ck_fail(e, CK_IO, errno, "prepare", t->image_path,
-				 "cannot keep the image open (fd %d needs a higher RLIMIT_NOFILE)", top);
+			       "cannot keep the image open (fd %d needs a higher RLIMIT_NOFILE)", top);
+	find_terminal(t);
 	struct problems p = { 0 };
-	if (open_files(t, &p, e))
+	for (size_t i = 0; i < n; i++) {
+		if (!t->members[i].image)
+			continue;
+		if (open_files(t, &t->members[i], &p, e))
+			return -1;
+		check_cwd(t->members[i].image, &p);
+	}
+	if (files_check(t, &p, e))
 		return -1;
-	for (size_t i = 0; i < t->img.nfds; i++)
-		check_fd(&t->img, &t->img.fds[i], &p);
-	check_cwd(&t->img, &p);
-	return fail_with(&p, t->image_path, e) || find_terminal(t, e);
+	return fail_with(&p, t->image_path, e);
 }

@@ -1,35 +1,34 @@
 /*
- * Rebuild the program inside the stopped child, by syscalls injected at a
- * `syscall` instruction of the vdso (infect_use_syscall_insn: syscall stops,
- * no signal raised, no byte of the child written for the injection itself).
+ * Rebuild a member's process image inside its freshly exec'd process, by syscalls
+ * injected at a `syscall` instruction of the vdso (infect_use_syscall_insn: syscall
+ * stops, no signal raised, no byte of the process written for the injection itself).
  *
  * Order matters:
- *   1. drop the freshly exec'd memory; move [vvar], [vvar_vclock], [vdso] to
- *      the image's addresses (the injection point moves with the vdso);
- *   2. a scratch area in a hole of the image's layout, for syscall arguments;
- *   3. every mapping at its address: anonymous, heap, stack, shared, files;
- *   4. the stored pages: large runs of anonymous memory mapped privately from
- *      the image (lazy: thaw time does not grow with them), the rest copied in
- *      through /proc/PID/mem;
- *   5. mm fields and auxv (PR_SET_MM_MAP), comm, rseq;
- *   6. sigactions, then the pending signals (all blocked until the end);
- *   7. close-on-exec flags, close our helper fds, drop the scratch area.
+ *   1. drop the exec'd memory; move [vvar], [vvar_vclock], [vdso] to the image's
+ *      addresses (the injection point moves with the vdso);
+ *   2. a scratch area in a hole of the image's layout, for syscall arguments (kept
+ *      for threads.c, which drops it when the member is whole);
+ *   3. every mapping at its address: anonymous, heap, stack, files, objects;
+ *   4. the stored pages: large runs of anonymous memory mapped privately from the
+ *      image (lazy: thaw time does not grow with them), the rest copied in through
+ *      /proc/PID/mem;
+ *   5. mm fields and auxv (PR_SET_MM_MAP), the process's name;
+ *   6. sigactions.
+ * threads.c goes on with the threads, signals, timers and registers.
  */
 #include "fault.h"
+#include "inject.h"
 #include "procfs.h"
 #include "thawer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,50 +38,21 @@
 
 /* Runs of stored anonymous pages at least this large are mapped from the image instead of copied. */
 #define LAZY_MIN (256u << 10)
-#define SCRATCH_SIZE (2 * CKPT_PAGE_SIZE)
-#define AUXV_AT 256 /* where the auxv goes in the scratch area, after struct prctl_mm_map */
 #define COPY_CHUNK (4u << 20)
-/* Larger than any XSAVE area (11008 bytes with AMX tiles); the kernel says how much it uses. */
-#define XSTATE_MAX (64u << 10)
-
-#ifndef NT_X86_XSTATE
-#define NT_X86_XSTATE 0x202
-#endif
+#define AUXV_AT 256 /* where the auxv goes in the scratch area, after struct prctl_mm_map */
 
 struct rebuild {
 	struct thaw *t;
-	struct infect *tr;
+	struct member_thaw *m;
+	const struct ckpt_process_image *p;
+	struct infect *tr; /* the member's leader */
 	struct ck_error *e;
-	uint64_t scratch;
 };
 
-/* Run syscall nr in the child: its return value, or -errno if the injection itself failed. */
-static long sys(struct rebuild *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+/* A syscall in the member's leader; see inject_call(). */
+static int sys(struct rebuild *r, long *ret, long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
-	long args[6] = { a0, a1, a2, a3, a4, a5 }, ret;
-	int err = infect_syscall(r->tr, nr, args, &ret);
-	return err ? err : ret;
-}
-
-static bool failed(long ret)
-{
-	return (unsigned long)ret > -4096ul;
-}
-
-static int refused(struct rebuild *r, long ret, const char *stage, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* A syscall failed in the child: record what, with its errno. */
-static int refused(struct rebuild *r, long ret, const char *stage, const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	int err = (int)-ret;
-	return ck_fail(r->e, err == ESRCH ? CK_INTERNAL : CK_UNSUPPORTED, err, stage, "", "%s: %s", what,
-			 strerror(err));
+	return inject_call(r->tr, r->e, ret, nr, a0, a1, a2, a3, a4, a5);
 }
 
 static bool is_vdso_kind(uint32_t kind)
@@ -98,10 +68,12 @@ static int move_vdso(struct rebuild *r, const struct vdso_layout *from, const st
 		int k = order[i];
 		if (!from->size[k] || from->start[k] == to->start[k])
 			continue;
-		long ret = sys(r, SYS_mremap, (long)from->start[k], (long)from->size[k], (long)from->size[k],
-			       MREMAP_MAYMOVE | MREMAP_FIXED, (long)to->start[k], 0);
-		if (failed(ret))
-			return refused(r, ret, "vdso", "cannot move the vdso to 0x%llx", (unsigned long long)to->start[k]);
+		long ret;
+		if (sys(r, &ret, SYS_mremap, (long)from->start[k], (long)from->size[k], (long)from->size[k],
+			MREMAP_MAYMOVE | MREMAP_FIXED, (long)to->start[k], 0))
+			return -1;
+		if (inject_failed(ret))
+			return inject_refused(r->e, ret, "vdso", "cannot move the vdso to 0x%llx", (unsigned long long)to->start[k]);
 	}
 	/* The injection point moves with it. */
 	infect_use_syscall_insn(r->tr, to->start[0] + r->t->syscall_offset);
@@ -156,10 +128,12 @@ static int clear_memory(struct rebuild *r)
 		uint64_t start = maps.vmas[i].start, end = maps.vmas[i].end;
 		for (i++; i < maps.count && !kept(&maps.vmas[i]); i++)
 			end = maps.vmas[i].end;
-		long rv = sys(r, SYS_munmap, (long)start, (long)(end - start), 0, 0, 0, 0);
-		if (failed(rv))
-			ret = refused(r, rv, "memory", "cannot unmap 0x%llx-0x%llx", (unsigned long long)start,
-				      (unsigned long long)end);
+		long rv;
+		if (sys(r, &rv, SYS_munmap, (long)start, (long)(end - start), 0, 0, 0, 0))
+			ret = -1;
+		else if (inject_failed(rv))
+			ret = inject_refused(r->e, rv, "memory", "cannot unmap 0x%llx-0x%llx", (unsigned long long)start,
+					     (unsigned long long)end);
 	}
 	procfs_maps_free(&maps);
 	if (ret)
@@ -190,7 +164,7 @@ static int clear_memory(struct rebuild *r)
 /* Step 2: a hole of the image's layout (nothing else is mapped now but the vdso, already in place). */
 static int make_scratch(struct rebuild *r)
 {
-	const struct ckpt_image *img = &r->t->img;
+	const struct ckpt_process_image *p = r->p;
 	unsigned long long min_addr = 65536;
 	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
 	if (f) {
@@ -200,48 +174,49 @@ static int make_scratch(struct rebuild *r)
 	}
 	min_addr = (min_addr + CKPT_PAGE_SIZE - 1) & ~(uint64_t)(CKPT_PAGE_SIZE - 1);
 	uint64_t at = min_addr;
-	for (size_t i = 0; i <= img->nvmas; i++) {
-		uint64_t next = i < img->nvmas ? img->vmas[i].start : (1ull << 47) - CKPT_PAGE_SIZE;
+	for (size_t i = 0; i <= p->nvmas; i++) {
+		uint64_t next = i < p->nvmas ? p->vmas[i].start : (1ull << 47) - CKPT_PAGE_SIZE;
 		/* Leave a stack's guard gap alone: its growth must not meet our page. */
-		uint64_t guard = i < img->nvmas && (img->vmas[i].flags & CKPT_VMA_GROWSDOWN) ? (1ull << 20) : 0;
-		if (next > at && next - at >= SCRATCH_SIZE + guard) {
-			long ret = sys(r, SYS_mmap, (long)at, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-			if (!failed(ret)) {
-				r->scratch = (uint64_t)ret;
+		uint64_t guard = i < p->nvmas && (p->vmas[i].flags & CKPT_VMA_GROWSDOWN) ? (1ull << 20) : 0;
+		if (next > at && next - at >= THAW_SCRATCH_SIZE + guard) {
+			long ret;
+			if (sys(r, &ret, SYS_mmap, (long)at, THAW_SCRATCH_SIZE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0))
+				return -1;
+			if (!inject_failed(ret)) {
+				r->m->scratch = (uint64_t)ret;
 				return 0;
 			}
 		}
-		if (i < img->nvmas && img->vmas[i].end > at)
-			at = img->vmas[i].end;
+		if (i < p->nvmas && p->vmas[i].end > at)
+			at = p->vmas[i].end;
 	}
 	return ck_fail(r->e, CK_UNSUPPORTED, ENOMEM, "memory", "", "no room for a scratch page in the image's layout");
-}
-
-/* The protection a mapping is created with: writable while a shared one is filled (/proc/PID/mem cannot force that). */
-static uint32_t fill_prot(const struct ckpt_vma *v)
-{
-	bool shared_fill = v->kind == CKPT_VMA_SHMEM && v->stored;
-	return shared_fill ? v->prot | PROT_WRITE : v->prot;
 }
 
 /* Step 3. */
 static int map_vmas(struct rebuild *r)
 {
-	const struct ckpt_image *img = &r->t->img;
-	for (size_t i = 0; i < img->nvmas; i++) {
-		const struct ckpt_vma *v = &img->vmas[i];
+	const struct ckpt_process_image *p = r->p;
+	for (size_t i = 0; i < p->nvmas; i++) {
+		const struct ckpt_vma *v = &p->vmas[i];
 		if (is_vdso_kind(v->kind))
 			continue;
 		long flags = MAP_FIXED_NOREPLACE, fd = -1, off = 0;
+		const char *what = "anonymous memory";
 		switch (v->kind) {
 		case CKPT_VMA_FILE:
 			flags |= v->flags & CKPT_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE;
-			fd = r->t->file_fds[v->file];
+			fd = r->m->file_fds[v->file];
 			off = (long)v->pgoff;
+			what = image_string(p, p->files[v->file].path);
 			break;
-		case CKPT_VMA_SHMEM:
-			flags |= MAP_SHARED | MAP_ANONYMOUS;
+		case CKPT_VMA_OBJECT:
+			/* Shared memory, a memfd, a deleted file: the object made once for the whole job (files.c). */
+			flags |= v->flags & CKPT_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE;
+			fd = r->t->object_fds[v->file];
+			off = (long)v->pgoff;
+			what = image_job_string(&r->t->img, r->t->img.objects[v->file].name);
 			break;
 		case CKPT_VMA_STACK:
 			flags |= MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN;
@@ -250,28 +225,28 @@ static int map_vmas(struct rebuild *r)
 			flags |= MAP_PRIVATE | MAP_ANONYMOUS;
 			break;
 		}
-		long ret = sys(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), fill_prot(v), flags, fd, off);
-		if (failed(ret) || (uint64_t)ret != v->start) {
-			const char *path = v->file >= 0 ? image_string(img, img->files[v->file].path) : "anonymous memory";
-			return refused(r, failed(ret) ? ret : -EEXIST, "memory", "cannot map %s at 0x%llx-0x%llx", path,
-				       (unsigned long long)v->start, (unsigned long long)v->end);
-		}
+		long ret;
+		if (sys(r, &ret, SYS_mmap, (long)v->start, (long)(v->end - v->start), v->prot, flags, fd, off))
+			return -1;
+		if (inject_failed(ret) || (uint64_t)ret != v->start)
+			return inject_refused(r->e, inject_failed(ret) ? ret : -EEXIST, "memory", "cannot map %s at 0x%llx-0x%llx", what,
+					      (unsigned long long)v->start, (unsigned long long)v->end);
 	}
 	return 0;
 }
 
 static int copy_run(struct rebuild *r, const Elf64_Phdr *l, uint8_t *chunk)
 {
+	uint64_t base = r->p->base;
 	for (uint64_t done = 0; done < l->p_filesz;) {
 		size_t n = l->p_filesz - done < COPY_CHUNK ? l->p_filesz - done : COPY_CHUNK;
-		ssize_t got = pread(r->t->image_fd, chunk, n, (off_t)(l->p_offset + done));
+		ssize_t got = pread(r->t->image_fd, chunk, n, (off_t)(base + l->p_offset + done));
 		if (got != (ssize_t)n)
-			return ck_fail(r->e, CK_IO, got < 0 ? errno : EIO, "memory", r->t->image_path,
-					 "cannot read the image");
+			return ck_fail(r->e, CK_IO, got < 0 ? errno : EIO, "memory", r->t->image_path, "cannot read the image");
 		int err = infect_write(r->tr, l->p_vaddr + done, chunk, n);
 		if (err)
 			return ck_fail(r->e, CK_INTERNAL, -err, "memory", "", "cannot write the memory at 0x%llx",
-					 (unsigned long long)(l->p_vaddr + done));
+				      (unsigned long long)(l->p_vaddr + done));
 		done += n;
 	}
 	return 0;
@@ -280,19 +255,23 @@ static int copy_run(struct rebuild *r, const Elf64_Phdr *l, uint8_t *chunk)
 /* Step 4. */
 static int fill_memory(struct rebuild *r)
 {
-	const struct ckpt_image *img = &r->t->img;
+	const struct ckpt_process_image *p = r->p;
 	uint8_t *chunk = NULL;
 	int ret = 0;
-	for (size_t i = 0; i < img->nloads && !ret; i++) {
-		const Elf64_Phdr *l = &img->loads[i];
-		const struct ckpt_vma *v = image_vma_of(img, l->p_vaddr, l->p_filesz);
+	for (size_t i = 0; i < p->nloads && !ret; i++) {
+		const Elf64_Phdr *l = &p->loads[i];
+		const struct ckpt_vma *v = image_vma_of(p, l->p_vaddr, l->p_filesz);
 		/* The vdso is this kernel's (checked); a shared file mapping's data is the file's. */
 		if (is_vdso_kind(v->kind) || (v->kind == CKPT_VMA_FILE && (v->flags & CKPT_VMA_SHARED)))
 			continue;
 		if ((v->kind == CKPT_VMA_ANON || v->kind == CKPT_VMA_IMAGE) && l->p_filesz >= LAZY_MIN) {
-			long ret2 = sys(r, SYS_mmap, (long)l->p_vaddr, (long)l->p_filesz, v->prot, MAP_PRIVATE | MAP_FIXED,
-					r->t->image_fd, (long)l->p_offset);
-			if (!failed(ret2)) {
+			long mapped;
+			if (sys(r, &mapped, SYS_mmap, (long)l->p_vaddr, (long)l->p_filesz, v->prot, MAP_PRIVATE | MAP_FIXED,
+				r->t->image_fd, (long)(p->base + l->p_offset))) {
+				ret = -1;
+				break;
+			}
+			if (!inject_failed(mapped)) {
 				r->t->stats.lazy_bytes += l->p_filesz;
 				continue;
 			}
@@ -304,178 +283,64 @@ static int fill_memory(struct rebuild *r)
 			r->t->stats.copied_bytes += l->p_filesz;
 	}
 	free(chunk);
-	for (size_t i = 0; i < img->nvmas && !ret; i++) {
-		const struct ckpt_vma *v = &img->vmas[i];
-		if (is_vdso_kind(v->kind) || fill_prot(v) == v->prot)
-			continue;
-		long rv = sys(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start), v->prot, 0, 0, 0);
-		if (failed(rv))
-			ret = refused(r, rv, "memory", "cannot protect 0x%llx-0x%llx", (unsigned long long)v->start,
-				      (unsigned long long)v->end);
-	}
 	return ret;
-}
-
-static int put_scratch(struct rebuild *r, uint64_t offset, const void *data, size_t len)
-{
-	int err = infect_write(r->tr, r->scratch + offset, data, len);
-	return err ? ck_fail(r->e, CK_INTERNAL, -err, "inject", "", "cannot write the scratch page") : 0;
 }
 
 /* Step 5. */
 static int set_mm(struct rebuild *r)
 {
-	const struct ckpt_image *img = &r->t->img;
-	const struct ckpt_process *p = img->process;
+	const struct ckpt_process_image *p = r->p;
+	const struct ckpt_process *proc = p->process;
+	uint64_t scratch = r->m->scratch;
 	_Static_assert(AUXV_AT >= sizeof(struct prctl_mm_map), "auxv after the map");
 	struct prctl_mm_map map = {
-		.start_code = p->mm.start_code, .end_code = p->mm.end_code,
-		.start_data = p->mm.start_data, .end_data = p->mm.end_data,
-		.start_brk = p->mm.start_brk, .brk = p->mm.brk,
-		.start_stack = p->mm.start_stack,
-		.arg_start = p->mm.arg_start, .arg_end = p->mm.arg_end,
-		.env_start = p->mm.env_start, .env_end = p->mm.env_end,
-		.auxv = (__u64 *)(uintptr_t)(r->scratch + AUXV_AT),
-		.auxv_size = (uint32_t)(img->auxv_len * 16),
+		.start_code = proc->mm.start_code, .end_code = proc->mm.end_code,
+		.start_data = proc->mm.start_data, .end_data = proc->mm.end_data,
+		.start_brk = proc->mm.start_brk, .brk = proc->mm.brk,
+		.start_stack = proc->mm.start_stack,
+		.arg_start = proc->mm.arg_start, .arg_end = proc->mm.arg_end,
+		.env_start = proc->mm.env_start, .env_end = proc->mm.env_end,
+		.auxv = (__u64 *)(uintptr_t)(scratch + AUXV_AT),
+		.auxv_size = (uint32_t)(p->auxv_len * 16),
 		.exe_fd = (uint32_t)-1, /* the exec already made /proc/PID/exe the program's */
 	};
-	if (img->auxv_len * 16 > SCRATCH_SIZE - AUXV_AT)
+	if (p->auxv_len * 16 > THAW_SCRATCH_SIZE - AUXV_AT)
 		return ck_fail(r->e, CK_BAD_IMAGE, 0, "mm", "", "the auxiliary vector is too large");
-	if (put_scratch(r, 0, &map, sizeof map) || put_scratch(r, AUXV_AT, img->auxv, img->auxv_len * 16))
+	if (inject_put(r->tr, r->e, scratch, &map, sizeof map) ||
+	    inject_put(r->tr, r->e, scratch + AUXV_AT, p->auxv, p->auxv_len * 16))
 		return -1;
-	long ret = sys(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)r->scratch, sizeof map, 0, 0);
-	if (failed(ret))
-		return refused(r, ret, "mm", "the kernel refused the memory layout (PR_SET_MM_MAP)");
-
-	char comm[sizeof p->comm + 1] = { 0 };
-	memcpy(comm, p->comm, sizeof p->comm);
-	if (put_scratch(r, 0, comm, sizeof comm))
+	long ret;
+	if (sys(r, &ret, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch, sizeof map, 0, 0))
 		return -1;
-	ret = sys(r, SYS_prctl, PR_SET_NAME, (long)r->scratch, 0, 0, 0, 0);
-	if (failed(ret))
-		return refused(r, ret, "mm", "cannot set the process name");
-
-	if (p->rseq_addr) {
-		ret = sys(r, SYS_rseq, (long)p->rseq_addr, p->rseq_len, 0, p->rseq_sig, 0, 0);
-		if (failed(ret))
-			return refused(r, ret, "rseq", "cannot register the rseq area at 0x%llx",
-				       (unsigned long long)p->rseq_addr);
-	}
+	if (inject_failed(ret))
+		return inject_refused(r->e, ret, "mm", "the kernel refused the memory layout (PR_SET_MM_MAP)");
 	return 0;
-}
-
-static bool has_bit(uint64_t set, int sig)
-{
-	return set & (1ull << (sig - 1));
 }
 
 /* Step 6. */
-static int set_signals(struct rebuild *r)
+static int set_sigactions(struct rebuild *r)
 {
-	const struct ckpt_image *img = &r->t->img;
 	static const struct ckpt_sigaction dfl;
 	for (int sig = 1; sig <= 64; sig++) {
-		const struct ckpt_sigaction *sa = &img->sigactions[sig - 1];
-		/* The child reset every disposition to SIG_DFL before the exec. */
+		const struct ckpt_sigaction *sa = &r->p->sigactions[sig - 1];
+		/* The pre-exec copy reset every disposition to SIG_DFL. */
 		if (sig == SIGKILL || sig == SIGSTOP || !memcmp(sa, &dfl, sizeof dfl))
 			continue;
-		if (put_scratch(r, 0, sa, sizeof *sa))
+		long ret;
+		if (inject_put(r->tr, r->e, r->m->scratch, sa, sizeof *sa) ||
+		    sys(r, &ret, SYS_rt_sigaction, sig, (long)r->m->scratch, 0, sizeof(uint64_t), 0, 0))
 			return -1;
-		long ret = sys(r, SYS_rt_sigaction, sig, (long)r->scratch, 0, sizeof(uint64_t), 0, 0);
-		if (failed(ret))
-			return refused(r, ret, "signals", "cannot set the action of signal %d", sig);
-	}
-
-	/* Queued signals with their siginfo; then any pending one that had no record. */
-	const struct ckpt_signals *s = img->signals;
-	pid_t pid = r->tr->pid;
-	uint64_t requeued = 0;
-	for (uint32_t i = 0; i < s->nqueued; i++) {
-		const uint8_t *info = img->queued + (size_t)i * CKPT_SIGINFO_SIZE;
-		int32_t sig;
-		memcpy(&sig, info, sizeof sig);
-		if (sig < 1 || sig > 64 || sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		if (put_scratch(r, 0, info, CKPT_SIGINFO_SIZE))
-			return -1;
-		bool shared = has_bit(s->shared_pending, sig) && !has_bit(s->pending, sig);
-		long ret = shared ? sys(r, SYS_rt_sigqueueinfo, pid, sig, (long)r->scratch, 0, 0, 0)
-				  : sys(r, SYS_rt_tgsigqueueinfo, pid, pid, sig, (long)r->scratch, 0, 0);
-		if (failed(ret))
-			return refused(r, ret, "signals", "cannot queue signal %d again", sig);
-		requeued |= 1ull << (sig - 1);
-	}
-	for (int sig = 1; sig <= 64; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP || has_bit(requeued, sig) || !has_bit(s->pending | s->shared_pending, sig))
-			continue;
-		long ret = has_bit(s->pending, sig) ? sys(r, SYS_tgkill, pid, pid, sig, 0, 0, 0)
-						    : sys(r, SYS_kill, pid, sig, 0, 0, 0, 0);
-		if (failed(ret))
-			return refused(r, ret, "signals", "cannot make signal %d pending again", sig);
+		if (inject_failed(ret))
+			return inject_refused(r->e, ret, "signals", "cannot set the action of signal %d", sig);
 	}
 	return 0;
 }
 
-/* Step 7. */
-static int tidy_up(struct rebuild *r)
+int thaw_rebuild(struct thaw *t, struct member_thaw *m, struct ck_error *e)
 {
-	const struct ckpt_image *img = &r->t->img;
-	for (size_t i = 0; i < img->nfds; i++) {
-		if (!img->fds[i].cloexec)
-			continue;
-		long ret = sys(r, SYS_fcntl, img->fds[i].fd, F_SETFD, FD_CLOEXEC, 0, 0, 0);
-		if (failed(ret))
-			return refused(r, ret, "fds", "cannot set close-on-exec on fd %d", img->fds[i].fd);
-	}
-	long ret = sys(r, SYS_close_range, r->t->helper_base, ~0u, 0, 0, 0, 0);
-	if (failed(ret))
-		return refused(r, ret, "fds", "cannot close the thaw's own descriptors");
-	ret = sys(r, SYS_munmap, (long)r->scratch, SCRATCH_SIZE, 0, 0, 0, 0);
-	if (failed(ret))
-		return refused(r, ret, "memory", "cannot unmap the scratch page");
-	return 0;
-}
-
-/*
- * Step 8: the registers infect_resume() loads, and the FPU/SSE/AVX state. The image
- * keeps the XSAVE area only up to the last component in use; the kernel takes
- * exactly its own full size (regset.c: xstateregs_set), so pad it with zeros,
- * the init state of the components left out.
- */
-static int load_registers(struct rebuild *r)
-{
-	const struct ckpt_image *img = &r->t->img;
-	pid_t pid = r->tr->pid;
-	bool loaded = false;
-	uint8_t *area = calloc(1, XSTATE_MAX);
-	struct iovec iov = { area, XSTATE_MAX };
-	if (!area)
-		return ck_fail(r->e, CK_INTERNAL, ENOMEM, "registers", "", "out of memory");
-	if (img->xstate && ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, &iov) == 0 && img->xstate_len <= iov.iov_len) {
-		memset(area, 0, iov.iov_len);
-		memcpy(area, img->xstate, img->xstate_len);
-		loaded = ptrace(PTRACE_SETREGSET, pid, NT_X86_XSTATE, &iov) == 0;
-	}
-	free(area);
-	/* Another CPU's XSAVE layout: the x87/SSE state at least. */
-	if (!loaded && img->fpregs && ptrace(PTRACE_SETFPREGS, pid, 0, img->fpregs) == 0) {
-		r->t->stats.fpu_only = true;
-		loaded = true;
-	}
-	if (!loaded)
-		return ck_fail(r->e, CK_UNSUPPORTED, errno, "registers", "", "cannot load the floating-point registers");
-	r->tr->regs = img->regs;
-	/* Not inside a syscall as far as the kernel is concerned: no restart logic on the way out. */
-	r->tr->regs.orig_rax = (unsigned long long)-1;
-	r->tr->sigmask = img->signals->blocked;
-	return 0;
-}
-
-int thaw_rebuild(struct thaw *t, struct infect *tracee, struct ck_error *e)
-{
-	struct rebuild r = { .t = t, .tr = tracee, .e = e };
-	if (clear_memory(&r) || make_scratch(&r) || map_vmas(&r) || (fault_point("rebuilding"), 0) || fill_memory(&r) || set_mm(&r) ||
-	    set_signals(&r) || tidy_up(&r) || load_registers(&r))
+	struct rebuild r = { .t = t, .m = m, .p = m->image, .tr = &m->threads[0], .e = e };
+	if (clear_memory(&r) || make_scratch(&r) || map_vmas(&r))
 		return -1;
-	return 0;
+	fault_point("rebuilding");
+	return fill_memory(&r) || set_mm(&r) || set_sigactions(&r);
 }

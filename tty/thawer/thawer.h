@@ -69,7 +69,7 @@ struct member_thaw {
 	struct infect *threads; /* once it exists: its threads, seized (threads[0] from its exec on) */
 	size_t nthreads;
 	int go[2]; /* the builder's word to its pre-exec copy: start (one byte) */
-	uint64_t syscall_offset; /* of the vdso (same for all: one kernel) */
+	uint64_t scratch; /* a page of its own the rebuild writes syscall arguments to (0: none) */
 };
 
 /* Everything prepared before the first process exists, then the job as it is built. */
@@ -157,6 +157,8 @@ int ids_choose(struct thaw *t, bool new_ids, struct ck_error *e);
  * process, with *reaper its pid (IDS_NAMESPACE) or 0 (the other modes: we build).
  */
 int ids_enter(struct thaw *t, pid_t *reaper, struct ck_error *e);
+/* In the reaper: a mount namespace of the job's own, with a /proc of its pid namespace. */
+int ids_mount_proc(struct ck_error *e);
 /* Fork a process with this PID (clone3 set_tid; any PID in IDS_NEW). Like fork(): 0 in the child. */
 pid_t ids_fork(const struct thaw *t, pid_t pid);
 /* The next task created in our pid namespace gets this id (ns_last_pid; IDS_NEW: a no-op). */
@@ -172,6 +174,9 @@ void thaw_abandon(struct thaw *t);
 /* Runs in member m's pre-exec copy after it is forked: never returns. */
 void thaw_child(struct thaw *t, int member) __attribute__((noreturn));
 
+/* The scratch page a member's rebuild writes syscall arguments to. */
+#define THAW_SCRATCH_SIZE (2 * CKPT_PAGE_SIZE)
+
 /* Rebuild member m's process image by injected syscalls; its threads[0] is HELD at its exec exit. */
 int thaw_rebuild(struct thaw *t, struct member_thaw *m, struct ck_error *e);
 /* Member m's other threads, each with its TID and state; then every thread's registers and mask. */
@@ -185,11 +190,20 @@ int thaw_set_terminal(struct thaw *t, struct ck_error *e);
 void thaw_restore_terminal(struct thaw *t);
 /* Paint the terminal as it was at the freeze (NT_CKPT_SCREEN), if the image has it and we have a terminal. */
 void thaw_repaint(const struct thaw *t);
-/* Let every thread of every member go (registers and masks loaded): the job runs. */
-int thaw_release(struct thaw *t, struct ck_error *e);
+/* Is the thaw's process group the terminal's foreground (a thaw started with `&` is not)? */
+bool thaw_in_foreground(const struct thaw *t);
+/* Let every thread of every member go (registers and masks loaded): the job runs, in the foreground if we have it to give. */
+int thaw_release(struct thaw *t, bool foreground, struct ck_error *e);
 
 /* Wait for the job; returns only if it could not end like the job did (-errno). */
 int thaw_supervise(struct thaw *t);
+
+/* The reaper (PID 1 of the job's namespace): build, report to the thaw on fd, release, supervise. Its exit status. */
+int reaper_main(struct thaw *t, int fd);
+/* The thaw: the reaper's news of the build; 0 when the job is ready to run, or -1 with e. */
+int reaper_wait_ready(struct thaw *t, int fd, struct ck_error *e);
+/* The thaw: let the reaper release the job, then keep job control working; returns only if the reaper is lost. */
+int reaper_supervise(struct thaw *t, pid_t reaper, int fd);
 
 /* Pre-exec copy -> builder, when something cannot be set up (see child.c). */
 enum child_step {
