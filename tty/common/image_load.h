@@ -6,7 +6,9 @@
  * stay in the file (the thawer maps them or copies them straight from there). Every
  * offset, size, count, index and string reference is checked against the file and
  * the tables, so later code may index the tables without further bounds checks.
- * Policy checks (owner, file identities, compatibility) are not done here.
+ * Policy checks (owner, file identities, compatibility) are not done here. A table
+ * the image leaves out (timers, objects, open files, watches: docs/image-format.md says
+ * which may be) is NULL with a count of 0.
  *
  * The rules are docs/image-format.md's "What a reader accepts", the same ones
  * src/image/reader.ts applies: test/image-readers-agree.test.ts feeds both the same
