@@ -97,6 +97,26 @@ int classify_pipe(struct file_walk *w, int member, const struct fd_facts *f, str
 	return 0;
 }
 
+/* What a refusal calls a socket the thaw cannot rebuild. */
+static const char *socket_words(int domain, int type)
+{
+	switch (domain) {
+	case AF_INET:
+	case AF_INET6:
+		if (type == SOCK_STREAM)
+			return "TCP socket";
+		return type == SOCK_DGRAM ? "UDP socket" : "internet socket";
+	case AF_NETLINK:
+		return "netlink socket";
+	case AF_PACKET:
+		return "packet socket";
+	case AF_UNIX:
+		return "unix socket of an unknown type";
+	default:
+		return "socket";
+	}
+}
+
 int classify_socket(struct file_walk *w, int member, const struct fd_facts *f, struct ckpt_ofile *o, struct ck_error *e)
 {
 	const struct capture *c = &w->job->members[member];
@@ -112,19 +132,17 @@ int classify_socket(struct file_walk *w, int member, const struct fd_facts *f, s
 	}
 	if (domain != AF_UNIX || (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)) {
 		close(dup);
-		const char *kind = domain == AF_INET || domain == AF_INET6
-					   ? (type == SOCK_STREAM ? "TCP socket" : type == SOCK_DGRAM ? "UDP socket" : "internet socket")
-				   : domain == AF_NETLINK ? "netlink socket"
-				   : domain == AF_PACKET  ? "packet socket"
-				   : domain == AF_UNIX	  ? "unix socket of an unknown type"
-							  : "socket";
-		refuse_fd(w, member, f->fd, "%s", kind);
+		refuse_fd(w, member, f->fd, "%s", socket_words(domain, type));
 		return 1;
 	}
 	o->kind = CKPT_OF_SOCKET; /* settled in channels_finish */
 	struct pending_socket s = {
-		.ofile = (int)(w->job->ofiles.len / sizeof *o), .member = member, .fd = f->fd,
-		.ino = f->st.st_ino, .type = type, .grabbed = dup,
+		.ofile = (int)(w->job->ofiles.len / sizeof *o),
+		.member = member,
+		.fd = f->fd,
+		.ino = f->st.st_ino,
+		.type = type,
+		.grabbed = dup,
 	};
 	if (buf_append(&w->sockets, &s, sizeof s)) {
 		close(dup);
@@ -293,7 +311,14 @@ static int pending_socket_of(struct file_walk *w, ino_t ino)
 
 static uint32_t pair_kind(int type)
 {
-	return type == SOCK_STREAM ? CKPT_OBJ_STREAM_PAIR : type == SOCK_DGRAM ? CKPT_OBJ_DGRAM_PAIR : CKPT_OBJ_SEQPACKET_PAIR;
+	switch (type) {
+	case SOCK_STREAM:
+		return CKPT_OBJ_STREAM_PAIR;
+	case SOCK_DGRAM:
+		return CKPT_OBJ_DGRAM_PAIR;
+	default:
+		return CKPT_OBJ_SEQPACKET_PAIR;
+	}
 }
 
 /*
@@ -400,7 +425,8 @@ static int read_socket_queue(int fd, int type, uint8_t shutdown, struct buf *out
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control };
 		ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (type == SOCK_STREAM ? 0 : MSG_TRUNC));
 		if (n < 0) {
-			ret = errno == EAGAIN ? 0 : errno == EINTR ? 0 : -errno;
+			ret = errno == EAGAIN ? 0 : errno == EINTR ? 0
+								   : -errno;
 			if (errno != EINTR)
 				break;
 			continue;

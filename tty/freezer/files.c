@@ -198,7 +198,10 @@ static int classify_object_file(struct file_walk *w, int member, const struct fd
 	if (src < 0)
 		return member_fail(w, member, e, ck_class_of_errno(-src), -src, name, "cannot read the contents of fd %d (%s)", f->fd, f->link);
 	struct ckpt_object obj = {
-		.kind = memfd ? CKPT_OBJ_MEMFD : CKPT_OBJ_DELETED, .size = size, .mode = f->st.st_mode, .name = o->path,
+		.kind = memfd ? CKPT_OBJ_MEMFD : CKPT_OBJ_DELETED,
+		.size = size,
+		.mode = f->st.st_mode,
+		.name = o->path,
 	};
 	if (memfd) {
 		int seals = fcntl(src, F_GET_SEALS);
@@ -335,8 +338,12 @@ static int classify(struct file_walk *w, int member, const struct fd_facts *f, s
 	} else if (!strncmp(f->link, "anon_inode:", 11)) {
 		return classify_anon(w, member, f, o, e);
 	} else {
-		refuse_fd(w, member, f->fd, "%s %s", type == S_IFBLK ? "block device" : type == S_IFDIR ? "deleted directory" : "file",
-			  f->link);
+		const char *what = "file";
+		if (type == S_IFBLK)
+			what = "block device";
+		else if (type == S_IFDIR)
+			what = "deleted directory";
+		refuse_fd(w, member, f->fd, "%s %s", what, f->link);
 		return 1;
 	}
 	o->path = job_string(job, f->link);

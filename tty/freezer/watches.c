@@ -11,8 +11,9 @@
  * An inotify watch is an inode; the thaw adds it again by path. fdinfo gives the
  * inode and a file handle, which only CAP_DAC_READ_SEARCH may open, so the path is
  * looked for among the paths the job knows: its open files, its mappings, its
- * working directories, the words of its command lines, every directory above them,
- * and the entries of those directories. A watch no path is found for is refused, named.
+ * working directories, the words of its command lines (and their values: --file=/x),
+ * every directory above them, and the entries of those directories. A watch no path
+ * is found for is refused, named.
  */
 #include "files.h"
 #include "procfs.h"
@@ -158,16 +159,20 @@ static int know_member(struct known_paths *k, const struct capture *c)
 			err = know(k, maps.vmas[i].path);
 		procfs_maps_free(&maps);
 	}
-	/* Its command line's words, absolute or relative to its working directory. */
+	/* Its command line's words, absolute or relative to its working directory, and what follows a '=' or ':' in them (--file=/x). */
 	for (size_t at = 0; !err && at < c->cmdline.len;) {
 		const char *word = (const char *)c->cmdline.data + at;
-		size_t n = strnlen(word, c->cmdline.len - at);
+		size_t n = strnlen(word, c->cmdline.len - at), value = strcspn(word, "=:");
 		char path[PATH_MAX];
 		if (n && n < sizeof path - strlen(cwd) - 2) {
 			if (word[0] == '/')
 				snprintf(path, sizeof path, "%.*s", (int)n, word);
 			else
 				snprintf(path, sizeof path, "%s/%.*s", cwd, (int)n, word);
+			err = know(k, path);
+		}
+		if (!err && value + 1 < n && word[value + 1] == '/') {
+			snprintf(path, sizeof path, "%.*s", (int)(n - value - 1), word + value + 1);
 			err = know(k, path);
 		}
 		at += n + 1;
