@@ -23,6 +23,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,44 @@ static uint32_t pair_kind(int type)
 	}
 }
 
+/* Who a socket connected outside the job talks to: the address it connected to, else who holds the peer. */
+static void peer_words(const struct pending_socket *s, const struct unix_entry *u, const struct wanted *holder, char *out,
+		       size_t size)
+{
+	struct sockaddr_un addr = { 0 };
+	socklen_t len = sizeof addr;
+	size_t name_len = 0;
+	if (getpeername(s->grabbed, (struct sockaddr *)&addr, &len) == 0 && len > offsetof(struct sockaddr_un, sun_path))
+		name_len = len - offsetof(struct sockaddr_un, sun_path);
+	if (name_len && addr.sun_path[0])
+		snprintf(out, size, "%.*s", (int)strnlen(addr.sun_path, name_len), addr.sun_path);
+	else if (name_len > 1)
+		snprintf(out, size, "@%.*s", (int)(name_len - 1), addr.sun_path + 1);
+	else if (holder->holder)
+		snprintf(out, size, "%s[%d]", holder->holder_comm, (int)holder->holder);
+	else
+		snprintf(out, size, "socket:[%lu]", (unsigned long)u->peer);
+}
+
+/*
+ * Where a connected socket's peer is. sock_diag names the peer by inode; a peer
+ * with no inode is either gone (closed: a stream socket is then shut down both ways,
+ * a datagram socket's sends are refused) or not accepted yet (still in a listener's
+ * queue, outside the job).
+ */
+enum peer_place { PEER_IN_JOB,
+		  PEER_GONE,
+		  PEER_OUTSIDE };
+
+static enum peer_place peer_place(struct file_walk *w, const struct pending_socket *s, const struct unix_entry *u)
+{
+	if (pending_socket_of(w, u->peer) >= 0)
+		return PEER_IN_JOB;
+	if (u->peer)
+		return PEER_OUTSIDE;
+	return s->type == SOCK_DGRAM || u->shutdown == 3 ? PEER_GONE : PEER_OUTSIDE;
+}
+
 /*
  * What each socket of the job is. A pair's object is made by its first end; the
  * other end, if the job holds it, joins it as end 1. A socket whose peer is gone is a
@@ -343,20 +382,19 @@ static int settle_sockets(struct file_walk *w, const struct buf *all, struct wan
 			continue;
 		}
 		o->kind_flags = u->shutdown;
-		int peer = pending_socket_of(w, u->peer);
 		if (u->state == SOCKET_LISTEN) {
 			refuse_fd(w, s->member, s->fd, "listening unix socket %s", u->name[0] ? u->name : "(unnamed)");
-		} else if (u->peer && peer < 0) {
-			/* Connected outside the job: named by the peer's address, or by who holds it. */
-			const struct unix_entry *p = unix_entry_of(all, u->peer);
-			const struct wanted *holder = &peers[i];
+			continue;
+		}
+		if (u->state != SOCKET_CONNECTED) {
+			refuse_fd(w, s->member, s->fd, "unconnected unix socket%s%s", u->name[0] ? " " : "", u->name);
+			continue;
+		}
+		enum peer_place place = peer_place(w, s, u);
+		int peer = pending_socket_of(w, u->peer);
+		if (place == PEER_OUTSIDE) {
 			char peer_name[PATH_MAX + 64];
-			if (p && p->name[0])
-				snprintf(peer_name, sizeof peer_name, "%s", p->name);
-			else if (holder->holder)
-				snprintf(peer_name, sizeof peer_name, "%s[%d]", holder->holder_comm, (int)holder->holder);
-			else
-				snprintf(peer_name, sizeof peer_name, "socket:[%lu]", (unsigned long)u->peer);
+			peer_words(s, u, &peers[i], peer_name, sizeof peer_name);
 			if (!job->rules.close_outside_sockets) {
 				refuse_fd(w, s->member, s->fd, "unix socket connected to %s, outside the job; --close-outside-sockets thaws it closed",
 					  peer_name);
@@ -365,9 +403,7 @@ static int settle_sockets(struct file_walk *w, const struct buf *all, struct wan
 			o->kind = CKPT_OF_CLOSED_SOCKET;
 			o->kind_flags = (uint32_t)s->type;
 			o->path = job_string(job, peer_name);
-		} else if (!u->peer && u->state != SOCKET_CONNECTED) {
-			refuse_fd(w, s->member, s->fd, "unconnected unix socket%s%s", u->name[0] ? " " : "", u->name);
-		} else if (peer >= 0 && peer < (int)i) {
+		} else if (place == PEER_IN_JOB && peer < (int)i) {
 			o->object = object_of[peer];
 			o->end = 1;
 			object_of[i] = o->object;
