@@ -42,7 +42,7 @@ function kindArgument(kind: string, dir: string): string {
     writeFileSync(join(dir, 'f.txt'), 'hello file\n');
     return `file:${join(dir, 'f.txt')}`;
   }
-  if (['fifo', 'deleted', 'inotify', 'big'].includes(kind)) return `${kind}:${kind === 'fifo' ? join(dir, 'fifo') : dir}`;
+  if (['fifo', 'deleted', 'inotify', 'big', 'mapped'].includes(kind)) return `${kind}:${kind === 'fifo' ? join(dir, 'fifo') : dir}`;
   return kind;
 }
 
@@ -123,7 +123,7 @@ async function reference(kinds: string[]): Promise<string[]> {
 }
 
 /** Kinds whose every observable line must be the same after a freeze and thaw. */
-const STEADY = ['eventfd', 'signalfd', 'pipe', 'fifo', 'stream', 'dgram', 'seqpacket', 'memfd', 'deleted', 'epoll', 'devices', 'file'];
+const STEADY = ['eventfd', 'signalfd', 'pipe', 'fifo', 'stream', 'dgram', 'seqpacket', 'memfd', 'deleted', 'mapped', 'epoll', 'devices', 'file'];
 
 describe('each descriptor kind comes back as the program left it', () => {
   it.each(STEADY)('%s', async (kind) => {
