@@ -1,0 +1,166 @@
+/**
+ * Real programs whose descriptors are more than files (issues 13 and 14): each frozen
+ * and thawed as a user would, checked by what it does afterwards.
+ *   - a pipeline frozen mid-stream loses and repeats no byte of its pipe;
+ *   - a sleep frozen half-way sleeps only the rest; python's asyncio timers and self-pipe
+ *     fire at the times the program set;
+ *   - ed (its buffer is a deleted temporary file), tail -f (inotify, a log that grows
+ *     while frozen) and emacs (timers, pipes, its terminal) through a real terminal.
+ */
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
+import { freezeProcess } from '../src/freezer/freeze.js';
+import { removeTempDirs, startProcess, stopProcesses, tempDir, until } from './helpers/fixtures.js';
+import { startThaw, stopThaws } from './helpers/thaw.js';
+import { startShell, type Shell } from './helpers/thaw-shell.js';
+
+afterEach(() => {
+  stopThaws();
+  stopProcesses();
+});
+afterAll(removeTempDirs);
+
+describe('pipes between the processes of a job', () => {
+  it('seq | awk frozen mid-stream adds up to exactly 50000005000000 over 10000000 lines', async () => {
+    // mawk prints the sum as 5e+13 (%.6g) with or without a freeze: %.0f shows every digit.
+    const script = `seq 1 10000000 | awk '{ s += $1; n++ } END { printf "%.0f %d\\n", s, n }'`;
+    const job = startProcess('/bin/bash', ['-c', script]);
+    // Mid-stream: awk has read some of it, and bytes wait in the pipe.
+    await until(() => readFileSync(`/proc/${job.pid}/task/${job.pid}/children`, 'latin1').trim().split(' ').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const dir = tempDir('ckpty-pipeline');
+    const frozen = await freezeProcess(job.pid, { job: true, output: join(dir, 'pipeline.ckpt') });
+    expect(frozen.members.map((m) => m.comm).sort()).toEqual(['awk', 'bash', 'seq']);
+    expect(await job.exited).toEqual({ code: FROZEN_EXIT_STATUS, signal: null });
+    const run = startThaw(frozen.path);
+    expect((await run.ended).code).toBe(0);
+    expect(job.output()).toBe('50000005000000 10000000\n');
+  });
+});
+
+describe('time', () => {
+  it('sleep 3 frozen after 1 s sleeps 2 s more after the thaw, not 3', async () => {
+    const dir = tempDir('ckpty-sleep');
+    const sleep = startProcess('/bin/sleep', ['3']);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const { path } = await freezeProcess(sleep.pid, { output: join(dir, 'sleep.ckpt') });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const thawed = Date.now();
+    const run = startThaw(path);
+    expect((await run.ended).code).toBe(0);
+    const slept = Date.now() - thawed;
+    expect(slept).toBeGreaterThan(1700);
+    expect(slept).toBeLessThan(2700);
+  });
+
+  it('python asyncio: timers and a self-pipe fire at the times the program set, measured on its own clock', async () => {
+    const dir = tempDir('ckpty-asyncio');
+    const program = [
+      'import asyncio, os, sys, time',
+      'async def main():',
+      '    loop = asyncio.get_running_loop()',
+      '    start = loop.time()',
+      '    r, w = os.pipe()',
+      '    done = asyncio.Event()',
+      '    def readable():',
+      '        print("pipe %s at %.1f" % (os.read(r, 16).decode(), loop.time() - start), flush=True)',
+      '        done.set()',
+      '    loop.add_reader(r, readable)',
+      '    for at in (0.5, 1.5, 2.5):',
+      '        loop.call_later(at, lambda at=at: print("timer %.1f at %.1f" % (at, loop.time() - start), flush=True))',
+      '    loop.call_later(3.0, lambda: os.write(w, b"byte"))',
+      '    print("ready", flush=True)',
+      '    await done.wait()',
+      'asyncio.run(main())',
+    ].join('\n');
+    writeFileSync(join(dir, 'timers.py'), program);
+    const python = startProcess('/usr/bin/python3', [join(dir, 'timers.py')], { cwd: dir });
+    await python.waitFor(/timer 0\.5 at/);
+    const { path } = await freezeProcess(python.pid, { output: join(dir, 'python.ckpt') });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const run = startThaw(path);
+    expect((await run.ended).code).toBe(0);
+    // Each at its time, by the loop's clock (CLOCK_MONOTONIC, which the thaw continues from the freeze).
+    expect(python.output()).toMatch(/timer 0\.5 at 0\.5\ntimer 1\.5 at 1\.5\ntimer 2\.5 at 2\.5\npipe byte at 3\.0\n$/);
+  });
+});
+
+/** Freeze the shell's foreground program from outside; resolves at the shell's next prompt. */
+async function freezeForeground(shell: Shell, image: string): Promise<void> {
+  const pid = await shell.child();
+  shell.mark();
+  await freezeProcess(pid, { output: image });
+  await shell.waitFor(/\$ $/);
+}
+
+async function thaw(shell: Shell, image: string): Promise<void> {
+  shell.mark();
+  shell.type(`ckpty thaw ${image}\r`);
+  await shell.waitFor(/ckpty: thawed \S+\[\d+\] from [^\n]*\n/);
+}
+
+describe('programs in a terminal', () => {
+  it('ed: unsaved lines in its temporary buffer come back; ,p shows them and w writes them', async () => {
+    const dir = tempDir('ckpty-ed');
+    const shell = await startShell({ cwd: dir });
+    shell.type('ed -p "* " notes\r');
+    await shell.waitFor(/\* $/);
+    shell.type('a\rfirst line\rsecond line\r.\r');
+    await shell.waitFor(/\* $/);
+    await freezeForeground(shell, join(dir, 'ed.ckpt'));
+
+    await thaw(shell, join(dir, 'ed.ckpt'));
+    shell.type(',p\r');
+    await shell.waitFor(/first line\r\nsecond line\r\n/);
+    shell.type('w\r');
+    await shell.waitFor(/^23\r$/m);
+    shell.type('q\r');
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(0);
+    expect(readFileSync(join(dir, 'notes'), 'latin1')).toBe('first line\nsecond line\n');
+  });
+
+  it('tail -f: a line appended while frozen appears after the thaw, and the ones after it', async () => {
+    const dir = tempDir('ckpty-tail');
+    const log = join(dir, 'log');
+    writeFileSync(log, 'before\n');
+    const shell = await startShell({ cwd: dir });
+    shell.type('tail -f log\r');
+    await shell.waitFor(/before\r\n/);
+    const image = join(dir, 'tail.ckpt');
+    await freezeForeground(shell, image);
+    appendFileSync(log, 'while frozen\n');
+
+    await thaw(shell, image);
+    await shell.waitFor(/while frozen\r\n/);
+    appendFileSync(log, 'after the thaw\n');
+    await shell.waitFor(/after the thaw\r\n/);
+    shell.type('\x03');
+    await shell.waitFor(/\$ $/);
+  });
+
+  it('emacs -nw -Q: unsaved text is saved by C-x C-s after the thaw', async () => {
+    const dir = tempDir('ckpty-emacs');
+    const shell = await startShell({ cwd: dir });
+    shell.type('emacs -nw -Q notes.txt\r');
+    await shell.waitFor(/notes\.txt/, 15_000);
+    const emacs = await shell.child();
+    await shell.waitingForInput(emacs);
+    shell.type('typed before the freeze');
+    await shell.waitFor(/typed before the freeze/);
+    await freezeForeground(shell, join(dir, 'emacs.ckpt'));
+
+    await thaw(shell, join(dir, 'emacs.ckpt'));
+    shell.type(' and after');
+    await shell.waitFor(/and after/);
+    shell.mark();
+    shell.type('\x18\x13');
+    await shell.waitFor(/Wrote .*notes\.txt/);
+    shell.type('\x18\x03');
+    await shell.waitFor(/\$ $/);
+    // emacs ends a file it saves with a newline.
+    expect(readFileSync(join(dir, 'notes.txt'), 'latin1')).toBe('typed before the freeze and after\n');
+  });
+});
