@@ -14,7 +14,7 @@ import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { removeTempDirs, startProcess, stopProcesses, tempDir, until } from './helpers/fixtures.js';
 import { startThaw, stopThaws } from './helpers/thaw.js';
-import { startShell, type Shell } from './helpers/thaw-shell.js';
+import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
 afterEach(() => {
   stopThaws();
@@ -86,20 +86,6 @@ describe('time', () => {
     expect(python.output()).toMatch(/timer 0\.5 at 0\.5\ntimer 1\.5 at 1\.5\ntimer 2\.5 at 2\.5\npipe byte at 3\.0\n$/);
   });
 });
-
-/** Freeze the shell's foreground program from outside; resolves at the shell's next prompt. */
-async function freezeForeground(shell: Shell, image: string): Promise<void> {
-  const pid = await shell.child();
-  shell.mark();
-  await freezeProcess(pid, { output: image });
-  await shell.waitFor(/\$ $/);
-}
-
-async function thaw(shell: Shell, image: string): Promise<void> {
-  shell.mark();
-  shell.type(`ckpty thaw ${image}\r`);
-  await shell.waitFor(/ckpty: thawed \S+\[\d+\] from [^\n]*\n/);
-}
 
 describe('programs in a terminal', () => {
   it('ed: unsaved lines in its temporary buffer come back; ,p shows them and w writes them', async () => {
