@@ -13,7 +13,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { removeTempDirs, startProcess, stopProcesses, tempDir, until } from './helpers/fixtures.js';
-import { startThaw, stopThaws } from './helpers/thaw.js';
+import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
 afterEach(() => {
@@ -37,6 +37,41 @@ describe('pipes between the processes of a job', () => {
     const run = startThaw(frozen.path);
     expect((await run.ended).code).toBe(0);
     expect(job.output()).toBe('50000005000000 10000000\n');
+  });
+
+  it('a parent and its child: a socket pair and a pipe between them keep the messages queued both ways', async () => {
+    const dir = tempDir('ckpty-family');
+    const program = [
+      'import os, signal, socket',
+      'signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})',
+      'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)',
+      'r, w = os.pipe()',
+      'child = os.fork()',
+      'if child == 0:',
+      '    a.close(); os.close(r)',
+      '    b.send(b"child to parent"); os.write(w, b"through the pipe")',
+      '    signal.sigwait({signal.SIGUSR1})',
+      '    print("child got", b.recv(64).decode(), flush=True)',
+      '    os._exit(0)',
+      'b.close(); os.close(w)',
+      'a.send(b"parent to child")',
+      'print("ready", flush=True)',
+      'signal.sigwait({signal.SIGUSR1})',
+      'print("parent got", a.recv(64).decode(), "and", os.read(r, 64).decode(), flush=True)',
+      'os.kill(child, signal.SIGUSR1)',
+      'print("child ended", os.waitpid(child, 0)[1], flush=True)',
+    ].join('\n');
+    writeFileSync(join(dir, 'family.py'), program);
+    const python = startProcess('/usr/bin/python3', [join(dir, 'family.py')], { cwd: dir });
+    await python.waitFor(/ready\n/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const frozen = await freezeProcess(python.pid, { output: join(dir, 'family.ckpt') });
+    expect(frozen.processes).toBe(2);
+    const run = startThaw(frozen.path);
+    const { pid } = await run.result;
+    process.kill(thawedPid(run.pid, pid), 'SIGUSR1');
+    expect((await run.ended).code).toBe(0);
+    expect(python.output()).toBe('ready\nparent got child to parent and through the pipe\nchild got parent to child\nchild ended 0\n');
   });
 });
 

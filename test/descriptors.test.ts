@@ -22,7 +22,7 @@ import {
   type Exit,
   type TestUser,
 } from './helpers/fixtures.js';
-import { startThaw, stopThaws } from './helpers/thaw.js';
+import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 
 afterEach(() => {
   stopThaws();
@@ -95,25 +95,7 @@ async function frozenAndThawed(
   const run = startThaw(image, user ? { user, cli: join(cliRootFor(user), 'bin/ckpty') } : {});
   const result = await run.result;
   options.after?.();
-  return { lines: await ask(fixture, ourPid(run.pid, result.pid)), changes: result.changes };
-}
-
-/**
- * The thawed program's pid as we see it. It has its old pid in its own pid namespace
- * (an unprivileged thaw's): there it is the last NSpid of a descendant of the thaw.
- */
-function ourPid(thaw: number, pid: number): number {
-  for (const queue = [thaw]; queue.length; ) {
-    const at = queue.shift() as number;
-    try {
-      const ids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${at}/status`, 'latin1'))?.[1]?.split(/\s+/).map(Number) ?? [];
-      if (ids.at(-1) === pid) return at;
-      queue.push(...readFileSync(`/proc/${at}/task/${at}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no process ${pid} under the thaw ${thaw}`);
+  return { lines: await ask(fixture, thawedPid(run.pid, result.pid)), changes: result.changes };
 }
 
 /** What the fixture reports for these kinds when nothing happens to it. */
