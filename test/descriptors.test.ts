@@ -5,7 +5,7 @@
  * the same fixture asked without a freeze: a freeze and a thaw in between must not
  * change a line, except timers, which must have the time they had left.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CkptyError, ExitCode, FROZEN_EXIT_STATUS } from '../src/base/errors.js';
@@ -22,7 +22,7 @@ import {
   type Exit,
   type TestUser,
 } from './helpers/fixtures.js';
-import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
+import { startThaw, stopThaws, thawedPid, thawRefused } from './helpers/thaw.js';
 
 afterEach(() => {
   stopThaws();
@@ -38,6 +38,7 @@ interface Fixture {
 
 /** The fixture's argument for a kind, with what it needs in dir. */
 function kindArgument(kind: string, dir: string): string {
+  if (kind.startsWith('writer:')) return kind;
   if (kind === 'file') {
     writeFileSync(join(dir, 'f.txt'), 'hello file\n');
     return `file:${join(dir, 'f.txt')}`;
@@ -158,6 +159,33 @@ describe('each descriptor kind comes back as the program left it', () => {
 function spawnSleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+
+describe('open files that changed while frozen', () => {
+  it('a file that grew is reopened at the offset; the thaw reports the change', async () => {
+    const dir = tempDir('ckpty-fds');
+    const fixture = await start(['file'], dir);
+    const { lines, changes } = await frozenAndThawed(fixture, dir, { between: () => appendFileSync(join(dir, 'f.txt'), 'more\n') });
+    // The rest of the first line, then the line appended while frozen.
+    expect(lines).toEqual(['file rest=llo file', 'more']);
+    expect(changes).toBe(`${join(dir, 'f.txt')} grew by 5 bytes while frozen`);
+  });
+
+  it('a file now shorter than where a descriptor writes, or replaced, or gone: refused, saying which', async () => {
+    const dir = tempDir('ckpty-fds');
+    const fixture = await start([`writer:${join(dir, 'w')}`, 'file'], dir);
+    const image = join(dir, 'image.ckpt');
+    await freezeProcess(fixture.pid, { output: image });
+    writeFileSync(join(dir, 'w'), '01234');
+    writeFileSync(join(dir, 'other'), 'another file');
+    renameSync(join(dir, 'other'), join(dir, 'f.txt'));
+    const end = await thawRefused(image);
+    expect(end.code).toBe(ExitCode.changed);
+    expect(end.stderr).toContain(`${join(dir, 'w')} (fd 3 of descriptors[${fixture.pid}]) is now 5 bytes, shorter than the offset 10 it writes at`);
+    expect(end.stderr).toContain(`${join(dir, 'f.txt')} (fd 4 of descriptors[${fixture.pid}]) was replaced by another file since the freeze`);
+    unlinkSync(join(dir, 'w'));
+    expect((await thawRefused(image)).stderr).toContain(`${join(dir, 'w')} (fd 3 of descriptors[${fixture.pid}]) no longer exists`);
+  });
+});
 
 describe('what cannot come back is refused by name, and the process runs on', () => {
   async function refusal(kinds: string[], options: FreezeOptions = {}): Promise<{ error: CkptyError; fixture: Fixture; dir: string }> {
