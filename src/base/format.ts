@@ -33,6 +33,17 @@ export function processLabel(pid: number, comm: string | undefined): string {
   return comm === undefined ? `process ${pid}` : `${comm}[${pid}]`;
 }
 
+/**
+ * How messages name a job: `bc[4242]` when it is one process; else its processes' names,
+ * each once, at most four, and how many are alive: `man|less (3 processes)`.
+ */
+export function jobLabel(pid: number, names: readonly string[], processes: number): string {
+  if (names.length <= 1) return processLabel(pid, names[0]);
+  const unique = [...new Set(names)];
+  const shown = unique.length > 4 ? [...unique.slice(0, 3), '…'] : unique;
+  return `${shown.join('|')} (${processes} process${processes === 1 ? '' : 'es'})`;
+}
+
 /** An argument as a shell would need it typed. */
 export function shellWord(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;

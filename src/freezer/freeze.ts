@@ -4,7 +4,7 @@
  * calls on the checkpoint key; `runFreeze` is the `ckpty freeze` command around it.
  */
 import { CkptyError, ExitCode, FROZEN_EXIT_STATUS, type ExitCodeValue } from '../base/errors.js';
-import { formatBytes, formatMilliseconds, processLabel } from '../base/format.js';
+import { formatBytes, formatMilliseconds, jobLabel, processLabel } from '../base/format.js';
 import { errnoCause, exitCodeOfStatus } from '../base/native-programs.js';
 import { FreezerFailure, FreezerStatus, runFreezer } from './native.js';
 import { freezeCandidate } from './candidate.js';
@@ -132,18 +132,10 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
   }
 }
 
-/** `bc[4242]` for one process; `man|less (3 processes)` for a job: the names of its processes, each once. */
-export function describeFrozenJob(result: Pick<FreezeResult, 'pid' | 'comm' | 'processes' | 'members'>): string {
-  if (result.members.length <= 1) return processLabel(result.pid, result.comm);
-  const names = [...new Set(result.members.map((member) => member.comm))];
-  const shown = names.length > 4 ? [...names.slice(0, 3), '…'] : names;
-  return `${shown.join('|')} (${result.processes} process${result.processes === 1 ? '' : 'es'})`;
-}
-
 /** `froze bc[4242] -> /home/u/bc.ckpt (1.4 MiB, 9 ms)`; a snapshot reads `snapshot of …`. */
 export function describeFreeze(result: FreezeResult): string {
   const verb = result.snapshot ? 'snapshot of' : 'froze';
-  return `${verb} ${describeFrozenJob(result)} -> ${result.path} (${formatBytes(result.bytes)}, ${formatMilliseconds(result.durationMs)})`;
+  return `${verb} ${jobLabel(result.pid, result.members.map((member) => member.comm), result.processes)} -> ${result.path} (${formatBytes(result.bytes)}, ${formatMilliseconds(result.durationMs)})`;
 }
 
 export interface FreezeCommandOptions {

@@ -40,6 +40,7 @@ const EXTRA_FLAGS: Record<string, string[]> = {
   avx: ['-mavx'],
   compute: ['-mavx2'],
   threads: ['-pthread'],
+  ids: ['-pthread'],
 };
 
 const built = new Map<string, Promise<string>>();

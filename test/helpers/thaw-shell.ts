@@ -18,6 +18,8 @@ export interface Shell {
   since(): string;
   /** Wait until the output since the last mark matches. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** The terminal's foreground process group (the job a key press would reach), as we see it. */
+  foreground(): number;
   /** The pid of the shell's foreground program (its only child), once there is one. */
   child(): Promise<number>;
   /** Resolves once the process waits for terminal input (what is typed before might go to the shell). */
@@ -48,7 +50,18 @@ function waitsForInput(pid: number): boolean {
   }
 }
 
-export async function startShell(options: Omit<StartOptions, 'stdout'> = {}): Promise<Shell> {
+export interface ShellOptions extends Omit<StartOptions, 'stdout'> {
+  /** The `ckpty` the shell's `ckpty` runs (one the user can read); default the checkout's. */
+  cli?: string;
+}
+
+/** Field 8 of /proc/PID/stat: the foreground process group of its terminal. */
+function terminalForeground(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
+}
+
+export async function startShell(options: ShellOptions = {}): Promise<Shell> {
   const pty = startOnPty('bash', ['--norc', '--noprofile', '-i'], options);
   let offset = 0;
   const since = (): string => pty.output().slice(offset);
@@ -62,6 +75,7 @@ export async function startShell(options: Omit<StartOptions, 'stdout'> = {}): Pr
       await until(() => (match = since().match(pattern)) !== null, timeoutMs, `${pattern} on the terminal (have: ${JSON.stringify(since().slice(-300))})`);
       return match as unknown as RegExpMatchArray;
     },
+    foreground: () => terminalForeground(pty.pid),
     child: async () => {
       let pids: number[] = [];
       await until(() => (pids = children(pty.pid)).length === 1, 5000, 'the shell to start a program');
@@ -82,7 +96,7 @@ export async function startShell(options: Omit<StartOptions, 'stdout'> = {}): Pr
   // node-pty passes the test worker's open descriptors on (other terminals' masters among
   // them); the freezer rightly refuses programs holding those, so the shell drops them.
   const dropInherited = 'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|255) ;; *) eval "exec $n>&-" ;; esac; done';
-  shell.type(`PS1='$ '; ckpty() { ${CLI} "$@"; }; ${dropInherited}; echo "shell ready."\r`);
+  shell.type(`PS1='$ '; ckpty() { ${options.cli ?? CLI} "$@"; }; ${dropInherited}; echo "shell ready."\r`);
   await shell.waitFor(/shell ready\.\r?\n/);
   shell.mark();
   return shell;

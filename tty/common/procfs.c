@@ -166,6 +166,17 @@ int procfs_stat_read(pid_t pid, struct procfs_stat *st)
 	return 0;
 }
 
+int procfs_innermost(const char *text, const char *key)
+{
+	const char *v = procfs_field(text, key);
+	if (!v)
+		return 0;
+	const char *last = strrchr(v, '\t');
+	if (!last)
+		last = strrchr(v, ' ');
+	return atoi(last ? last + 1 : v);
+}
+
 const char *procfs_field(const char *text, const char *key)
 {
 	static char value[256];

@@ -58,4 +58,7 @@ int procfs_stat_read(pid_t pid, struct procfs_stat *st);
  */
 const char *procfs_field(const char *text, const char *key);
 
+/* The last number of an "NSpid:"-style line (the innermost pid namespace's), 0 if absent. */
+int procfs_innermost(const char *text, const char *key);
+
 #endif

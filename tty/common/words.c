@@ -1,7 +1,9 @@
 #include "words.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /*
  * value with `digits` (0 or 1) decimals, rounded half up as src/base/format.ts does it
@@ -38,4 +40,30 @@ void words_ms(char *out, size_t size, double ms)
 void words_process(char *out, size_t size, pid_t pid, const char *comm)
 {
 	snprintf(out, size, "%s[%d]", comm, (int)pid);
+}
+
+void words_job(char *out, size_t size, pid_t pid, const char *const *names, size_t n, size_t processes)
+{
+	if (n <= 1) {
+		words_process(out, size, pid, n ? names[0] : "?");
+		return;
+	}
+	const char *unique[5];
+	size_t count = 0;
+	for (size_t i = 0; i < n && count < 5; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < count; k++)
+			seen = seen || !strcmp(unique[k], names[i]);
+		if (!seen)
+			unique[count++] = names[i];
+	}
+	size_t shown = count > 4 ? 3 : count;
+	size_t used = 0;
+	out[0] = 0;
+	for (size_t k = 0; k < shown && used < size; k++) {
+		int w = snprintf(out + used, size - used, "%s%s", k ? "|" : "", unique[k]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (used < size)
+		snprintf(out + used, size - used, "%s (%zu process%s)", count > 4 ? "|…" : "", processes, processes == 1 ? "" : "es");
 }

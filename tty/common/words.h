@@ -19,4 +19,10 @@ void words_ms(char *out, size_t size, double ms);
 /* "bc[4242]" */
 void words_process(char *out, size_t size, pid_t pid, const char *comm);
 
+/*
+ * A job: "bc[4242]" when it is one process (pid and names[0]); else its processes'
+ * names, each once, at most four, and how many live: "man|less (3 processes)".
+ */
+void words_job(char *out, size_t size, pid_t pid, const char *const *names, size_t n, size_t processes);
+
 #endif

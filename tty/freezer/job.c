@@ -238,34 +238,22 @@ static int seize_threads(struct job *job, struct capture *c, size_t *added, stru
 	return ret;
 }
 
-/* The IDs the process sees: the last (innermost) value of an NS* line of /proc/PID/status. */
-static int32_t innermost(const char *status, const char *key)
-{
-	const char *v = procfs_field(status, key);
-	if (!v)
-		return 0;
-	const char *last = strrchr(v, '\t');
-	if (!last)
-		last = strrchr(v, ' ');
-	return (int32_t)atoi(last ? last + 1 : v);
-}
-
 static int read_ns_ids(struct capture *c)
 {
 	char *status;
 	int err = procfs_read(c->pid, "status", &status, NULL);
 	if (err)
 		return err;
-	c->ns_pid = innermost(status, "NSpid");
-	c->ns_pgid = innermost(status, "NSpgid");
-	c->ns_sid = innermost(status, "NSsid");
+	c->ns_pid = procfs_innermost(status, "NSpid");
+	c->ns_pgid = procfs_innermost(status, "NSpgid");
+	c->ns_sid = procfs_innermost(status, "NSsid");
 	free(status);
 	for (size_t i = 0; i < c->nthreads; i++) {
 		char name[64];
 		snprintf(name, sizeof name, "task/%d/status", (int)c->threads[i].t.pid);
 		if ((err = procfs_read(c->pid, name, &status, NULL)))
 			return err;
-		c->threads[i].state.tid = innermost(status, "NSpid");
+		c->threads[i].state.tid = procfs_innermost(status, "NSpid");
 		free(status);
 	}
 	return 0;

@@ -224,16 +224,24 @@ static void tell_session_host(pid_t pid, const char *comm, const char *image)
 	close(fd);
 }
 
-static void print_thawed(const struct options *o, const struct thaw *t, pid_t pid, const char *path, double started,
-			 double spawned)
+static const char *const id_modes[] = { [IDS_HERE] = "here", [IDS_NAMESPACE] = "namespace", [IDS_NEW] = "new" };
+
+static void print_thawed(const struct options *o, const struct thaw *t, pid_t pid, pid_t outer_pid, const char *path,
+			 double started, double spawned)
 {
 	double now = now_ms();
-	const struct ckpt_process *p = t->img.processes[0].process;
-	char comm[sizeof p->comm + 1] = { 0 };
-	memcpy(comm, p->comm, sizeof p->comm);
+	const struct ckpt_image *img = &t->img;
+	size_t n = img->job->nmembers, live = img->nprocesses;
+	char(*comms)[sizeof img->members[0].comm + 1] = calloc(n, sizeof *comms);
+	const char **names = calloc(n, sizeof *names);
+	for (size_t i = 0; comms && names && i < n; i++) {
+		memcpy(comms[i], img->members[i].comm, sizeof img->members[i].comm);
+		names[i] = comms[i];
+	}
+	const char *comm = comms ? comms[0] : "?";
 	tell_session_host(pid, comm, path);
 	if (o->json) {
-		printf("{\"pid\":%d,\"comm\":", (int)pid);
+		printf("{\"pid\":%d,\"outerPid\":%d,\"ids\":\"%s\",\"comm\":", (int)pid, (int)outer_pid, id_modes[t->ids]);
 		jsonw_string(stdout, comm);
 		printf(",\"image\":");
 		jsonw_string(stdout, path);
@@ -253,8 +261,8 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		printf("}\r\n");
 		fflush(stdout);
 	} else if (!o->quiet) {
-		char label[64], size[32], ms[32];
-		words_process(label, sizeof label, pid, comm);
+		char label[128], size[32], ms[32];
+		words_job(label, sizeof label, pid, names, comms && names ? n : 1, live);
 		words_bytes(size, sizeof size, t->img.file_size);
 		words_ms(ms, sizeof ms, now - started);
 		fprintf(stderr, "ckpty: thawed %s from %s (%s, %s)%s\r\n", label, path, size, ms,
@@ -263,6 +271,8 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		if (t->notes.count)
 			fprintf(stderr, "ckpty: while frozen: %s%s\r\n", t->notes.text, t->notes.count > 3 ? "; and more" : "");
 	}
+	free(comms);
+	free(names);
 }
 
 /*
@@ -350,7 +360,7 @@ static int thaw(const struct options *o, struct thaw *t, struct ck_error *e, dou
 	}
 	if (thaw_set_terminal(t, e))
 		return not_built(t, e);
-	print_thawed(o, t, shown_pid(t), path, started, spawned);
+	print_thawed(o, t, shown_pid(t), thaw_outer_pid(t, reaper), path, started, spawned);
 	thaw_repaint(t);
 	fault_point("ready");
 	int ret;

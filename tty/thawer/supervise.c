@@ -45,17 +45,43 @@ static void __attribute__((noreturn)) end_like(int status)
 	exit(128 + sig);
 }
 
-/* The job's group as we see it: the reaper's children's, in a namespace of its own. */
-static pid_t job_group(const struct thaw *t, pid_t reaper)
+/* Its pid in its innermost pid namespace: the last number of its NSpid line. */
+static pid_t innermost_pid(pid_t pid)
+{
+	char *status;
+	if (procfs_read(pid, "status", &status, NULL))
+		return 0;
+	pid_t inner = (pid_t)procfs_innermost(status, "NSpid");
+	free(status);
+	return inner;
+}
+
+pid_t thaw_outer_pid(const struct thaw *t, pid_t reaper)
 {
 	if (!reaper)
-		return t->img.job->pgid;
+		return t->members[0].pid;
 	char name[64], *children;
 	snprintf(name, sizeof name, "task/%d/children", (int)reaper);
 	if (procfs_read(reaper, name, &children, NULL))
 		return 0;
-	pid_t pgid = getpgid((pid_t)atoi(children));
+	pid_t found = 0;
+	for (char *at = children, *end; !found && *at; at = end) {
+		pid_t child = (pid_t)strtol(at, &end, 10);
+		if (end == at)
+			break;
+		if (innermost_pid(child) == t->img.members[0].pid)
+			found = child;
+	}
 	free(children);
+	return found;
+}
+
+/* The job's group as we see it. */
+static pid_t job_group(const struct thaw *t, pid_t reaper)
+{
+	if (!reaper)
+		return t->img.job->pgid;
+	pid_t pgid = getpgid(thaw_outer_pid(t, reaper));
 	return pgid > 0 ? pgid : 0;
 }
 

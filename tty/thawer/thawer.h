@@ -195,6 +195,8 @@ int thaw_set_terminal(struct thaw *t, struct ck_error *e);
 void thaw_restore_terminal(struct thaw *t);
 /* Paint the terminal as it was at the freeze (NT_CKPT_SCREEN), if the image has it and we have a terminal. */
 void thaw_repaint(const struct thaw *t);
+/* The first member's pid as the thaw sees it (reaper: the namespace's PID 1 as we see it, or 0). */
+pid_t thaw_outer_pid(const struct thaw *t, pid_t reaper);
 /* Is the thaw's process group the terminal's foreground (a thaw started with `&` is not)? */
 bool thaw_in_foreground(const struct thaw *t);
 /* Let every thread of every member go (registers and masks loaded): the job runs, in the foreground if we have it to give. */
