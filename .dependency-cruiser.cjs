@@ -39,12 +39,12 @@ LAYERS.forEach(([folder, allowed], index) => {
 });
 
 /**
- * The pure cores: the termios model, the line discipline, and the image format and reader
- * (not image/file.ts, which opens files, nor `ckpty info`). They import only each other
+ * The pure cores: the termios model, the line discipline, and the image format, reader and
+ * descriptions (not image/file.ts, which opens files, nor info.ts, the command). They import only each other
  * and base's pure modules: no Node I/O, no node-pty, blessed, child_process or CLI.
  */
 const PURE =
-  '^src/(termios/|ldisc/(?!command\\.ts$)|image/(format|reader|struct-view|linux|errors|image)\\.ts$|base/(errors|format)\\.ts$)';
+  '^src/(termios/|ldisc/(?!command\\.ts$)|image/(format|reader|read-core|read-job|read-process|struct-view|linux|errors|image|describe|info-text|info-json)\\.ts$|base/(errors|format)\\.ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -136,7 +136,7 @@ describe('a freezer killed at each stage', () => {
   it('named (the documented window): the image is whole and the process still runs, intact', async () => {
     const target = await startCompute(64);
     await killFreezerAt(target, 'named');
-    expect((await openImage(join(target.dir, 'x.ckpt'))).process.pid).toBe(target.proc.pid);
+    expect((await openImage(join(target.dir, 'x.ckpt'))).processes[0]?.process.pid).toBe(target.proc.pid);
     await expectIntact(target, false);
   });
 
@@ -144,7 +144,7 @@ describe('a freezer killed at each stage', () => {
     const target = await startCompute(64);
     await killFreezerAt(target, 'armed');
     expect(await target.proc.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    expect((await openImage(join(target.dir, 'x.ckpt'))).process.pid).toBe(target.proc.pid);
+    expect((await openImage(join(target.dir, 'x.ckpt'))).processes[0]?.process.pid).toBe(target.proc.pid);
     expect(leftovers(target.dir)).toEqual(['x.ckpt']);
   });
 });
@@ -178,7 +178,7 @@ describe('a freezer killed at moments of a 1 GiB freeze', () => {
         // Killed with the freezer (or ended by it): freeing a GiB takes the kernel a moment.
         const end = await Promise.race([target.proc.exited, new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), 5000))]);
         expect(end, `kill at ${at.toFixed(0)} ms: the image and the process both exist`).not.toBe('alive');
-        expect((await openImage(image)).process.pid).toBe(target.proc.pid);
+        expect((await openImage(image)).processes[0]?.process.pid).toBe(target.proc.pid);
         outcomes.frozen++;
         target = undefined;
       } else {

@@ -11,20 +11,39 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ALL_LAYOUTS,
+  AUXV_ENTRY_SIZE,
   Elf,
-  FdKind,
   FormatConstant,
+  FPREGSET_SIZE,
+  MemberState,
   NoteType,
+  ObjectKind,
+  OfileKind,
   ProcessFlag,
   Restart,
   SIGINFO_HEAD,
   SIGINFO_SIZE,
   StandardNoteType,
+  TimerKind,
   VmaFlag,
   VmaKind,
   type StructLayout,
 } from '../src/image/format.js';
-import { OpenFlag, Prot, RLIMIT_NAMES, SigactionFlag, signalName } from '../src/image/linux.js';
+import {
+  Clock,
+  EpollEvent,
+  EventfdFlag,
+  InotifyMask,
+  OpenFlag,
+  Prot,
+  RLIMIT_NAMES,
+  Seal,
+  SigactionFlag,
+  SigevNotify,
+  signalName,
+  SYSCALL_NUMBERS,
+  TimerfdFlag,
+} from '../src/image/linux.js';
 
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'ckpty-image-format-'));
@@ -101,9 +120,13 @@ describe('format.ts mirrors the C definitions', () => {
       expectedMembers(layout, layout.cType, '', 0, expected);
       cMembers(layout, layout.cType, '', statements);
     }
-    // siginfo_t: only its head is read, but the records are sizeof(siginfo_t) apart.
+    // siginfo_t: only its head is read, but each queued record holds a whole one.
     expected.set('sizeof siginfo_t', String(SIGINFO_SIZE));
     statements.push('printf("sizeof siginfo_t %zu\\n", sizeof(siginfo_t));');
+    expected.set('sizeof elf_fpregset_t', String(FPREGSET_SIZE));
+    statements.push('printf("sizeof elf_fpregset_t %zu\\n", sizeof(elf_fpregset_t));');
+    expected.set('sizeof auxv entry', String(AUXV_ENTRY_SIZE));
+    statements.push('printf("sizeof auxv entry %zu\\n", sizeof(Elf64_auxv_t));');
     expectedMembers(SIGINFO_HEAD, 'siginfo_t', '', 0, expected);
     cMembers(SIGINFO_HEAD, 'siginfo_t', '', statements);
 
@@ -119,7 +142,11 @@ describe('format.ts mirrors the C definitions', () => {
   it('has the value of every constant of image.h and <elf.h>', () => {
     const expected: Facts = new Map();
     const statements: string[] = [];
-    constantLines([FormatConstant, NoteType, ProcessFlag, Restart, VmaKind, VmaFlag, FdKind, StandardNoteType, Elf], statements, expected);
+    constantLines(
+      [FormatConstant, NoteType, ProcessFlag, Restart, VmaKind, VmaFlag, TimerKind, MemberState, ObjectKind, OfileKind, StandardNoteType, Elf],
+      statements,
+      expected,
+    );
     statements.push('printf("const CKPT_NOTE_OWNER %s\\n", CKPT_NOTE_OWNER);');
     expected.set('const CKPT_NOTE_OWNER', 'CKPTY');
     const actual = runC('constants', ['<stdio.h>', '<elf.h>', '"image.h"'], statements);
@@ -136,6 +163,27 @@ describe('format.ts mirrors the C definitions', () => {
       ['<stdio.h>', '<linux/fcntl.h>', '<asm/signal.h>', '<asm/mman.h>', '<linux/resource.h>'],
       statements,
     );
+    expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+  });
+
+  it('names clocks, seals, inotify masks and syscalls with the kernel uapi values', () => {
+    const expected: Facts = new Map();
+    const statements: string[] = [];
+    // F_SEAL_EXEC (Linux 6.3) is newer than Debian 12's kernel headers.
+    const { F_SEAL_EXEC: _newer, ...seals } = Seal;
+    const syscalls = Object.fromEntries(Object.entries(SYSCALL_NUMBERS).map(([name, number]) => [`__NR_${name}`, number]));
+    constantLines([Clock, seals, InotifyMask, syscalls], statements, expected);
+    const actual = runC('uapi2', ['<stdio.h>', '<linux/time.h>', '<linux/fcntl.h>', '<linux/inotify.h>', '<asm/unistd_64.h>'], statements);
+    expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+  });
+
+  it('names epoll events, sigevent notifications and eventfd/timerfd flags with the C library values', () => {
+    const expected: Facts = new Map();
+    const statements: string[] = [];
+    // The header spells the top bit as a negative int; the format stores it as u32.
+    const epoll = Object.fromEntries(Object.entries(EpollEvent).map(([name, bit]) => [`(unsigned)${name}`, bit]));
+    constantLines([epoll, SigevNotify, EventfdFlag, TimerfdFlag], statements, expected);
+    const actual = runC('libc', ['<stdio.h>', '<signal.h>', '<sys/epoll.h>', '<sys/eventfd.h>', '<sys/timerfd.h>'], statements);
     expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
   });
 });

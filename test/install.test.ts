@@ -111,8 +111,8 @@ describe('ckpty installed with npm install -g into a fresh prefix', () => {
     expect(frozen.stdout).toMatch(new RegExp(`^froze counter\\[${counter.pid}\\] -> ${dir}/counter\\.ckpt `));
     expect((await counter.exited).code).toBe(FROZEN_EXIT_STATUS);
     const image = join(dir, 'counter.ckpt');
-    const info = JSON.parse(run(ckpty, ['info', '--json', image], dir).stdout) as { process: { pid: number; comm: string } };
-    expect(info.process).toMatchObject({ pid: counter.pid, comm: 'counter' });
+    const info = JSON.parse(run(ckpty, ['info', '--json', image], dir).stdout) as { processes: { pid: number; comm: string }[] };
+    expect(info.processes[0]).toMatchObject({ pid: counter.pid, comm: 'counter' });
 
     const last = Number([...counter.output().matchAll(/count (\d+)\n/g)].pop()?.[1]);
     const thaw = startThaw(image, { cli: ckpty });

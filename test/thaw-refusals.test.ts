@@ -61,7 +61,7 @@ function fieldOffset(layout: StructLayout, name: string): number {
 
 /** The file offset of a ckpty note's descriptor. */
 async function noteOffset(image: string, name: string): Promise<number> {
-  const note = (await openImage(image)).notes.find((n) => n.name === name);
+  const note = (await openImage(image)).processes[0]?.notes.find((n) => n.name === name);
   if (!note) throw new Error(`${image} has no ${name}`);
   return note.offset;
 }

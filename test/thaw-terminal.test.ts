@@ -65,7 +65,7 @@ describe('ckpty thaw in a terminal', () => {
     await shell.waitFor(/Stopped/);
     const image = join(dir, 'stopped.ckpt');
     await freezeProcess(pid, { output: image });
-    expect((await openImage(image)).process.wasStopped).toBe(true);
+    expect((await openImage(image)).processes[0]?.process.wasStopped).toBe(true);
 
     await thaw(shell, image);
     shell.type('one\r');
@@ -139,7 +139,7 @@ describe('ckpty thaw in a terminal', () => {
     const after = parseSaved(await shell.modes());
     expect(after && after.lflag & (ICANON | ECHO | ISIG)).toBe(ICANON | ECHO | ISIG);
     // The image keeps bc's own modes for the thaw.
-    expect((await openImage(join(dir, 'bc.ckpt'))).tty?.termios.lflag).toBe(bcModes?.lflag);
+    expect((await openImage(join(dir, 'bc.ckpt'))).processes[0]?.tty?.termios.lflag).toBe(bcModes?.lflag);
   });
 
   it('python3 keeps a variable, and its exit status becomes the command\'s', async () => {

@@ -35,3 +35,18 @@ export class ImageError extends CkptyError {
 export const foreign = (reason: string): ImageError => new ImageError('foreign', reason);
 export const truncated = (reason: string): ImageError => new ImageError('truncated', reason);
 export const corrupt = (reason: string): ImageError => new ImageError('corrupt', reason);
+
+/** The errors about one place in an image; `where` follows the kind: "corrupt image: member 1 (pid 4243): …". */
+export interface Blame {
+  foreign(reason: string): ImageError;
+  truncated(reason: string): ImageError;
+  corrupt(reason: string): ImageError;
+}
+
+export function blame(where = ''): Blame {
+  return {
+    foreign: (reason) => foreign(where + reason),
+    truncated: (reason) => truncated(where + reason),
+    corrupt: (reason) => corrupt(where + reason),
+  };
+}

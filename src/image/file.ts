@@ -1,12 +1,15 @@
 /**
- * Images on disk: open and read one (headers and notes only), and check that a
- * file the image depends on is still the one that was there at the freeze.
+ * Images on disk: open and read one (headers and notes only), cut one member's core
+ * out of it, and check that a file the image depends on is still the one that was
+ * there at the freeze.
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { CkptyError, ExitCode } from '../base/errors.js';
+import { processLabel } from '../base/format.js';
 import { ImageError, foreign } from './errors.js';
-import type { Image, MappedFile } from './image.js';
+import type { Image, MappedFile, Member } from './image.js';
 import { readImage, type ByteSource } from './reader.js';
 
 function fileSource(handle: FileHandle, size: number): ByteSource {
@@ -42,10 +45,12 @@ export function fileError(path: string, err: unknown): CkptyError {
 }
 
 /**
- * Reads and validates the image at `path`. Throws ImageError (naming the path) for
- * anything wrong with the file's contents, CkptyError for a file that cannot be read.
+ * Reads and validates the image at `path`, then hands it and its open file to `use`:
+ * whatever `use` reads comes from the bytes that were checked. Throws ImageError
+ * (naming the path) for anything wrong with the file's contents, CkptyError for a file
+ * that cannot be read.
  */
-export async function openImage(path: string): Promise<Image> {
+async function withImage<T>(path: string, use: (image: Image, source: ByteSource) => Promise<T>): Promise<T> {
   let handle: FileHandle;
   try {
     // O_NONBLOCK: a FIFO under the image's name must not hang the open.
@@ -56,10 +61,11 @@ export async function openImage(path: string): Promise<Image> {
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw foreign(info.isDirectory() ? 'a directory' : 'not a regular file').inFile(path);
-    const image = await readImage(fileSource(handle, info.size));
+    const source = fileSource(handle, info.size);
+    const image = await readImage(source);
     // From the same open file, so the owner checked is the owner of the bytes read.
     image.file = { path, uid: info.uid, gid: info.gid, mode: info.mode };
-    return image;
+    return await use(image, source);
   } catch (err) {
     if (err instanceof ImageError && err.path === undefined) throw err.inFile(path);
     if (err instanceof CkptyError) throw err;
@@ -67,6 +73,59 @@ export async function openImage(path: string): Promise<Image> {
   } finally {
     await handle.close();
   }
+}
+
+export function openImage(path: string): Promise<Image> {
+  return withImage(path, async (image) => image);
+}
+
+/** The live member with this pid; a clear refusal for a zombie or a pid not in the job. */
+export function memberWithPid(image: Image, pid: number, path: string): Member & { core: NonNullable<Member['core']> } {
+  const member = image.members.find((candidate) => candidate.pid === pid);
+  if (member === undefined) {
+    const pids = image.members.map((candidate) => candidate.pid).join(', ');
+    throw new CkptyError(`${path}: no member with pid ${pid} in this job (its members: ${pids})`, ExitCode.notFound);
+  }
+  if (member.core === null) {
+    throw new CkptyError(`${path}: ${processLabel(pid, member.comm)} is a zombie in this job: it has no core to extract`, ExitCode.unsupported);
+  }
+  return { ...member, core: member.core };
+}
+
+/** Bytes copied at a time: a core may hold gigabytes of memory. */
+const COPY_CHUNK = 8 << 20;
+
+/**
+ * Writes member `pid`'s core, a byte copy of its range of the image, to `output`:
+ * a standalone ELF core for gdb and readelf (its descriptors name the job's tables,
+ * which only member 0's core holds: it is not an image to thaw). Like an image it
+ * holds memory, so it is created 0600 as a new file and renamed into place.
+ */
+export async function extractMember(path: string, pid: number, output: string): Promise<{ member: Member; bytes: number }> {
+  return withImage(path, async (image, source) => {
+    const member = memberWithPid(image, pid, path);
+    const temporary = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+    let out: FileHandle;
+    try {
+      out = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    } catch (err) {
+      throw fileError(output, err);
+    }
+    try {
+      for (let done = 0; done < member.core.length; done += COPY_CHUNK) {
+        const length = Math.min(COPY_CHUNK, member.core.length - done);
+        await out.write(await source.read(member.core.offset + done, length));
+      }
+      await out.sync();
+      await out.close();
+      await rename(temporary, output);
+    } catch (err) {
+      await out.close().catch(() => undefined);
+      await unlink(temporary).catch(() => undefined);
+      throw err instanceof CkptyError ? err : fileError(output, err);
+    }
+    return { member, bytes: member.core.length };
+  });
 }
 
 /**

@@ -11,7 +11,7 @@
  * Pure module: no IO.
  */
 
-export const CKPT_FORMAT_VERSION = 1;
+export const CKPT_FORMAT_VERSION = 2;
 export const CKPT_NOTE_OWNER = 'CKPTY';
 export const CKPT_PAGE_SIZE = 4096;
 export const CKPT_NRLIMITS = 16;
@@ -25,6 +25,8 @@ export const FormatConstant = {
   CKPT_MAX_AUXV_SIZE: 4096,
   CKPT_MIN_XSTATE_SIZE: 576,
   CKPT_MAX_SCREEN_SIZE: 4 << 20,
+  CKPT_MAX_MEMBERS: 4096,
+  CKPT_MAX_THREADS: 4096,
 } as const;
 
 export const NoteType = {
@@ -37,9 +39,18 @@ export const NoteType = {
   NT_CKPT_SIGNALS: 0x434b0007,
   NT_CKPT_TTY: 0x434b0008,
   NT_CKPT_ARGV: 0x434b0009,
+  NT_CKPT_THREADS: 0x434b000a,
+  NT_CKPT_TIMERS: 0x434b000b,
+  NT_CKPT_JOB: 0x434b000c,
+  NT_CKPT_OBJECTS: 0x434b000d,
+  NT_CKPT_OFILES: 0x434b000e,
+  NT_CKPT_WATCHES: 0x434b000f,
   NT_CKPT_SCREEN: 0x434b0010,
 } as const;
 export type CkptNoteName = keyof typeof NoteType;
+
+/** The job's notes: only member 0's core holds them. */
+export const JOB_NOTES: readonly CkptNoteName[] = ['NT_CKPT_JOB', 'NT_CKPT_OBJECTS', 'NT_CKPT_OFILES', 'NT_CKPT_WATCHES', 'NT_CKPT_SCREEN'];
 
 /** Standard core-file notes (<elf.h>), in the order the kernel writes them. */
 export const StandardNoteType = {
@@ -75,7 +86,7 @@ export const VmaKind = {
   CKPT_VMA_VDSO: 4,
   CKPT_VMA_VVAR: 5,
   CKPT_VMA_VVAR_VCLOCK: 6,
-  CKPT_VMA_SHMEM: 7,
+  CKPT_VMA_OBJECT: 7,
   CKPT_VMA_IMAGE: 8,
 } as const;
 
@@ -85,12 +96,46 @@ export const VmaFlag = {
   CKPT_VMA_GROWSDOWN: 0x2,
 } as const;
 
-/** enum ckpt_fd_kind */
-export const FdKind = {
-  CKPT_FD_REG: 0,
-  CKPT_FD_DIR: 1,
-  CKPT_FD_TTY: 2,
-  CKPT_FD_CHR: 3,
+/** enum ckpt_timer_kind */
+export const TimerKind = {
+  CKPT_TIMER_POSIX: 0,
+  CKPT_TIMER_REAL: 1,
+  CKPT_TIMER_VIRTUAL: 2,
+  CKPT_TIMER_PROF: 3,
+} as const;
+
+/** enum ckpt_member_state */
+export const MemberState = {
+  CKPT_MEMBER_LIVE: 0,
+  CKPT_MEMBER_ZOMBIE: 1,
+} as const;
+
+/** enum ckpt_object_kind */
+export const ObjectKind = {
+  CKPT_OBJ_PIPE: 0,
+  CKPT_OBJ_STREAM_PAIR: 1,
+  CKPT_OBJ_DGRAM_PAIR: 2,
+  CKPT_OBJ_SEQPACKET_PAIR: 3,
+  CKPT_OBJ_MEMFD: 4,
+  CKPT_OBJ_DELETED: 5,
+  CKPT_OBJ_SHMEM: 6,
+} as const;
+
+/** enum ckpt_ofile_kind */
+export const OfileKind = {
+  CKPT_OF_REG: 0,
+  CKPT_OF_DIR: 1,
+  CKPT_OF_TTY: 2,
+  CKPT_OF_CHR: 3,
+  CKPT_OF_PIPE: 4,
+  CKPT_OF_SOCKET: 5,
+  CKPT_OF_OBJECT_FILE: 6,
+  CKPT_OF_EVENTFD: 7,
+  CKPT_OF_TIMERFD: 8,
+  CKPT_OF_SIGNALFD: 9,
+  CKPT_OF_EPOLL: 10,
+  CKPT_OF_INOTIFY: 11,
+  CKPT_OF_CLOSED_SOCKET: 12,
 } as const;
 
 /** The few <elf.h> values the reader checks. */
@@ -215,6 +260,11 @@ export const ELF64_NHDR = struct('Elf64_Nhdr', 12, [
 /** Names and descriptors of notes are padded to this in core files. */
 export const NOTE_ALIGN = 4;
 
+/** NT_FPREGSET's descriptor: the legacy FXSAVE area (elf_fpregset_t). */
+export const FPREGSET_SIZE = 512;
+/** One entry of NT_AUXV: type and value. */
+export const AUXV_ENTRY_SIZE = 16;
+
 // Kernel core-dump structures (<sys/procfs.h>, <sys/user.h>)
 
 /** struct user_regs_struct: the general registers, in the kernel's order. */
@@ -315,7 +365,7 @@ export const CKPT_RLIMIT = struct('struct ckpt_rlimit', 16, [
   ['max', 'u64'],
 ] as const);
 
-export const CKPT_PROCESS = struct('struct ckpt_process', 480, [
+export const CKPT_PROCESS = struct('struct ckpt_process', 456, [
   ['version', 'u32'],
   ['flags', 'u32'],
   ['pid', 'i32'],
@@ -331,17 +381,34 @@ export const CKPT_PROCESS = struct('struct ckpt_process', 480, [
   ['exe', CKPT_STR],
   ['cwd', CKPT_STR],
   ['kernel_release', CKPT_STR],
-  ['syscall_restart', 'u32'],
-  ['orig_rax', 'i64'],
-  ['syscall_ret', 'i64'],
+  ['nthreads', 'u32'],
   ['mm', CKPT_MM],
   ['rlimits', CKPT_RLIMIT, CKPT_NRLIMITS],
-  ['rseq_addr', 'u64'],
-  ['rseq_len', 'u32'],
-  ['rseq_sig', 'u32'],
   ['vdso_size', 'u64'],
   ['vdso_hash', 'u64'],
   ['stored_bytes', 'u64'],
+  ['member', 'i32'],
+  ['reserved', 'u32'],
+] as const);
+
+export const CKPT_THREAD = struct('struct ckpt_thread', 120, [
+  ['tid', 'i32'],
+  ['syscall_restart', 'u32'],
+  ['orig_rax', 'i64'],
+  ['syscall_ret', 'i64'],
+  ['blocked', 'u64'],
+  ['pending', 'u64'],
+  ['rseq_addr', 'u64'],
+  ['rseq_len', 'u32'],
+  ['rseq_sig', 'u32'],
+  ['robust_list', 'u64'],
+  ['robust_len', 'u64'],
+  ['clear_child_tid', 'u64'],
+  ['altstack_sp', 'u64'],
+  ['altstack_size', 'u64'],
+  ['altstack_flags', 'i32'],
+  ['reserved', 'u32'],
+  ['comm', 'i8', 16],
 ] as const);
 
 export const CKPT_VMA = struct('struct ckpt_vma', 48, [
@@ -367,16 +434,11 @@ export const CKPT_FILE = struct('struct ckpt_file', 64, [
   ['path', CKPT_STR],
 ] as const);
 
-export const CKPT_FD = struct('struct ckpt_fd', 48, [
+export const CKPT_FD = struct('struct ckpt_fd', 16, [
   ['fd', 'i32'],
-  ['kind', 'u32'],
-  ['flags', 'u32'],
   ['cloexec', 'u32'],
-  ['pos', 'u64'],
-  ['dev', 'u64'],
-  ['ino', 'u64'],
-  ['rdev', 'u32'],
-  ['path', CKPT_STR],
+  ['ofile', 'i32'],
+  ['reserved', 'u32'],
 ] as const);
 
 export const CKPT_SIGACTION = struct('struct ckpt_sigaction', 32, [
@@ -389,16 +451,32 @@ export const CKPT_SIGACTION = struct('struct ckpt_sigaction', 32, [
 /** NT_CKPT_SIGACTIONS holds one ckpt_sigaction per signal 1..64. */
 export const CKPT_NSIGACTIONS = 64;
 
-export const CKPT_SIGNALS = struct('struct ckpt_signals', 32, [
-  ['blocked', 'u64'],
-  ['pending', 'u64'],
+export const CKPT_SIGNALS = struct('struct ckpt_signals', 16, [
   ['shared_pending', 'u64'],
   ['nqueued', 'u32'],
   ['reserved', 'u32'],
 ] as const);
 
-/** Size of a siginfo_t that follows struct ckpt_signals in NT_CKPT_SIGNALS. */
+/** Size of the kernel's siginfo_t, which each struct ckpt_queued holds. */
 export const SIGINFO_SIZE = 128;
+
+export const CKPT_QUEUED = struct('struct ckpt_queued', 136, [
+  ['tid', 'i32'],
+  ['reserved', 'u32'],
+  ['info', 'u8', SIGINFO_SIZE],
+] as const);
+
+export const CKPT_TIMER = struct('struct ckpt_timer', 48, [
+  ['kind', 'u32'],
+  ['id', 'i32'],
+  ['clock', 'i32'],
+  ['notify', 'i32'],
+  ['signo', 'i32'],
+  ['notify_tid', 'i32'],
+  ['sigev_value', 'u64'],
+  ['value_ns', 'u64'],
+  ['interval_ns', 'u64'],
+] as const);
 
 export const SIGINFO_HEAD = struct('siginfo_t (head)', 12, [
   ['si_signo', 'i32'],
@@ -427,6 +505,73 @@ export const CKPT_TTY = struct('struct ckpt_tty', 60, [
   ['reserved2', 'u32'],
 ] as const);
 
+// The job (member 0's notes)
+
+export const CKPT_JOB = struct('struct ckpt_job', 48, [
+  ['nmembers', 'u32'],
+  ['flags', 'u32'],
+  ['pgid', 'i32'],
+  ['status_member', 'i32'],
+  ['monotonic_ns', 'u64'],
+  ['boottime_ns', 'u64'],
+  ['data_offset', 'u64'],
+  ['data_size', 'u64'],
+] as const);
+
+export const CKPT_MEMBER = struct('struct ckpt_member', 56, [
+  ['pid', 'i32'],
+  ['parent', 'i32'],
+  ['pgid', 'i32'],
+  ['sid', 'i32'],
+  ['state', 'u32'],
+  ['wait_status', 'i32'],
+  ['core_offset', 'u64'],
+  ['core_size', 'u64'],
+  ['comm', 'i8', 16],
+] as const);
+
+export const CKPT_OBJECT = struct('struct ckpt_object', 56, [
+  ['kind', 'u32'],
+  ['seals', 'u32'],
+  ['data_offset', 'u64'],
+  ['data_len', 'u64'],
+  ['data2_offset', 'u64'],
+  ['data2_len', 'u64'],
+  ['size', 'u64'],
+  ['mode', 'u32'],
+  ['name', CKPT_STR],
+] as const);
+
+export const CKPT_OFILE = struct('struct ckpt_ofile', 104, [
+  ['kind', 'u32'],
+  ['flags', 'u32'],
+  ['pos', 'u64'],
+  ['object', 'i32'],
+  ['end', 'u32'],
+  ['dev', 'u64'],
+  ['ino', 'u64'],
+  ['size', 'u64'],
+  ['mtime_ns', 'i64'],
+  ['rdev', 'u32'],
+  ['clock', 'u32'],
+  ['count', 'u64'],
+  ['value_ns', 'u64'],
+  ['interval_ns', 'u64'],
+  ['sigmask', 'u64'],
+  ['kind_flags', 'u32'],
+  ['path', CKPT_STR],
+] as const);
+
+export const CKPT_WATCH = struct('struct ckpt_watch', 32, [
+  ['owner', 'i32'],
+  ['target', 'i32'],
+  ['tfd', 'i32'],
+  ['events', 'u32'],
+  ['data', 'u64'],
+  ['path', CKPT_STR],
+  ['reserved', 'u32'],
+] as const);
+
 /** Every layout, for the C cross-check (siginfo head: its own check against <signal.h>). */
 export const ALL_LAYOUTS: readonly StructLayout[] = [
   ELF64_EHDR,
@@ -440,11 +585,19 @@ export const ALL_LAYOUTS: readonly StructLayout[] = [
   CKPT_MM,
   CKPT_RLIMIT,
   CKPT_PROCESS,
+  CKPT_THREAD,
   CKPT_VMA,
   CKPT_FILE,
   CKPT_FD,
   CKPT_SIGACTION,
   CKPT_SIGNALS,
+  CKPT_QUEUED,
+  CKPT_TIMER,
   CKPT_KERNEL_TERMIOS,
   CKPT_TTY,
+  CKPT_JOB,
+  CKPT_MEMBER,
+  CKPT_OBJECT,
+  CKPT_OFILE,
+  CKPT_WATCH,
 ];

@@ -5,14 +5,14 @@
  */
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatBytes } from '../base/format.js';
+import { formatBytes, processLabel } from '../base/format.js';
 import { openImage } from '../image/file.js';
 import { localTime } from '../image/info.js';
 
 export interface ImageEntry {
   name: string;
   path: string;
-  /** `vim[4242]`, or undefined when the file could not be read as an image. */
+  /** `vim[4242]` (`sh[4242] +2` for a job of three), or undefined when the file could not be read as an image. */
   process?: string;
   size?: string;
   time?: Date;
@@ -42,12 +42,14 @@ async function startsLikeElf(path: string): Promise<boolean> {
 async function describe(name: string, path: string): Promise<ImageEntry | undefined> {
   try {
     const image = await openImage(path);
+    const first = image.processes[0]?.process;
+    const others = image.members.length - 1;
     return {
       name,
       path,
-      process: `${image.process.comm}[${image.process.pid}]`,
+      process: `${processLabel(first?.pid ?? 0, first?.comm)}${others > 0 ? ` +${others}` : ''}`,
       size: formatBytes(image.fileSize),
-      time: image.process.freezeTime,
+      time: first?.freezeTime,
     };
   } catch (err) {
     return name.endsWith('.ckpt') ? { name, path, problem: (err as Error).message } : undefined;
