@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { removeTempDirs, startProcess, stopProcesses, tempDir, until } from './helpers/fixtures.js';
+import { removeTempDirs, startProcess, stopProcesses, tempDir, until, type TestProcess } from './helpers/fixtures.js';
 import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
@@ -21,6 +21,12 @@ afterEach(() => {
   stopProcesses();
 });
 afterAll(removeTempDirs);
+
+/** Debian's python3 running these lines (not a pyenv shim: its start-up would be a process of the job). */
+function startPython(dir: string, lines: string[]): TestProcess {
+  writeFileSync(join(dir, 'program.py'), lines.join('\n'));
+  return startProcess('/usr/bin/python3', [join(dir, 'program.py')], { cwd: dir });
+}
 
 describe('pipes between the processes of a job', () => {
   it('seq | awk frozen mid-stream adds up to exactly 50000005000000 over 10000000 lines', async () => {
@@ -60,9 +66,8 @@ describe('pipes between the processes of a job', () => {
       'print("parent got", a.recv(64).decode(), "and", os.read(r, 64).decode(), flush=True)',
       'os.kill(child, signal.SIGUSR1)',
       'print("child ended", os.waitpid(child, 0)[1], flush=True)',
-    ].join('\n');
-    writeFileSync(join(dir, 'family.py'), program);
-    const python = startProcess('/usr/bin/python3', [join(dir, 'family.py')], { cwd: dir });
+    ];
+    const python = startPython(dir, program);
     await python.waitFor(/ready\n/);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const frozen = await freezeProcess(python.pid, { output: join(dir, 'family.ckpt') });
@@ -109,9 +114,8 @@ describe('time', () => {
       '    print("ready", flush=True)',
       '    await done.wait()',
       'asyncio.run(main())',
-    ].join('\n');
-    writeFileSync(join(dir, 'timers.py'), program);
-    const python = startProcess('/usr/bin/python3', [join(dir, 'timers.py')], { cwd: dir });
+    ];
+    const python = startPython(dir, program);
     await python.waitFor(/timer 0\.5 at/);
     const { path } = await freezeProcess(python.pid, { output: join(dir, 'python.ckpt') });
     await new Promise((resolve) => setTimeout(resolve, 2000));
