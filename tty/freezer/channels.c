@@ -34,7 +34,6 @@
 
 #define SOCKET_LISTEN 10 /* TCP_LISTEN, as sock_diag reports a listening unix socket */
 #define SOCKET_CONNECTED 1 /* TCP_ESTABLISHED */
-#define SEND_SHUTDOWN 2
 
 static struct pending_pipe *pipes(struct file_walk *w)
 {
@@ -122,10 +121,9 @@ int classify_socket(struct file_walk *w, int member, const struct fd_facts *f, s
 {
 	const struct capture *c = &w->job->members[member];
 	int dup = grab_fd(c->pid, f->fd);
-	int domain = 0, type = 0, protocol = 0;
+	int domain = 0, type = 0;
 	socklen_t len = sizeof domain;
-	if (dup < 0 || getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
-	    getsockopt(dup, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || getsockopt(dup, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) < 0) {
+	if (dup < 0 || getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || getsockopt(dup, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
 		int err = dup < 0 ? -dup : errno;
 		if (dup >= 0)
 			close(dup);
