@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { removeTempDirs, startProcess, stopProcesses, tempDir, until, type TestProcess } from './helpers/fixtures.js';
+import { cliRootFor, removeTempDirs, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
 import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
@@ -29,20 +29,33 @@ function startPython(dir: string, lines: string[]): TestProcess {
 }
 
 describe('pipes between the processes of a job', () => {
-  it('seq | awk frozen mid-stream adds up to exactly 50000005000000 over 10000000 lines', async () => {
+  /** seq | awk frozen mid-stream (by root, the image theirs) and thawed, as the user if given. */
+  async function pipeline(user?: TestUser): Promise<string> {
+    const dir = tempDir('ckpty-pipeline', user);
+    const out = join(dir, 'sum');
     // mawk prints the sum as 5e+13 (%.6g) with or without a freeze: %.0f shows every digit.
-    const script = `seq 1 10000000 | awk '{ s += $1; n++ } END { printf "%.0f %d\\n", s, n }'`;
-    const job = startProcess('/bin/bash', ['-c', script]);
+    // Every descriptor on files of the user's own, which the thaw opens again as the user.
+    const script = `exec >${out} 2>&1; seq 1 10000000 | awk '{ s += $1; n++ } END { printf "%.0f %d\\n", s, n }'`;
+    const job = startProcess('/bin/bash', ['-c', script], { user, cwd: dir });
     // Mid-stream: awk has read some of it, and bytes wait in the pipe.
     await until(() => readFileSync(`/proc/${job.pid}/task/${job.pid}/children`, 'latin1').trim().split(' ').length === 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const dir = tempDir('ckpty-pipeline');
     const frozen = await freezeProcess(job.pid, { job: true, output: join(dir, 'pipeline.ckpt') });
     expect(frozen.members.map((m) => m.comm).sort()).toEqual(['awk', 'bash', 'seq']);
     expect(await job.exited).toEqual({ code: FROZEN_EXIT_STATUS, signal: null });
-    const run = startThaw(frozen.path);
-    expect((await run.ended).code).toBe(0);
-    expect(job.output()).toBe('50000005000000 10000000\n');
+    const run = startThaw(frozen.path, user ? { user, cli: join(cliRootFor(user), 'bin/ckpty') } : {});
+    const end = await run.ended;
+    expect(end.stderr).toBe('');
+    expect(end.code).toBe(0);
+    return readFileSync(out, 'latin1');
+  }
+
+  it('seq | awk frozen mid-stream adds up to exactly 50000005000000 over 10000000 lines', async () => {
+    expect(await pipeline()).toBe('50000005000000 10000000\n');
+  });
+
+  it('the same as the unprivileged user', async () => {
+    expect(await pipeline(testUser())).toBe('50000005000000 10000000\n');
   });
 
   it('a parent and its child: a socket pair and a pipe between them keep the messages queued both ways', async () => {
