@@ -5,12 +5,14 @@
  * the same fixture asked without a freeze: a freeze and a thaw in between must not
  * change a line, except timers, which must have the time they had left.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CkptyError, ExitCode, FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
 import {
+  ROOT,
   buildFixture,
   cliRootFor,
   removeTempDirs,
@@ -248,6 +250,35 @@ describe('a unix socket connected outside the job', () => {
     const { lines, changes } = await frozenAndThawed(fixture, dir, { freeze: { closeOutsideSockets: true } });
     expect(lines).toEqual(['connect recv=0 send=Broken pipe']);
     expect(changes).toMatch(new RegExp(`fd 3 of descriptors\\[\\d+\\] \\(connected to ${server.path}\\) is thawed as a closed connection`));
+  });
+});
+
+describe('under AddressSanitizer and UndefinedBehaviorSanitizer', () => {
+  const sanitized = join(ROOT, 'tty/bin/sanitize');
+  beforeAll(() => {
+    const make = spawnSync('make', ['-s', '-C', join(ROOT, 'tty'), 'sanitize'], { encoding: 'utf8' });
+    if (make.status !== 0) throw new Error(`make sanitize failed:\n${make.stderr}`);
+  });
+
+  it('the freezer and the thawer make every kind again with no report (leaks included)', async () => {
+    const dir = tempDir('ckpty-fds');
+    const fixture = await start([...STEADY, 'timerfd', 'inotify'], dir);
+    const image = join(dir, 'image.ckpt');
+    const freeze = spawnSync(join(sanitized, 'ckpty-freezer'), ['--pid', String(fixture.pid), '--out', image], { encoding: 'utf8' });
+    expect(freeze.stderr, 'a sanitizer report').toBe('');
+    expect(freeze.status).toBe(0);
+    const thaw = spawn(join(sanitized, 'ckpty-thawer'), ['--json', image], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    thaw.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    thaw.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ended = new Promise<number | null>((resolve) => thaw.on('close', resolve));
+    await until(() => stdout.includes('\n'), 10_000, 'the sanitized thaw');
+    const { pid } = JSON.parse(stdout) as { pid: number };
+    const lines = await ask(fixture, thawedPid(thaw.pid as number, pid));
+    expect(lines.filter((line) => !/^(timerfd|inotify) /.test(line))).toEqual(await reference(STEADY));
+    expect(await ended).toBe(0);
+    expect(stderr, 'a sanitizer report').toBe('');
   });
 });
 
