@@ -199,6 +199,21 @@ describe('programs in a terminal', () => {
     await shell.waitFor(/\$ $/);
   });
 
+  it('/dev/tty comes back as the thawing terminal', async () => {
+    const dir = tempDir('ckpty-devtty');
+    const shell = await startShell({ cwd: dir });
+    shell.type(`${await buildFixture('descriptors')} devtty\r`);
+    await shell.waitFor(/ready pid=\d+/);
+    await freezeForeground(shell, join(dir, 'devtty.ckpt'));
+    await thaw(shell, join(dir, 'devtty.ckpt'));
+    const [thawer] = readFileSync(`/proc/${shell.pty.pid}/task/${shell.pty.pid}/children`, 'latin1').trim().split(' ').map(Number);
+    const program = thawedPid(thawer as number, Number(/thawed \S+\[(\d+)\]/.exec(shell.since())?.[1]));
+    process.kill(program, 'SIGUSR1');
+    await shell.waitFor(/devtty isatty=1 written=0\r\ndone/);
+    await shell.waitFor(/\$ $/);
+    expect(await shell.status()).toBe(0);
+  });
+
   it('emacs -nw -Q: unsaved text is saved by C-x C-s after the thaw', async () => {
     const dir = tempDir('ckpty-emacs');
     const shell = await startShell({ cwd: dir });

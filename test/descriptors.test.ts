@@ -204,6 +204,11 @@ describe('what cannot come back is refused by name, and the process runs on', ()
     throw new Error('the freeze was not refused');
   }
 
+  it('an inotify watch on a path the job does not lead to', async () => {
+    const { error } = await refusal(['hidden']);
+    expect(error.message).toMatch(/fd 3 \(inotify watch 1 of inode \d+ on device \d+:\d+: no path to it found\)/);
+  });
+
   it('a TCP socket and a pty master', async () => {
     const { error } = await refusal(['tcp', 'ptmx']);
     expect(error.message).toMatch(/open files the thaw cannot rebuild: fd 3 \(TCP socket\), fd 4 \(pty master \/dev\/ptmx\)/);
