@@ -182,10 +182,10 @@ describe('open files that changed while frozen', () => {
     renameSync(join(dir, 'other'), join(dir, 'f.txt'));
     const end = await thawRefused(image);
     expect(end.code).toBe(ExitCode.changed);
-    expect(end.stderr).toContain(`${join(dir, 'w')} (fd 3 of descriptors[${fixture.pid}]) is now 5 bytes, shorter than the offset 10 it writes at`);
-    expect(end.stderr).toContain(`${join(dir, 'f.txt')} (fd 4 of descriptors[${fixture.pid}]) was replaced by another file since the freeze`);
+    expect(end.stderr).toContain(`${join(dir, 'w')} (open as fd 3) is now 5 bytes, shorter than the offset 10 it writes at`);
+    expect(end.stderr).toContain(`${join(dir, 'f.txt')} (open as fd 4) is another file than at the freeze`);
     unlinkSync(join(dir, 'w'));
-    expect((await thawRefused(image)).stderr).toContain(`${join(dir, 'w')} (fd 3 of descriptors[${fixture.pid}]) no longer exists`);
+    expect((await thawRefused(image)).stderr).toContain(`${join(dir, 'w')} (open as fd 3) no longer exists`);
   });
 });
 
@@ -254,7 +254,7 @@ describe('a unix socket connected outside the job', () => {
     await until(() => waiting(fixture.pid));
     const { lines, changes } = await frozenAndThawed(fixture, dir, { freeze: { closeOutsideSockets: true } });
     expect(lines).toEqual(['connect recv=0 send=Broken pipe']);
-    expect(changes).toMatch(new RegExp(`fd 3 of descriptors\\[\\d+\\] \\(connected to ${server.path}\\) is thawed as a closed connection`));
+    expect(changes).toBe(`fd 3 (connected to ${server.path}) is thawed as a closed connection`);
   });
 });
 

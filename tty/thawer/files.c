@@ -52,11 +52,16 @@ void fd_words(const struct thaw *t, size_t ofile, char *out, size_t size)
 	snprintf(out, size, "an open file");
 	for (size_t i = 0; i < t->img.nprocesses; i++) {
 		const struct ckpt_process_image *p = &t->img.processes[i];
-		for (size_t k = 0; k < p->nfds; k++)
-			if ((size_t)p->fds[k].ofile == ofile) {
+		for (size_t k = 0; k < p->nfds; k++) {
+			if ((size_t)p->fds[k].ofile != ofile)
+				continue;
+			/* Which process, once there are several. */
+			if (t->img.job->nmembers > 1)
 				snprintf(out, size, "fd %d of %.16s[%d]", p->fds[k].fd, p->process->comm, (int)p->process->pid);
-				return;
-			}
+			else
+				snprintf(out, size, "fd %d", p->fds[k].fd);
+			return;
+		}
 	}
 }
 
@@ -114,6 +119,18 @@ static int64_t mtime_ns(const struct stat *st)
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+/*
+ * Is st the file (REG, DIR) or device (CHR) the image had open? An inode number may
+ * come back for another file (one freed, then reused): the type must be the same too.
+ */
+static bool same_file(const struct ckpt_ofile *o, const struct stat *st)
+{
+	if (o->kind == CKPT_OF_CHR)
+		return S_ISCHR(st->st_mode) && (uint32_t)st->st_rdev == o->rdev;
+	bool same_type = (o->flags & O_PATH) || (o->kind == CKPT_OF_DIR ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode));
+	return same_type && st->st_dev == o->dev && st->st_ino == o->ino;
+}
+
 /* A regular file or directory reopened by path: gone, replaced, too short for a writer, or only changed (a note). */
 static void check_path_file(struct thaw *t, size_t i, struct problems *p)
 {
@@ -125,18 +142,18 @@ static void check_path_file(struct thaw *t, size_t i, struct problems *p)
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			problem(p, true, "%s (%s) no longer exists", path, who);
+			problem(p, true, "%s (open as %s) no longer exists", path, who);
 		else if (errno == ELOOP)
-			problem(p, true, "%s (%s) is a symbolic link now", path, who);
+			problem(p, true, "%s (open as %s) is a symbolic link now", path, who);
 		else
-			problem(p, errno != EACCES, "%s (%s) cannot be checked: %s", path, who, strerror(errno));
+			problem(p, errno != EACCES, "%s (open as %s) cannot be checked: %s", path, who, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
 	close(fd);
-	if (st.st_dev != o->dev || st.st_ino != o->ino) {
-		problem(p, true, "%s (%s) was replaced by another file since the freeze", path, who);
+	if (!same_file(o, &st)) {
+		problem(p, true, "%s (open as %s) is another file than at the freeze", path, who);
 		return;
 	}
 	if (o->kind != CKPT_OF_REG || (o->flags & O_PATH))
@@ -144,13 +161,13 @@ static void check_path_file(struct thaw *t, size_t i, struct problems *p)
 	uint64_t size = (uint64_t)st.st_size;
 	/* A writer at an offset past the end would leave a hole; an appending one writes at the end anyway. */
 	if (writes(o->flags) && !(o->flags & O_APPEND) && size < o->pos) {
-		problem(p, true, "%s (%s) is now %llu bytes, shorter than the offset %llu it writes at", path, who,
+		problem(p, true, "%s (open as %s) is now %llu bytes, shorter than the offset %llu it writes at", path, who,
 			(unsigned long long)size, (unsigned long long)o->pos);
 		return;
 	}
 	int mode = access_mode(o->flags);
 	if (access(path, mode) < 0 && errno == EACCES) {
-		problem(p, false, "%s (%s) cannot be opened %s", path, who, mode == R_OK ? "for reading" : "for writing");
+		problem(p, false, "%s (open as %s) cannot be opened %s", path, who, mode == R_OK ? "for reading" : "for writing");
 		return;
 	}
 	if (size > o->size)
@@ -169,9 +186,9 @@ static void check_device(struct thaw *t, size_t i, struct problems *p)
 	fd_words(t, i, who, sizeof who);
 	struct stat st;
 	if (stat(path, &st) < 0)
-		problem(p, true, "%s (%s) no longer exists", path, who);
-	else if (!S_ISCHR(st.st_mode) || (uint32_t)st.st_rdev != o->rdev)
-		problem(p, true, "%s (%s) is another device than at the freeze", path, who);
+		problem(p, true, "%s (open as %s) no longer exists", path, who);
+	else if (!same_file(o, &st))
+		problem(p, true, "%s (open as %s) is another device than at the freeze", path, who);
 }
 
 /* Alarm clocks need CAP_WAKE_ALARM; the others any process may use. */
@@ -345,9 +362,7 @@ static int reopen_path(const struct thaw *t, const struct ckpt_ofile *o, struct 
 	if (fd < 0)
 		return ck_fail(e, open_failure_class(errno), errno, "fds", path, "cannot open %s again", path);
 	struct stat st;
-	bool same = fstat(fd, &st) == 0 &&
-		    (o->kind == CKPT_OF_CHR ? S_ISCHR(st.st_mode) && (uint32_t)st.st_rdev == o->rdev
-					    : st.st_dev == o->dev && st.st_ino == o->ino);
+	bool same = fstat(fd, &st) == 0 && same_file(o, &st);
 	int err = 0;
 	if (!same)
 		err = ESTALE;
