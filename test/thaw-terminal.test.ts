@@ -13,17 +13,9 @@ import { parseSaved } from '../src/termios/stty.js';
 import { ECHO, ICANON, ISIG } from '../src/termios/termios.js';
 import { buildFixture, stopProcesses, tempDir } from './helpers/fixtures.js';
 import { privateCopy } from './helpers/thaw.js';
-import { startShell, type Shell } from './helpers/thaw-shell.js';
+import { freezeForeground, startShell, thawInShell as thaw, type Shell } from './helpers/thaw-shell.js';
 
 afterEach(stopProcesses);
-
-/** Freeze the shell's foreground program; resolves at the shell's next prompt. */
-async function freezeForeground(shell: Shell, image: string): Promise<void> {
-  const pid = await shell.child();
-  shell.mark();
-  await freezeProcess(pid, { output: image });
-  await shell.waitFor(/\$ $/);
-}
 
 /** The processes of a running `ckpty thaw` job: the thawer and the program, its only child. */
 async function openRunning(shell: Shell): Promise<{ thawer: number; program: number }> {
@@ -31,13 +23,6 @@ async function openRunning(shell: Shell): Promise<{ thawer: number; program: num
   const kids = readFileSync(`/proc/${thawer}/task/${thawer}/children`, 'latin1').trim().split(/\s+/).map(Number);
   expect(kids).toHaveLength(1);
   return { thawer, program: kids[0] as number };
-}
-
-/** Type `ckpty thaw IMAGE` (after `before`, e.g. `stty sane;`) and wait until the program runs. */
-async function thaw(shell: Shell, image: string, before = ''): Promise<void> {
-  shell.mark();
-  shell.type(`${before}ckpty thaw ${image}\r`);
-  await shell.waitFor(/ckpty: thawed \S+\[\d+\] from /);
 }
 
 describe('ckpty thaw in a terminal', () => {

@@ -1,5 +1,6 @@
-/** `ckpty freeze PID [-j] [-o FILE] [--name-template T] [--snapshot] [--json]` */
+/** `ckpty freeze PID [-j] [-o FILE] [--name-template T] [--snapshot] [--close-outside-sockets] [--max-contents SIZE] [--json]` */
 import type { Command } from 'commander';
+import type { FreezeCommandOptions } from './freeze.js';
 
 export function register(program: Command): void {
   program
@@ -15,8 +16,10 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'image file, relative to the current directory')
     .option('--name-template <template>', 'image name relative to the process\'s directory: %N name, %P pid, %U uid, %%', '%N.ckpt')
     .option('--snapshot', 'write the image and let the process run on')
+    .option('--close-outside-sockets', 'store unix sockets connected outside the job, to be thawed as closed connections (EOF, EPIPE), instead of refusing')
+    .option('--max-contents <size>', 'most bytes of one deleted file or memfd stored in the image (e.g. 256M; default 64M)')
     .option('--json', 'print the result as JSON')
-    .action(async (pid: string, options: { job?: boolean; output?: string; nameTemplate?: string; snapshot?: boolean; json?: boolean }) => {
+    .action(async (pid: string, options: FreezeCommandOptions) => {
       const { runFreeze } = await import('./freeze.js');
       await runFreeze(pid, options);
     });

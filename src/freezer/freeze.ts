@@ -29,6 +29,10 @@ export interface FreezeOptions {
   snapshot?: boolean;
   /** What the terminal shows, as bytes that paint it again: stored for the thaw to repaint. */
   screen?: Uint8Array;
+  /** Unix sockets connected outside the job are thawed as closed connections (EOF, EPIPE) instead of refused. */
+  closeOutsideSockets?: boolean;
+  /** Most bytes of one deleted file or memfd the image stores (default 64 MiB); a larger one is refused. */
+  maxContents?: number;
 }
 
 /** A process of a frozen job, as the freezer found it. */
@@ -103,6 +107,8 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
       target: target.native,
       snapshot: options.snapshot ?? false,
       screen: options.screen,
+      closeOutsideSockets: options.closeOutsideSockets,
+      maxContents: options.maxContents,
       exitStatus: FROZEN_EXIT_STATUS,
       owner,
     });
@@ -139,7 +145,18 @@ export interface FreezeCommandOptions {
   output?: string;
   nameTemplate?: string;
   snapshot?: boolean;
+  closeOutsideSockets?: boolean;
+  /** As typed: "256M", "1G", bytes. */
+  maxContents?: string;
   json?: boolean;
+}
+
+/** "64M", "512k", "1G" or a number of bytes: --max-contents. */
+export function parseSize(text: string): number {
+  const match = /^(\d+)([kKmMgG]?)(i?B)?$/.exec(text.trim());
+  if (!match) throw new CkptyError(`bad size '${text}' (a number of bytes, or with k, M or G)`, ExitCode.usage);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] ?? '').toLowerCase()] ?? 1;
+  return Number(match[1]) * unit;
 }
 
 /** `ckpty freeze PID …` */
@@ -150,6 +167,8 @@ export async function runFreeze(pidText: string, options: FreezeCommandOptions):
     output: options.output,
     nameTemplate: options.nameTemplate,
     snapshot: options.snapshot,
+    closeOutsideSockets: options.closeOutsideSockets,
+    maxContents: options.maxContents === undefined ? undefined : parseSize(options.maxContents),
   });
   process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${describeFreeze(result)}\n`);
 }

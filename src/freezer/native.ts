@@ -33,6 +33,10 @@ export interface NativeFreezeRequest {
   owner?: { uid: number; gid: number };
   /** What the terminal shows, as bytes that paint it again (NT_CKPT_SCREEN). */
   screen?: Uint8Array;
+  /** Store unix sockets connected outside the job to be thawed closed, instead of refusing them. */
+  closeOutsideSockets?: boolean;
+  /** Most bytes of one deleted file or memfd stored (the freezer's default: 64 MiB). */
+  maxContents?: number;
 }
 
 export interface NativeFreezeReport {
@@ -82,6 +86,8 @@ export function freezerArgs(request: NativeFreezeRequest): string[] {
   if (request.snapshot) args.push('--snapshot');
   if (request.owner) args.push('--owner', `${request.owner.uid}:${request.owner.gid}`);
   if (request.screen) args.push('--screen-stdin');
+  if (request.closeOutsideSockets) args.push('--close-outside-sockets');
+  if (request.maxContents !== undefined) args.push('--max-contents', String(request.maxContents));
   return args;
 }
 

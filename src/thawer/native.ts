@@ -24,4 +24,6 @@ export interface ThawResult {
   durationMs: number;
   /** The rebuild of the process, from its fork on. */
   rebuildMs: number;
+  /** What changed outside the image while frozen and what the job comes back with instead ("" if nothing). */
+  changes: string;
 }

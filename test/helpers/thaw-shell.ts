@@ -4,6 +4,7 @@
  * `ckpty thaw FILE` into the same shell.
  */
 import { readFileSync } from 'node:fs';
+import { freezeProcess } from '../../src/freezer/freeze.js';
 import { startOnPty, until, type PtyProcess, type StartOptions } from './fixtures.js';
 import { CLI } from './thaw.js';
 
@@ -99,4 +100,19 @@ export async function startShell(options: ShellOptions = {}): Promise<Shell> {
   await shell.waitFor(/shell ready\.\r?\n/);
   shell.mark();
   return shell;
+}
+
+/** Freeze the shell's foreground program from outside (as `ckpty freeze` would); resolves at the shell's next prompt. */
+export async function freezeForeground(shell: Shell, image: string): Promise<void> {
+  const pid = await shell.child();
+  shell.mark();
+  await freezeProcess(pid, { output: image });
+  await shell.waitFor(/\$ $/);
+}
+
+/** Type `ckpty thaw IMAGE` (after `before`, e.g. `stty sane;`) and wait until the program runs. */
+export async function thawInShell(shell: Shell, image: string, before = ''): Promise<void> {
+  shell.mark();
+  shell.type(`${before}ckpty thaw ${image}\r`);
+  await shell.waitFor(/ckpty: thawed \S+\[\d+\] from [^\n]*\n/);
 }

@@ -8,7 +8,7 @@
  *   afterEach(stopThaws);                         // kills every thaw's process group
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThawResult } from '../../src/thawer/native.js';
 import { ROOT, type TestUser } from './fixtures.js';
@@ -116,4 +116,22 @@ export function privateCopy(binary: string, dir: string, name = 'program'): stri
   copyFileSync(binary, copy);
   spawnSync('chmod', ['755', copy]);
   return copy;
+}
+
+/**
+ * The thawed program's pid as we see it. It has its old pid in its own pid namespace
+ * (an unprivileged thaw's): there it is the last NSpid of a descendant of the thaw.
+ */
+export function thawedPid(thaw: number, pid: number): number {
+  for (const queue = [thaw]; queue.length; ) {
+    const at = queue.shift() as number;
+    try {
+      const ids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${at}/status`, 'latin1'))?.[1]?.split(/\s+/).map(Number) ?? [];
+      if (ids.at(-1) === pid) return at;
+      queue.push(...readFileSync(`/proc/${at}/task/${at}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no process ${pid} under the thaw ${thaw}`);
 }

@@ -343,7 +343,7 @@ struct ckpt_ofile {
 	uint32_t flags; /* status flags and access mode (O_*), as /proc/PID/fdinfo shows them */
 	uint64_t pos;
 	int32_t object; /* PIPE, SOCKET, OBJECT_FILE: index into NT_CKPT_OBJECTS; -1 otherwise */
-	uint32_t end; /* PIPE: 0 the read end, 1 the write end; SOCKET: 0 or 1 */
+	uint32_t end; /* PIPE: 1 only writes, 0 otherwise (flags' access mode decides); SOCKET: 0 or 1 */
 	uint64_t dev, ino; /* REG, DIR: the file's identity */
 	uint64_t size; /* REG: its size at the freeze */
 	int64_t mtime_ns; /* REG: its mtime at the freeze */
@@ -352,8 +352,10 @@ struct ckpt_ofile {
 	uint64_t count; /* EVENTFD: the counter; TIMERFD: expirations not yet read */
 	uint64_t value_ns, interval_ns; /* TIMERFD: time left, period */
 	uint64_t sigmask; /* SIGNALFD */
-	uint32_t kind_flags; /* EVENTFD: EFD_SEMAPHORE; TIMERFD: TFD_TIMER_* settime flags */
-	ckpt_str path; /* REG, DIR, CHR, TTY: the path; CLOSED_SOCKET: the peer's */
+	/* EVENTFD: EFD_SEMAPHORE; TIMERFD: TFD_TIMER_* settime flags; SOCKET: its shutdown (1 receive, 2 send);
+	   CLOSED_SOCKET: its type (SOCK_STREAM…). CLOSED_SOCKET's count: queued bytes not kept */
+	uint32_t kind_flags;
+	ckpt_str path; /* REG, DIR, CHR, TTY: the path; PIPE: a FIFO's; OBJECT_FILE: the object's name; CLOSED_SOCKET: the peer's */
 };
 
 struct ckpt_watch {

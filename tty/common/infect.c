@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef PTRACE_GETSIGMASK
@@ -168,6 +169,22 @@ int infect_write(struct infect *t, uint64_t addr, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A relative sleep the stop interrupted: the kernel wrote the time it had left into
+ * the caller's rem (nanosleep_copyout), and would have slept just that much more. Enter
+ * it again with rem as the request: it sleeps the rest, not its whole time again. Only
+ * the request pointer changes (a register the wrapper passed in, not the caller's
+ * memory). Without a rem pointer (usleep) the time left is nowhere to be read: the
+ * whole time again. An absolute sleep is entered again as it was: its deadline stands.
+ */
+static void sleep_for_the_rest(struct user_regs_struct *r)
+{
+	if (r->orig_rax == SYS_nanosleep && r->rsi)
+		r->rdi = r->rsi;
+	else if (r->orig_rax == SYS_clock_nanosleep && !(r->rsi & TIMER_ABSTIME) && r->r10)
+		r->rdx = r->r10;
+}
+
 enum infect_restart infect_restart_regs(const struct user_regs_struct *seized, struct user_regs_struct *out)
 {
 	*out = *seized;
@@ -183,6 +200,7 @@ enum infect_restart infect_restart_regs(const struct user_regs_struct *seized, s
 		} else {
 			out->rax = (unsigned long long)nr;
 			out->rip -= 2;
+			sleep_for_the_rest(out);
 		}
 		restart = INFECT_RESTART_BLOCK;
 	}

@@ -84,8 +84,9 @@ void infect_use_syscall_insn(struct infect *t, uint64_t addr);
 /*
  * The registers the task would run on with, had no one stopped it: a syscall the stop
  * interrupted (rax = -ERESTART*) is rewound to enter it again, as the kernel would
- * have done without a signal handler (a relative sleep then sleeps its full time
- * again); one already in restart_syscall comes back with -EINTR.
+ * have done without a signal handler (a relative nanosleep/clock_nanosleep with a rem
+ * pointer then sleeps the time it had left, read from rem; poll and a sleep without
+ * rem their full time again); one already in restart_syscall comes back with -EINTR.
  */
 enum infect_restart infect_restart_regs(const struct user_regs_struct *seized, struct user_regs_struct *out);
 

@@ -147,6 +147,7 @@ int procfs_stat_read(pid_t pid, struct procfs_stat *st)
 	st->ppid = (int32_t)field[4];
 	st->pgrp = (int32_t)field[5];
 	st->session = (int32_t)field[6];
+	st->tty_nr = (int32_t)field[7];
 	st->tpgid = (int32_t)field[8];
 	st->flags = (uint32_t)field[9];
 	st->num_threads = (int32_t)field[20];

@@ -39,6 +39,7 @@ struct procfs_stat {
 	char state; /* R S D T t Z X … */
 	char comm[16];
 	int32_t ppid, pgrp, session;
+	int32_t tty_nr; /* its controlling terminal's device number (the kernel's encoding), 0 if none */
 	int32_t tpgid; /* foreground group of its controlling terminal, -1 if none */
 	uint32_t flags; /* PF_* (PF_KTHREAD 0x00200000) */
 	int32_t num_threads;

@@ -132,6 +132,17 @@ int object_find(struct job *job, dev_t dev, ino_t ino);
 int object_add(struct job *job, const struct ckpt_object *o, dev_t dev, ino_t ino, int fd);
 /* Its contents include what this mapping of it shows (pgoff into the object). */
 int object_add_mapping(struct job *job, int object, int member, uint64_t start, uint64_t end, uint64_t pgoff);
+/* A memfd's or deleted file's name from its /proc path ("/memfd:NAME (deleted)", "/tmp/x (deleted)"). */
+void object_name(const char *path, bool *memfd, char *name, size_t size);
+struct procfs_vma;
+/*
+ * The object a mapping of a deleted file or memfd shows (found by its inode): the one
+ * a descriptor of the job made, or a new one (its contents the file itself where we
+ * may open it through map_files, else what the shared mappings of it show). -1: a
+ * private mapping of a file we cannot read whole, to be stored as anonymous memory;
+ * -E2BIG: larger than rules.max_contents; -ENOMEM.
+ */
+int object_of_mapping(struct job *job, int member, const struct procfs_vma *v);
 /* Give the objects whose contents are read at write time their place in the data area, from `at`; returns the end. */
 uint64_t objects_plan(struct job *job, uint64_t at);
 /* len bytes of an object's contents at off. */

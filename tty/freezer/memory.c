@@ -139,9 +139,22 @@ static int classify(struct file_table *ft, const struct procfs_vma *v, struct ck
 		vma->file = object;
 		vma->pgoff = v->pgoff;
 		return STORE_NOTHING;
+	} else if (v->path[0] == '/' && ends_with(v->path, " (deleted)")) {
+		/* A memfd or a deleted file: mapped again from the file the thaw recreates (files.c). */
+		int object = object_of_mapping(ft->job, (int)(ft->c - ft->job->members), v);
+		if (object == -E2BIG)
+			return ck_fail(e, CK_UNSUPPORTED, 0, "maps", "", "the mapped file %s is larger than --max-contents allows", v->path);
+		if (object == -ENOMEM)
+			return ck_fail(e, CK_INTERNAL, ENOMEM, "maps", "", "out of memory");
+		if (object < 0) {
+			vma->kind = CKPT_VMA_ANON;
+			return STORE_ALL;
+		}
+		vma->kind = CKPT_VMA_OBJECT;
+		vma->file = object;
+		vma->pgoff = v->pgoff;
+		return v->shared ? STORE_NOTHING : STORE_PRIVATE_COPIES;
 	} else if (v->path[0] == '/') {
-		if (ends_with(v->path, " (deleted)"))
-			return ck_fail(e, CK_UNSUPPORTED, 0, "maps", "", "a mapped file was deleted: %s", v->path);
 		char map_file[128];
 		snprintf(map_file, sizeof map_file, "/proc/%d/map_files/%llx-%llx", (int)ft->c->pid,
 			 (unsigned long long)v->start, (unsigned long long)v->end);

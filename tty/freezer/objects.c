@@ -7,10 +7,15 @@
  *   from a descriptor (a memfd's or a deleted file's contents, read at write time).
  */
 #include "freezer.h"
+#include "procfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* Where one object's contents come from; parallel to job->objects. */
@@ -57,11 +62,67 @@ int object_add(struct job *job, const struct ckpt_object *o, dev_t dev, ino_t in
 int object_add_mapping(struct job *job, int object, int member, uint64_t start, uint64_t end, uint64_t pgoff)
 {
 	struct object_map m = { object, member, start, end, pgoff };
+	if (sources(job)[object].fd >= 0)
+		return 0; /* the whole file is read from its descriptor */
 	sources(job)[object].from_mappings = true;
 	struct ckpt_object *o = &objects(job)[object];
 	if (pgoff + (end - start) > o->size)
 		o->size = pgoff + (end - start);
 	return buf_append(&job->object_maps, &m, sizeof m) ? -ENOMEM : 0;
+}
+
+void object_name(const char *path, bool *memfd, char *name, size_t size)
+{
+	*memfd = !strncmp(path, "/memfd:", 7);
+	const char *from = path + (*memfd ? 7 : 0);
+	size_t n = strlen(from);
+	if (n >= 10 && !strcmp(from + n - 10, " (deleted)"))
+		n -= 10;
+	if (n >= size)
+		n = size - 1;
+	memcpy(name, from, n);
+	name[n] = 0;
+}
+
+int object_of_mapping(struct job *job, int member, const struct procfs_vma *v)
+{
+	dev_t dev = makedev(v->dev_major, v->dev_minor);
+	int object = object_find(job, dev, (ino_t)v->ino);
+	if (object >= 0 && sources(job)[object].fd < 0 && !v->shared)
+		return -1; /* known only from shared mappings, which need not cover this one */
+	if (object < 0) {
+		bool memfd;
+		char name[PATH_MAX], path[96];
+		object_name(v->path, &memfd, name, sizeof name);
+		struct ckpt_object o = { .kind = memfd ? CKPT_OBJ_MEMFD : CKPT_OBJ_DELETED, .mode = S_IFREG | 0600 };
+		/* map_files opens the mapped file itself (CAP_SYS_ADMIN): then all of it is stored, as for a descriptor. */
+		snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)job->members[member].pid,
+			 (unsigned long long)v->start, (unsigned long long)v->end);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0) {
+			if ((uint64_t)st.st_size > job->rules.max_contents) {
+				close(fd);
+				return -E2BIG;
+			}
+			o.size = (uint64_t)st.st_size;
+			o.mode = st.st_mode;
+			int seals = memfd ? fcntl(fd, F_GET_SEALS) : 0;
+			o.seals = seals > 0 ? (uint32_t)seals : 0;
+		} else if (fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0 && !v->shared)
+			return -1;
+		o.name = job_string(job, name);
+		if ((object = object_add(job, &o, dev, (ino_t)v->ino, fd)) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return object;
+		}
+	}
+	return object_add_mapping(job, object, member, v->start, v->end, v->pgoff) ? -ENOMEM : object;
 }
 
 uint64_t objects_plan(struct job *job, uint64_t at)

@@ -239,6 +239,8 @@ int thaw_build(struct thaw *t, struct ck_error *e)
 	}
 	free(pids);
 	close(report[0]);
+	/* Every member holds its descriptors now: ours would keep pipes from ever reaching their end. */
+	files_close(t);
 	if (group > 0) {
 		kill(group, SIGKILL);
 		waitpid(group, NULL, 0);

@@ -253,10 +253,12 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 			stored += t->img.processes[i].process->stored_bytes;
 		}
 		printf(",\"processes\":%zu,\"threads\":%zu,\"mappings\":%zu,\"storedBytes\":%llu,\"lazyBytes\":%llu,"
-		       "\"copiedBytes\":%llu,\"fpuOnly\":%s,\"durationMs\":%.3f,\"rebuildMs\":%.3f}\r\n",
+		       "\"copiedBytes\":%llu,\"fpuOnly\":%s,\"durationMs\":%.3f,\"rebuildMs\":%.3f,\"changes\":",
 		       t->img.nprocesses, threads, mappings, (unsigned long long)stored, (unsigned long long)t->stats.lazy_bytes,
 		       (unsigned long long)t->stats.copied_bytes, t->stats.fpu_only ? "true" : "false", now - started,
 		       now - spawned);
+		jsonw_string(stdout, t->notes.text);
+		printf("}\r\n");
 		fflush(stdout);
 	} else if (!o->quiet) {
 		char label[128], size[32], ms[32];
@@ -265,6 +267,9 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		words_ms(ms, sizeof ms, now - started);
 		fprintf(stderr, "ckpty: thawed %s from %s (%s, %s)%s\r\n", label, path, size, ms,
 			t->stats.fpu_only ? "; its AVX registers did not fit this CPU, only x87/SSE came back" : "");
+		/* What changed outside the image while frozen, and what the job comes back with instead. */
+		if (t->notes.count)
+			fprintf(stderr, "ckpty: while frozen: %s%s\r\n", t->notes.text, t->notes.count > 3 ? "; and more" : "");
 	}
 	free(comms);
 	free(names);

@@ -127,8 +127,9 @@ static int fail_with(const struct problems *p, const char *image, struct ck_erro
  */
 int open_recorded(const char *path, int flags)
 {
+	/* openat2 refuses O_PATH with any flag an O_PATH open ignores (O_NONBLOCK). */
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_NONBLOCK | O_CLOEXEC),
+		.flags = (uint64_t)(flags | (flags & O_PATH ? 0 : O_NONBLOCK) | O_CLOEXEC),
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);

@@ -72,6 +72,18 @@ struct member_thaw {
 	uint64_t scratch; /* a page of its own the rebuild writes syscall arguments to (0: none) */
 };
 
+/*
+ * Problems outside the image (changed or missing files…), gathered to be named in one
+ * message: `cannot thaw IMAGE: a; b; c; and N more`. changed: something changed or
+ * vanished (exit 7); otherwise access was refused (exit 4).
+ */
+struct problems {
+	int count;
+	bool changed;
+	char text[1536];
+	size_t len;
+};
+
 /* Everything prepared before the first process exists, then the job as it is built. */
 struct thaw {
 	struct ckpt_image img;
@@ -94,6 +106,7 @@ struct thaw {
 	int *ofile_fds; /* per NT_CKPT_OFILES entry, -1 until created */
 	int *object_fds; /* per NT_CKPT_OBJECTS entry: memfd/deleted file/shmem contents, pipe ends…; -1 if none */
 	int fail_fd; /* a pre-exec copy's report of what went wrong (struct child_failure) */
+	struct problems notes; /* changes the job copes with (a log that grew…), for the report (files.c) */
 };
 
 /* ---- prepare.c ---- */
@@ -103,17 +116,6 @@ int thaw_prepare(struct thaw *t, struct ck_error *e);
 /* Close and free everything t holds. */
 void thaw_free(struct thaw *t);
 
-/*
- * Problems outside the image (changed or missing files…), gathered to be named in one
- * message: `cannot thaw IMAGE: a; b; c; and N more`. changed: something changed or
- * vanished (exit 7); otherwise access was refused (exit 4).
- */
-struct problems {
-	int count;
-	bool changed;
-	char text[1536];
-	size_t len;
-};
 void problem(struct problems *p, bool changed, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Open a path the image recorded (the kernel's canonical one): no symlink followed, no blocking. */
@@ -138,12 +140,15 @@ int files_check(struct thaw *t, struct problems *p, struct ck_error *e);
  */
 int files_create(struct thaw *t, struct ck_error *e);
 
+/* Close the builder's copies of the open files and objects: once every member holds its own (after the build). */
+void files_close(struct thaw *t);
+
 /*
  * In member m's pre-exec copy: its descriptors at their numbers (dup2 from the
  * builder's, all without close-on-exec: the exec must keep them; rebuild.c sets the
- * flags afterwards), then what needs those numbers (epoll registrations). Everything
- * else below the helper range is closed. Returns the failing fd number with *err set
- * (an errno), or -1.
+ * flags afterwards). Everything else below the helper range is closed. (Epoll
+ * registrations, which need the numbers, are files_create's: an instance is shared.)
+ * Returns the failing fd number with *err set (an errno), or -1.
  */
 int files_install(const struct thaw *t, int member, int *err);
 
