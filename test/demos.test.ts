@@ -17,7 +17,7 @@ const EXPECTED_MARKERS: Record<string, RegExp[]> = {
   'freeze-thaw.tape': [/^froze bc\[\d+\] -> \/\S+\/bc\.ckpt \(.+\)$/, /^thawed bc\[\d+\] from \/\S+\/bc\.ckpt$/],
   'snapshot.tape': [/^snapshot of bc\[\d+\] -> \/\S+\/bc\.ckpt \(.+\)$/, /^thawed bc\[\d+\] from \/\S+\/bc\.ckpt$/],
   'stty-ckpt.tape': [/^froze sleep\[\d+\] -> \/\S+\/sleep\.ckpt \(.+\)$/],
-  'refused.tape': [/^sleep\[\d+\] \| cat\[\d+\] not frozen: /, /^sleep\[\d+\] not frozen: .*RLIMIT_CORE/],
+  'refused.tape': [/^python3\[\d+\] not frozen: open files the thaw cannot rebuild: fd 3 \(TCP socket\)$/, /^sleep\[\d+\] not frozen: .*RLIMIT_CORE/],
   'info.tape': [/^froze sleep\[\d+\] -> /],
   'gdb.tape': [/^froze sleep\[\d+\] -> /],
   'raw-prefix.tape': [/^froze python3\[\d+\] -> \/\S+\/python3\.ckpt \(.+\)$/, /^thawed python3\[\d+\] from \/\S+\/python3\.ckpt$/],

@@ -281,7 +281,7 @@ describe('ckpty info on images made by the freezer', () => {
     const core = join(work, 'sleep.core');
     expect(runCkpty(['info', frozen.image, '--extract', String(sleep.pid), '-o', core]).status).toBe(0);
     const gdb = execFileSync('gdb', ['-batch', '-nx', '-ex', 'info threads', '-c', core, frozen.truth.exe], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(gdb).toMatch(new RegExp(`^\\* 1 +LWP ${sleep.pid} `, 'm'));
+    expect(gdb).toMatch(new RegExp(`^\\* 1 +(?:Thread 0x[0-9a-f]+ \\()?LWP ${sleep.pid}\\b`, 'm'));
   });
 
   it('shows bc in a terminal, with the terminal modes GNU stty shows', async () => {

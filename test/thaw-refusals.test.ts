@@ -175,7 +175,9 @@ describe('refused images', () => {
     const last = counted();
 
     const run = startThaw(image, { user, cli });
-    const { pid } = await run.result;
+    const { pid: own, outerPid: pid, ids } = await run.result;
+    // Not root: in a pid namespace of its own, under its own pid there.
+    expect({ own, ids }).toEqual({ own: counter.pid, ids: 'namespace' });
     await until(() => counted() >= last + 2, 5000, 'the thawed counter to count');
     expect(readFileSync(output, 'latin1')).toContain(`count ${last + 1}\n`);
     expect(readFileSync(`/proc/${pid}/status`, 'latin1')).toMatch(new RegExp(`Uid:\\s+${user.uid}\\s`));

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { buildFixture, startProcess, stopProcesses, tempDir, until, type TestProcess } from './helpers/fixtures.js';
+import type { ThawResult } from '../src/thawer/native.js';
 import { startThaw, stopThaws, type ThawRun } from './helpers/thaw.js';
 
 afterEach(() => {
@@ -49,10 +50,11 @@ async function ask(proc: TestProcess, pid: number, pattern: RegExp, signal: Node
   return match as unknown as RegExpMatchArray;
 }
 
-async function thawed(image: string): Promise<{ run: ThawRun; pid: number }> {
+/** The thawed program, by the pid we see it under. */
+async function thawed(image: string): Promise<{ run: ThawRun; pid: number; result: ThawResult }> {
   const run = startThaw(image);
-  const { pid } = await run.result;
-  return { run, pid };
+  const result = await run.result;
+  return { run, pid: result.outerPid, result };
 }
 
 describe('thawing the fixtures', () => {
@@ -63,8 +65,9 @@ describe('thawing the fixtures', () => {
     const image = await frozen(counter, dir);
     const last = Number([...counter.output().matchAll(/count (\d+)\n/g)].pop()?.[1]);
 
-    const { pid, run } = await thawed(image);
-    expect(pid).not.toBe(counter.pid);
+    const { pid, run, result } = await thawed(image);
+    // Root, and its numbers free: back under its own pid, in this pid namespace.
+    expect(result).toMatchObject({ pid: counter.pid, outerPid: counter.pid, ids: 'here' });
     await counter.waitFor(new RegExp(`count ${last + 3}\\n`));
     const counts = [...counter.output().matchAll(/count (\d+)\n/g)].map((m) => Number(m[1]));
     // Every value once, in order: nothing repeated from before the freeze, nothing skipped.

@@ -9,7 +9,14 @@ export const THAWER_PATH = nativeProgramPath('ckpty-thawer');
 
 /** What `ckpty thaw --json` prints once the program is rebuilt, before it runs. */
 export interface ThawResult {
+  /** The first process's pid, as it sees it: the one it had (unless --new-ids). */
   pid: number;
+  /** The same process as the caller sees it (another number when it runs in a pid namespace of its own). */
+  outerPid: number;
+  /** Where its IDs came from: this pid namespace, a namespace of its own, or new ones (--new-ids). */
+  ids: 'here' | 'namespace' | 'new';
+  processes: number;
+  threads: number;
   comm: string;
   /** Absolute path of the image. */
   image: string;
