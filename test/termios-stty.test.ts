@@ -139,7 +139,8 @@ describe('stty model vs GNU stty 9.1 on a real pty', () => {
       for (const value of NUMBER_SYNTAXES) cases.push({ args: ['-icanon', name, value] });
     }
     expectNoMismatch(compareWithGnu(cases));
-  });
+    // ~700 cases of 6 GNU stty runs each: over a minute on a busy 2-core machine.
+  }, 240_000);
 
   it('shows every byte value like GNU', () => {
     const cases: GnuCase[] = [];
