@@ -12,7 +12,7 @@
  * whether the image was refused or thawed (once the thawer reads version 2).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import { freezeProcess } from '../src/freezer/freeze.js';
 import { ImageError } from '../src/image/errors.js';
 import type { Image } from '../src/image/image.js';
 import { parseImage } from '../src/image/reader.js';
-import { ROOT, until } from './helpers/fixtures.js';
+import { cliRootFor, removeTempDirs, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
 import { buildImage, type BuiltImage } from './helpers/image-builder.js';
 import { boundaries, layoutOf, mutate, pick } from './helpers/image-mutations.js';
 import { spawnQuiet, waitSettled } from './helpers/image-real.js';
@@ -34,7 +34,10 @@ const MUTATIONS = Number(process.env.CKPTY_AGREE_MUTATIONS ?? 4000);
 const SANITIZED = join(ROOT, 'tty/bin/sanitize');
 
 const work = mkdtempSync(join(tmpdir(), 'ckpty-readers-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  removeTempDirs();
+});
 
 interface Case {
   path: string;
@@ -201,6 +204,12 @@ describe('ckpty thaw on mutated images', () => {
   it('the sanitized thawer checks, and `ckpty thaw` runs, 100 of them: no report, no hang, no process left behind', async () => {
     const rand = seededRandom(SEED ^ 0x51);
     const outcomes = new Map<string, number>();
+    // A mutated image that loads is a program nobody wrote (a syscall number or its
+    // arguments changed at random): it runs as the unprivileged user, in a pid namespace
+    // of its own, where it can reach nothing else.
+    const user = testUser();
+    const cli = join(cliRootFor(user), 'bin/ckpty');
+    const image = join(tempDir('ckpty-agree-thaw', user), 'case.ckpt');
     for (let i = 0; i < 100; i++) {
       const item = pick(rand, cases);
       const check = await run(join(SANITIZED, 'ckpty-thawer'), ['--check', item.path], 20_000);
@@ -209,7 +218,9 @@ describe('ckpty thaw on mutated images', () => {
       expect(check.signal, item.what).toBeNull();
 
       // The command a user types, all the way: refused, or thawed (then killed with its group).
-      const thaw = spawn(CLI, ['thaw', '--quiet', item.path], { stdio: 'ignore', detached: true });
+      copyFileSync(item.path, image);
+      chownSync(image, user.uid, user.gid);
+      const thaw = spawn(cli, ['thaw', '--quiet', image], { stdio: 'ignore', detached: true, uid: user.uid, gid: user.gid });
       const ended = new Promise<number | string>((resolve) => thaw.on('close', (code, signal) => resolve(code ?? (signal as string))));
       const outcome = await Promise.race([ended, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 500))]);
       if (outcome === 'running') process.kill(-(thaw.pid as number), 'SIGKILL');

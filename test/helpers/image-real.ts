@@ -3,7 +3,7 @@
  * program starts through a python3 shim that closes every inherited descriptor above
  * 2 (the test runner's pipes would make the freezer refuse the process).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import * as pty from 'node-pty';
 
@@ -24,8 +24,16 @@ export function spawnQuiet(argv: string[], cwd: string): RunningProcess & { chil
   const child = spawn('python3', shim(argv), { cwd, stdio: 'ignore', detached: true });
   if (child.pid === undefined) throw new Error(`cannot start ${argv[0]}`);
   const pid = child.pid;
-  // Its own process group: a program's children go with it.
-  return { pid, child, kill: () => void spawnSync('kill', ['-KILL', `-${pid}`]) };
+  // Its own process group: a program's children go with it. (Not `kill -KILL -PGID`:
+  // procps-ng 4.0.2's kill reads -12345 as -1, every process.)
+  const kill = (): void => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  };
+  return { pid, child, kill };
 }
 
 /** A program in a fresh pty of the given size, as an interactive user would run it. */
