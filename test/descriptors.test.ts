@@ -269,7 +269,7 @@ describe('under AddressSanitizer and UndefinedBehaviorSanitizer', () => {
     const dir = tempDir('ckpty-fds');
     const fixture = await start([...STEADY, 'timerfd', 'inotify'], dir);
     const image = join(dir, 'image.ckpt');
-    const freeze = spawnSync(join(sanitized, 'ckpty-freezer'), ['--pid', String(fixture.pid), '--out', image], { encoding: 'utf8' });
+    const freeze = spawnSync(join(sanitized, 'ckpty-freezer'), ['-o', image, String(fixture.pid)], { encoding: 'utf8' });
     expect(freeze.stderr, 'a sanitizer report').toBe('');
     expect(freeze.status).toBe(0);
     const thaw = spawn(join(sanitized, 'ckpty-thawer'), ['--json', image], { stdio: ['ignore', 'pipe', 'pipe'] });

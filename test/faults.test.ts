@@ -93,7 +93,7 @@ function leftovers(dir: string): string[] {
 
 function freezer(target: Target, env: Record<string, string> = {}, user?: TestUser): ReturnType<typeof spawn> {
   const path = user ? join(cliRootFor(user), 'tty/bin/ckpty-freezer') : FREEZER_PATH;
-  return spawn(path, ['--pid', String(target.proc.pid), '--out', join(target.dir, 'x.ckpt')], {
+  return spawn(path, ['-o', join(target.dir, 'x.ckpt'), String(target.proc.pid)], {
     stdio: 'ignore',
     env: { ...process.env, ...env },
     uid: user?.uid,
@@ -154,7 +154,7 @@ describe('a freezer killed at moments of a 1 GiB freeze', () => {
     // How long one whole freeze of this size takes here (a snapshot: the process stays).
     const probe = await startCompute(1024);
     const started = performance.now();
-    const whole = spawnSync(FREEZER_PATH, ['--pid', String(probe.proc.pid), '--out', join(probe.dir, 'probe.ckpt'), '--snapshot']);
+    const whole = spawnSync(FREEZER_PATH, ['--snapshot', '-o', join(probe.dir, 'probe.ckpt'), String(probe.proc.pid)]);
     const duration = performance.now() - started;
     expect(whole.status).toBe(0);
     probe.proc.kill('SIGKILL');

@@ -9,7 +9,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
 import { formatBytes } from '../src/base/format.js';
 import { describeFreeze, freezeProcess } from '../src/freezer/freeze.js';
-import { expandTemplate } from '../src/freezer/target.js';
 import {
   ROOT,
   buildFixture,
@@ -102,14 +101,17 @@ describe('a frozen process', () => {
 });
 
 describe('the image name template', () => {
-  it("expands DragonFly's %N %P %U %% relative to the process's directory", async () => {
-    expect(expandTemplate('%N.%P.%U.%%.ckpt', { pid: 42, comm: 'a/b c', uid: 1000 })).toBe('a_b c.42.1000.%.ckpt');
-    expect(() => expandTemplate('%N%', { pid: 1, comm: 'x', uid: 0 })).toThrow(/unknown '%'/);
+  it("expands DragonFly's %N %P %U %% relative to the process's directory; a '/' in a name is no directory", async () => {
     const dir = tempDir('ckpty-freeze');
     const sleep = startProcess('/usr/bin/sleep', ['1000'], { cwd: dir });
     await until(() => sleep.state() === 'S');
-    const result = await freezeProcess(sleep.pid, { nameTemplate: 'img-%P-%N.ckpt', snapshot: true });
-    expect(result.path).toBe(join(dir, `img-${sleep.pid}-sleep.ckpt`));
+    const result = await freezeProcess(sleep.pid, { nameTemplate: 'img-%P-%N.%U.%%.ckpt', snapshot: true });
+    expect(result.path).toBe(join(dir, `img-${sleep.pid}-sleep.0.%.ckpt`));
+    // prctl(PR_SET_NAME) may put a '/' in a name.
+    const named = startProcess('python3', ['-c', "import ctypes, time; ctypes.CDLL(None).prctl(15, b'a/b c', 0, 0, 0); print('ready', flush=True); time.sleep(1000)"], { cwd: dir });
+    await named.waitFor(/ready/);
+    expect((await freezeProcess(named.pid, { nameTemplate: '%N.ckpt', snapshot: true })).path).toBe(join(dir, 'a_b c.ckpt'));
+    await expect(freezeProcess(sleep.pid, { nameTemplate: '%N%' })).rejects.toMatchObject({ message: expect.stringMatching(/unknown '%'/), exitCode: ExitCode.usage });
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * What the native programs in tty/bin (ckpty-freezer, ckpty-thawer) have in common:
- * where they live, how they report (JSON with byte-escaped strings), and their exit
- * statuses: every failure class they share with ckpty (enum frz_class, enum
- * thaw_class) has the number of ckpty's exit code for it.
+ * where they live, and how they report (JSON with byte-escaped strings). Their exit
+ * statuses are ckpty's exit codes (tty/common/error.h, checked by
+ * test/native-contract.test.ts).
  */
-import { CkptyError, ExitCode, type ExitCodeValue } from './errors.js';
+import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
+import { CkptyError, ExitCode } from './errors.js';
 
 /** The `ckpty` command itself (bin/ckpty): what a user or a session runs. */
 export const CKPTY_COMMAND = new URL('../../bin/ckpty', import.meta.url).pathname;
@@ -14,47 +16,31 @@ export function nativeProgramPath(name: string): string {
   return new URL(`../../tty/bin/${name}`, import.meta.url).pathname;
 }
 
-const SHARED_CLASSES = new Set<number>([
-  ExitCode.unsupported,
-  ExitCode.permission,
-  ExitCode.badImage,
-  ExitCode.io,
-  ExitCode.changed,
-  ExitCode.notFound,
-]);
-
-/**
- * ckpty's exit code for a native program's failure class; `own` maps the classes only
- * that program has. Anything else, their usage status 2 included (we called them
- * wrongly), is an internal error.
- */
-export function exitCodeOfStatus(status: number, own: Readonly<Record<number, ExitCodeValue>> = {}): ExitCodeValue {
-  return SHARED_CLASSES.has(status) ? (status as ExitCodeValue) : (own[status] ?? ExitCode.internal);
-}
-
 /** Strings come with one \u00XX per byte that is not printable ASCII: give the bytes back as UTF-8. */
 function decodeBytes(text: string): string {
   return Buffer.from(text, 'latin1').toString('utf8');
 }
 
-/** One JSON report of a native program, its names and messages decoded; undefined if it is not a JSON object. */
+/** Fields that carry bytes (names, paths, messages), wherever they are in a report. */
+const BYTE_FIELDS = new Set(['comm', 'path', 'error', 'image']);
+
+function decodeFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decodeFields);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [key, BYTE_FIELDS.has(key) && typeof field === 'string' ? decodeBytes(field) : decodeFields(field)]),
+  );
+}
+
+/** One JSON report of a native program, its names, paths and messages decoded; undefined if it is not a JSON object. */
 export function parseNativeReport(text: string): Record<string, unknown> | undefined {
   try {
-    const parsed = JSON.parse(text) as Record<string, unknown> | null;
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    for (const key of ['comm', 'path', 'error']) {
-      const value = parsed[key];
-      if (typeof value === 'string') parsed[key] = decodeBytes(value);
-    }
-    return parsed;
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    return decodeFields(parsed) as Record<string, unknown>;
   } catch {
     return undefined;
   }
-}
-
-/** `: no such file or directory` when a failure report's errno adds to its message, else ''. */
-export function errnoCause(report: { error: string; errno: number; errno_text: string }): string {
-  return report.errno && !report.error.includes(report.errno_text) ? `: ${report.errno_text.toLowerCase()}` : '';
 }
 
 /** The error for a native program that could not be started at all. */
@@ -66,4 +52,16 @@ export function cannotRun(role: string, path: string, error: NodeJS.ErrnoExcepti
 /** `was killed by SIGKILL` or `exited with status 70`, for a native program that ended unexpectedly. */
 export function howItEnded(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with status ${code}`;
+}
+
+/**
+ * Run a native command (`ckpty freeze`, `ckpty thaw`) reached through Node rather than
+ * bin/ckpty: the arguments the user gave after `command`, the terminal handed over, and
+ * the same end (exit status, or death by the same signal).
+ */
+export function runNativeCommand(program: string, command: string): void {
+  const at = process.argv.indexOf(command, 2);
+  const run = spawnSync(nativeProgramPath(program), process.argv.slice(at + 1), { stdio: 'inherit' });
+  if (run.signal) process.kill(process.pid, run.signal);
+  process.exitCode = run.status ?? 128 + constants.signals[run.signal ?? 'SIGKILL'];
 }

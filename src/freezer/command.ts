@@ -1,6 +1,11 @@
-/** `ckpty freeze PID [-j] [-o FILE] [--name-template T] [--snapshot] [--close-outside-sockets] [--max-contents SIZE] [--json]` */
+/**
+ * `ckpty freeze PID [-j] [-o FILE] [--name-template T] [--snapshot] [--json]`: the help
+ * lives here, the command is native (bin/ckpty runs tty/bin/ckpty-freezer). Reached
+ * through Node anyway (e.g. `node dist/cli/main.js freeze`), it runs the native program
+ * and ends like it.
+ */
 import type { Command } from 'commander';
-import type { FreezeCommandOptions } from './freeze.js';
+import { runNativeCommand } from '../base/native-programs.js';
 
 export function register(program: Command): void {
   program
@@ -14,13 +19,10 @@ export function register(program: Command): void {
     .argument('<pid>', 'the process to freeze')
     .option('-j, --job', 'freeze the whole process group of PID, as the checkpoint key does')
     .option('-o, --output <file>', 'image file, relative to the current directory')
-    .option('--name-template <template>', 'image name relative to the process\'s directory: %N name, %P pid, %U uid, %%', '%N.ckpt')
+    .option('--name-template <template>', "image name relative to the process's directory: %N name, %P pid, %U uid, %%", '%N.ckpt')
     .option('--snapshot', 'write the image and let the process run on')
-    .option('--close-outside-sockets', 'store unix sockets connected outside the job, to be thawed as closed connections (EOF, EPIPE), instead of refusing')
-    .option('--max-contents <size>', 'most bytes of one deleted file or memfd stored in the image (e.g. 256M; default 64M)')
+    .option('--close-outside-sockets', 'thaw sockets connected outside the job as closed, instead of refusing them')
+    .option('--max-contents <size>', 'most bytes of one deleted file or memfd to store (K, M, G)', '64M')
     .option('--json', 'print the result as JSON')
-    .action(async (pid: string, options: FreezeCommandOptions) => {
-      const { runFreeze } = await import('./freeze.js');
-      await runFreeze(pid, options);
-    });
+    .action(() => runNativeCommand('ckpty-freezer', 'freeze'));
 }

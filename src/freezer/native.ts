@@ -1,100 +1,108 @@
 /**
- * Running tty/bin/ckpty-freezer: its command line and its one-line JSON answer
- * (contract in tty/freezer/main.c). Spawned directly, no shell.
+ * Running tty/bin/ckpty-freezer, which does the whole freeze and words every outcome
+ * (contract in tty/freezer/main.c): once per freeze (`runFreezer`), or resident for a
+ * session (`ResidentFreezer`, its --serve mode), so that the checkpoint key costs a
+ * fork in a small program rather than Node spawning one. Spawned directly, no shell.
  */
-import { spawn } from 'node:child_process';
-import { CkptyError, ExitCode } from '../base/errors.js';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { CkptyError, ExitCode, type ExitCodeValue } from '../base/errors.js';
 import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../base/native-programs.js';
 
 export const FREEZER_PATH = nativeProgramPath('ckpty-freezer');
 
-/** The freezer's exit status per failure class (enum frz_class). */
-export const FreezerStatus = {
-  ok: 0,
-  usage: 2,
-  unsupported: 3,
-  permission: 4,
-  io: 6,
-  notFound: 8,
-  target: 9,
-  notRestored: 10,
-  internal: 70,
-} as const;
-
-export interface NativeFreezeRequest {
+export interface FreezeRequest {
   pid: number;
   /** Its whole process group, rather than it and its descendants in the group. */
-  job: boolean;
-  honourCoreLimit: boolean;
-  /** Where the image goes: a path (relative to our directory) or a name in the process's own directory. */
-  target: { path: string } | { nameInCwd: string };
-  snapshot: boolean;
-  exitStatus: number;
-  owner?: { uid: number; gid: number };
+  job?: boolean;
+  /** Image file, relative to the caller's directory; else the name template. */
+  output?: string;
+  /** Image name relative to the process's directory (%N %P %U %%); default `%N.ckpt`. */
+  nameTemplate?: string;
+  /** Write the image and let the job run on. */
+  snapshot?: boolean;
+  /** A soft core size limit of 0 opts a process out (the key's rule; `ckpty freeze PID` ignores it, as gcore does). */
+  honourCoreLimit?: boolean;
+  /** Sockets connected outside the job are thawed closed instead of refused. */
+  closeOutsideSockets?: boolean;
+  /** The most bytes of one deleted file or memfd stored. */
+  maxContents?: number;
   /** What the terminal shows, as bytes that paint it again (NT_CKPT_SCREEN). */
   screen?: Uint8Array;
-  /** Store unix sockets connected outside the job to be thawed closed, instead of refusing them. */
-  closeOutsideSockets?: boolean;
-  /** Most bytes of one deleted file or memfd stored (the freezer's default: 64 MiB). */
-  maxContents?: number;
 }
 
-export interface NativeFreezeReport {
+/** A process of a frozen job, as the freezer found it. */
+export interface FrozenMember {
   pid: number;
   comm: string;
+  threads: number;
+  /** Ended already; its parent had not collected its status. */
+  zombie: boolean;
+}
+
+/** The freezer's report of a freeze (--report). */
+export interface FreezerReport {
+  /** The job's first process (the one named, or the group's leader). */
+  pid: number;
+  comm: string;
+  /** Live processes and their threads. */
   processes: number;
   threads: number;
-  members: { pid: number; comm: string; threads: number; zombie: boolean }[];
+  members: FrozenMember[];
+  /** Absolute path of the image. */
   path: string;
+  /** Size of the image file. */
   bytes: number;
-  stored: number;
+  /** Memory and data stored in it. */
+  storedBytes: number;
   mappings: number;
   loads: number;
   snapshot: boolean;
-  was_stopped: boolean;
-  restart: number;
-  exit_status: number | null;
-  duration_ns: number;
-  seized_ns: number;
-  stages_ns: Record<string, number>;
+  /** The job was in a job-control stop (^Z) when frozen. */
+  wasStopped: boolean;
+  /** The exit status the frozen processes ended with; null for a snapshot. */
+  exitStatus: number | null;
+  /** The freezer's own time, from its start. */
+  durationMs: number;
+  /** How long the job was held. */
+  seizedMs: number;
+  stagesMs: { capture: number; copy: number; sync: number; end: number };
 }
 
-export interface NativeFreezeError {
-  error: string;
-  errno: number;
-  errno_text: string;
-  stage: string;
-  restored: boolean;
-}
-
-/** A failure the freezer reported, with its class. */
-export class FreezerFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly report: NativeFreezeError,
-  ) {
-    super(report.error);
-    this.name = 'FreezerFailure';
-  }
-}
-
-export function freezerArgs(request: NativeFreezeRequest): string[] {
-  const target = 'path' in request.target ? ['--out', request.target.path] : ['--name', request.target.nameInCwd];
-  const args = ['--pid', String(request.pid), ...target, '--exit-status', String(request.exitStatus)];
+/** The command line for a request (without --report or --serve). */
+export function freezerArgs(request: FreezeRequest): string[] {
+  const args: string[] = [];
   if (request.job) args.push('--job');
-  if (request.honourCoreLimit) args.push('--honour-core-limit');
+  if (request.output !== undefined) args.push('--output', request.output);
+  if (request.nameTemplate !== undefined) args.push('--name-template', request.nameTemplate);
   if (request.snapshot) args.push('--snapshot');
-  if (request.owner) args.push('--owner', `${request.owner.uid}:${request.owner.gid}`);
-  if (request.screen) args.push('--screen-stdin');
+  if (request.honourCoreLimit) args.push('--honour-core-limit');
   if (request.closeOutsideSockets) args.push('--close-outside-sockets');
   if (request.maxContents !== undefined) args.push('--max-contents', String(request.maxContents));
+  args.push(String(request.pid));
   return args;
 }
 
-/** Run the freezer; resolves with its report, rejects with a FreezerFailure (or a CkptyError when it could not run). */
-export function runFreezer(request: NativeFreezeRequest): Promise<NativeFreezeReport> {
+/** A report line: the freeze's report, or the CkptyError the freezer worded. */
+function outcomeOf(line: string, ended: string): FreezerReport {
+  const report = parseNativeReport(line);
+  if (!report) throw new CkptyError(`the freezer ${ended}${line.trim() ? `: ${line.trim()}` : ''}`, ExitCode.internal);
+  if (typeof report.error === 'string') throw new CkptyError(report.error, Number(report.exitCode) as ExitCodeValue);
+  return report as unknown as FreezerReport;
+}
+
+/** Throws the freezer's usage error for a name template it would refuse (checked before a session starts). */
+export function checkNameTemplate(template: string): void {
+  const run = spawnSync(FREEZER_PATH, ['--report', '--check-template', '--name-template', template], { encoding: 'latin1' });
+  if (run.error) throw cannotRun('freezer', FREEZER_PATH, run.error);
+  const report = parseNativeReport(run.stdout);
+  if (typeof report?.error === 'string') throw new CkptyError(report.error, Number(report.exitCode) as ExitCodeValue);
+}
+
+/** Run the freezer once: resolves with its report, rejects with a CkptyError in its words. */
+export function runFreezer(request: FreezeRequest): Promise<FreezerReport> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(FREEZER_PATH, freezerArgs(request), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = ['--report', ...(request.screen ? ['--screen-stdin'] : []), ...freezerArgs(request)];
+    const child = spawn(FREEZER_PATH, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     // The screen is read whole before the process is seized; a freezer that refused early just closes it.
     child.stdin.on('error', () => undefined);
     child.stdin.end(request.screen);
@@ -104,15 +112,80 @@ export function runFreezer(request: NativeFreezeRequest): Promise<NativeFreezeRe
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => reject(cannotRun('freezer', FREEZER_PATH, error)));
     child.on('close', (code, signal) => {
-      const report = parseNativeReport(Buffer.concat(out).toString('latin1'));
-      if (code === FreezerStatus.ok && report && !('error' in report)) {
-        resolvePromise(report as unknown as NativeFreezeReport);
-      } else if (code !== null && report && 'error' in report) {
-        reject(new FreezerFailure(code, report as unknown as NativeFreezeError));
-      } else {
-        const detail = Buffer.concat(err).toString().trim();
-        reject(new CkptyError(`the freezer ${howItEnded(code, signal)}${detail ? `: ${detail}` : ''}`, ExitCode.internal));
+      try {
+        resolvePromise(outcomeOf(Buffer.concat(out).toString('latin1') || Buffer.concat(err).toString(), howItEnded(code, signal)));
+      } catch (error) {
+        reject(error as Error);
       }
     });
   });
+}
+
+/**
+ * The freezer of a session, started once and fed one request at a time over a pipe
+ * (frames: "ARGS_LEN SCREEN_LEN\n", NUL-terminated arguments, the screen). Each
+ * request runs in a fresh child of it; if the resident program itself is gone, the
+ * next request starts another.
+ */
+export class ResidentFreezer {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private pending = '';
+  private waiting: ((line: string | Error) => void)[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Start the program now, before the first request needs it. */
+  start(): void {
+    if (this.child) return;
+    const child = spawn(FREEZER_PATH, ['--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('data', (chunk: Buffer) => {
+      this.pending += chunk.toString('latin1');
+      for (let newline = this.pending.indexOf('\n'); newline >= 0; newline = this.pending.indexOf('\n')) {
+        const line = this.pending.slice(0, newline);
+        this.pending = this.pending.slice(newline + 1);
+        this.waiting.shift()?.(line);
+      }
+    });
+    const gone = (error: Error): void => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      for (const answer of this.waiting.splice(0)) answer(error);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => gone(cannotRun('freezer', FREEZER_PATH, error)));
+    child.on('close', (code, signal) => gone(new CkptyError(`the session's freezer ${howItEnded(code, signal)}`, ExitCode.internal)));
+  }
+
+  /** One freeze, after those asked for before it. */
+  freeze(request: FreezeRequest): Promise<FreezerReport> {
+    const turn = this.queue.then(() => this.ask(request));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Let the program end (at the end of its input). */
+  stop(): void {
+    this.child?.stdin.end();
+    this.child = undefined;
+  }
+
+  private ask(request: FreezeRequest): Promise<FreezerReport> {
+    this.start();
+    const child = this.child as ChildProcessWithoutNullStreams;
+    const args = Buffer.from(freezerArgs(request).map((arg) => `${arg}\0`).join(''));
+    const screen = request.screen ?? new Uint8Array();
+    return new Promise((resolvePromise, reject) => {
+      this.waiting.push((line) => {
+        if (line instanceof Error) reject(line);
+        else {
+          try {
+            resolvePromise(outcomeOf(line, 'answered nothing'));
+          } catch (error) {
+            reject(error as Error);
+          }
+        }
+      });
+      child.stdin.write(Buffer.concat([Buffer.from(`${args.length} ${screen.length}\n`), args, screen]));
+    });
+  }
 }

@@ -1,10 +1,10 @@
 /**
- * Facts about a process read from /proc: its name and owner before a freeze, its
- * process group and session for the session host and the terminal.
+ * Facts about a process read from /proc: its name, process group and session, for
+ * the session host and the terminal.
  * Synchronous on purpose: a handful of small reads, done on the checkpoint key's path
  * where a round trip through the thread pool costs more.
  */
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcStat {
   pid: number;
@@ -42,30 +42,10 @@ export function readStat(pid: number): ProcStat | undefined {
   };
 }
 
-/** "Key:\tvalue" lines of /proc/PID/status. */
-export function readStatus(pid: number): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of readFileSync(`/proc/${pid}/status`, 'latin1').split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return fields;
-}
-
 export function readLink(path: string): string | undefined {
   try {
     return readlinkSync(path);
   } catch {
     return undefined;
-  }
-}
-
-/** lstat that answers undefined for a missing file instead of throwing. */
-export function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
   }
 }

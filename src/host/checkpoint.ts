@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { CkptyError } from '../base/errors.js';
 import { processLabel } from '../base/format.js';
 import { freezeProcess } from '../freezer/freeze.js';
+import type { ResidentFreezer } from '../freezer/native.js';
 import type { ProcStat } from '../freezer/proc.js';
 import { THAWER_PATH } from '../thawer/native.js';
 import type { CheckpointAction, CheckpointOutcome, JobMember } from './events.js';
@@ -22,7 +23,10 @@ export interface CheckpointRequest {
   /** The session leader (the shell): the job's processes descend from it. */
   leader: number;
   action: CheckpointAction;
-  nameTemplate: string;
+  /** Default: the freezer's, `%N.ckpt`. */
+  nameTemplate?: string;
+  /** The session's freezer. */
+  freezer: ResidentFreezer;
 }
 
 /**
@@ -67,13 +71,17 @@ export async function checkpointJob(request: CheckpointRequest): Promise<Checkpo
     reason,
   });
   try {
-    const result = await freezeProcess(target.pid, {
-      job: true,
-      nameTemplate: request.nameTemplate,
-      snapshot: request.action === 'snapshot',
-      // `ulimit -c 0` opts a job out of the key (not out of an explicit `ckpty freeze PID`).
-      honourCoreLimit: true,
-    });
+    const result = await freezeProcess(
+      target.pid,
+      {
+        job: true,
+        nameTemplate: request.nameTemplate,
+        snapshot: request.action === 'snapshot',
+        // `ulimit -c 0` opts a job out of the key (not out of an explicit `ckpty freeze PID`).
+        honourCoreLimit: true,
+      },
+      request.freezer,
+    );
     return { kind: request.action === 'snapshot' ? 'snapshot' : 'froze', pgrp: request.pgrp, ...result };
   } catch (err) {
     if (!(err instanceof CkptyError)) return refuse(`internal error: ${String(err)}`);

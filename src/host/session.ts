@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CKPT_DEFAULT, VEOF, type Termios } from '../termios/termios.js';
-import { DEFAULT_NAME_TEMPLATE } from '../freezer/target.js';
+import { ResidentFreezer } from '../freezer/native.js';
 import { checkpointJob, foregroundJob, type ForegroundJob } from './checkpoint.js';
 import { ControlServer } from './control.js';
 import { SOCKET_ENV } from '../base/control-protocol.js';
@@ -47,6 +47,8 @@ export class Session extends EventEmitter<SessionEventMap> {
   private readonly writer: InputWriter;
   /** Process groups with a checkpoint in flight: another press for them is ignored. */
   private readonly busy = new Set<number>();
+  /** Started with the session: a key press then costs a fork in it, not spawning a program. */
+  private readonly freezer = new ResidentFreezer();
   private exited = false;
 
   private constructor(
@@ -73,10 +75,12 @@ export class Session extends EventEmitter<SessionEventMap> {
     // The socket's directory goes when the session ends, or with ckpty if that is first.
     const removeControl = (): void => control.close();
     process.once('exit', removeControl);
+    this.freezer.start();
     pty.onData((data) => this.emit('output', data));
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
       this.writer.discard();
+      this.freezer.stop();
       process.off('exit', removeControl);
       control.close();
       const status = signal ? 128 + signal : exitCode;
@@ -254,7 +258,8 @@ export class Session extends EventEmitter<SessionEventMap> {
         pgrp,
         leader: this.pty.pid,
         action,
-        nameTemplate: this.options.nameTemplate ?? DEFAULT_NAME_TEMPLATE,
+        nameTemplate: this.options.nameTemplate,
+        freezer: this.freezer,
       });
       if (outcome) this.announce(outcome);
       return outcome;

@@ -30,15 +30,15 @@ export function register(program: Command): void {
     .option('--record <file.cast>', 'record the session as an asciicast v2 file, with a marker at each freeze')
     .option('--record-input', 'record keyboard input too (it can hold passwords)')
     .action(async (command: string[], options: ShellOptions) => {
-      const [{ runPlain }, { parseCcharArg }, { expandTemplate }] = await Promise.all([
+      const [{ runPlain }, { parseCcharArg }, { checkNameTemplate }] = await Promise.all([
         import('./plain.js'),
         import('../termios/stty.js'),
-        import('../freezer/target.js'),
+        import('../freezer/native.js'),
       ]);
       const key = parseCcharArg(options.key);
       if (typeof key !== 'number') throw new CkptyError(`--key: ${key.message}`, ExitCode.usage);
       // A bad template is a usage error now, not a refusal at the first key press.
-      expandTemplate(options.nameTemplate, { pid: process.pid, comm: 'ckpty', uid: 0 });
+      checkNameTemplate(options.nameTemplate);
       const [file, ...args] = command.length > 0 ? command : [options.shell ?? process.env.SHELL ?? '/bin/sh'];
       process.exitCode = await runPlain({
         file: file!,

@@ -159,6 +159,10 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e);
 /* Put "comm[pid]: " before e's message unless pid is the process named (whose name the caller gives). */
 void job_blame(const struct job *job, pid_t pid, const char *comm, struct ck_error *e);
 
+/* The refusals of the named process (st: its stat) that need no seizing: a zombie, init, a kernel thread, ckpty itself. */
+struct procfs_stat;
+int job_refuse_early(const struct job_spec *spec, const struct procfs_stat *st, struct ck_error *e);
+
 /* Refusals before anything is disturbed: each names the member and the reason. */
 int job_check(struct job *job, struct ck_error *e);
 

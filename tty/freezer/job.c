@@ -364,6 +364,14 @@ static const char *early_refusal(pid_t pid, const struct procfs_stat *st)
 	return NULL;
 }
 
+int job_refuse_early(const struct job_spec *spec, const struct procfs_stat *st, struct ck_error *e)
+{
+	if (st->state == 'Z' || st->state == 'X')
+		return ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "it has already exited (zombie)");
+	const char *refused = early_refusal(spec->pid, st);
+	return refused ? ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "%s", refused) : 0;
+}
+
 int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 {
 	struct procfs_stat named;
@@ -371,8 +379,8 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 	if (err)
 		return ck_fail(e, CK_NOT_FOUND, -err, "seize", "", "no process %d", (int)spec->pid);
 	job->named = spec->pid;
-	if (named.state == 'Z' || named.state == 'X')
-		return ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "it has already exited (zombie)");
+	if (job_refuse_early(spec, &named, e))
+		return -1;
 	struct scan s = { 0 };
 	int ret = 0;
 	for (size_t added = 1; added && !ret;) {

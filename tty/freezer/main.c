@@ -1,34 +1,37 @@
 /*
- * ckpty-freezer: write the image of a job (see image.h), then end it or let it run on.
+ * ckpty-freezer: `ckpty freeze` (bin/ckpty runs it directly, no Node in between), and
+ * the session host's freezer. Writes the image of a job (see image.h), then ends the
+ * job or lets it run on.
  *
- *   ckpty-freezer --pid PID [--job] (--out PATH | --name NAME) [--snapshot] [--exit-status N]
- *                 [--owner UID:GID] [--screen-stdin] [--honour-core-limit]
- *                 [--close-outside-sockets] [--max-contents BYTES]
+ *   ckpty freeze [-j|--job] [-o|--output FILE] [--name-template T] [--snapshot] [--json]
+ *                [--close-outside-sockets] [--max-contents SIZE] PID
+ * and for ckpty's own callers:
+ *   --report             one JSON line on stdout, success or failure (below)
+ *   --screen-stdin       the session's repaint of the terminal comes on stdin (NT_CKPT_SCREEN)
+ *   --honour-core-limit  a soft RLIMIT_CORE of 0 opts a process out (the key's rule)
+ *   --serve              stay: one request per frame on stdin, one --report line each (serve())
+ *   --check-template     only check --name-template (a session checks it before it starts)
  *
  * The job is PID and its descendants in its process group, or with --job its whole
  * process group (the terminal's foreground job): every process and every thread,
- * seized before any is disturbed (job.c). --out is a path relative to our directory;
- * --name a file name relative to PID's own current directory (a name template's
- * expansion; see target.h). --owner gives the image to that user (root freezing
- * someone else's process: the image holds their memory, and the thaw wants images
- * owned by the thawing user): it is created with that user's rights. --screen-stdin:
- * the session host's repaint of the terminal comes on stdin (read before anything is
- * seized), for NT_CKPT_SCREEN. --honour-core-limit: a soft RLIMIT_CORE of 0 opts a
- * process out (the key's rule). --close-outside-sockets: sockets connected outside the
- * job are stored to be thawed closed instead of refused. --max-contents: the most
- * bytes of one deleted file or memfd stored (default 64 MiB).
+ * seized before any is disturbed (job.c). -o is a path relative to our directory; the
+ * name template (default %N.ckpt) is relative to PID's own current directory
+ * (target.h). Root freezing another user's job writes the image as that user: it
+ * holds their memory, and the thaw wants images owned by the thawing user.
  *
- * On success prints one JSON object on stdout:
- *   {"pid":…,"comm":"…","path":"…","bytes":…,"stored":…,"mappings":…,"loads":…,
- *    "processes":…,"threads":…,"snapshot":false,"was_stopped":false,"exit_status":161,
- *    "duration_ns":…,"seized_ns":…,"stages_ns":{…},"members":[{"pid":…,"comm":"…"},…]}
- * "path" is the image's absolute name; pid and comm are the first member's; "stored" counts
- * the memory of every member and the data area (shared memory, buffered bytes).
- * On failure: {"error":"…","errno":N,"errno_text":"…","stage":"…","restored":true} and the exit
- * status of its class (error.h): 2 usage, 3 unsupported, 4 permission, 6 I/O, 8 no such
- * process, 9 image path refused, 10 a process could not be put back, 70 internal. A
- * refusal about a member other than PID names it ("sort[4243]: …"). Whatever failed, every process was released
- * as seized and no file exists under PATH.
+ * Output: `froze bc[4242] -> /home/u/bc.ckpt (488 KiB, 9.2 ms)` (`snapshot of …`), or
+ * with --json / --report one object:
+ *   {"pid":…,"comm":"…","processes":…,"threads":…,"members":[{"pid":…,"comm":"…",
+ *    "threads":…,"zombie":false},…],"path":"…","bytes":…,"storedBytes":…,"mappings":…,
+ *    "snapshot":false,"wasStopped":false,"exitStatus":161,"durationMs":…,"seizedMs":…}
+ * (--report adds "loads" and "stagesMs"). pid and comm are the first member's;
+ * storedBytes counts every member's memory and the data area. Failure: `ckpty: <why>`
+ * on stderr, or with --report {"error":"…","exitCode":N,"errno":N,"errnoText":"…",
+ * "stage":"…","restored":true}; the exit status is ckpty's (src/base/errors.ts): 2
+ * usage, 3 unsupported, 4 not allowed, 6 the image could not be written, 8 no such
+ * process, 1 a process could not be put back as it was, 70 internal. A refusal about
+ * a member other than PID names it ("sort[4243]: …"). Whatever failed, every process
+ * was released as seized and no file exists under the image's name.
  *
  * Dying (SIGKILL) at any moment leaves the processes as they were, running, and no file:
  * while seized they hold their own registers and masks except during the few syscalls
@@ -37,111 +40,117 @@
  * (EXITKILL) before any is ended, so there is never an image and the job running on.
  * The window left is the few syscalls between naming the image and arming them.
  */
-#include "fault.h"
-#include "freezer.h"
+#include "freeze.h"
 #include "jsonw.h"
-#include "target.h"
+#include "procfs.h"
+#include "words.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-struct options {
-	struct job_spec job;
-	struct job_rules rules;
-	struct target_spec target;
-	bool snapshot;
-	bool screen; /* the terminal's repaint on stdin */
-	int exit_status;
-};
+#define FROZEN_EXIT_STATUS (128 + 33) /* DragonFly's SIGCKPT, as a shell reports a death by it */
+#define USAGE "ckpty freeze [-j] [-o FILE] [--name-template T] [--snapshot] [--json] PID (ckpty freeze --help)"
 
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+struct command {
+	struct freeze_request request;
+	const char *output, *template;
+	bool json, report, serve, screen_stdin, check_template;
+	char name[PATH_MAX]; /* the template's expansion */
+	char label[48]; /* "bc[4242]": the process named, for messages */
+};
 
 static uint64_t now_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
-static int report_error(const struct ck_error *e, bool restored)
+/* ckpty's exit code for a failure class: the freezer's own two are mapped, the rest are shared. */
+static int exit_code_of(enum ck_class cls)
 {
-	fputs("{\"error\":", stdout);
-	jsonw_string(stdout, e->message);
-	printf(",\"errno\":%d,\"errno_text\":", e->err);
-	jsonw_string(stdout, e->err ? strerror(e->err) : "");
-	printf(",\"stage\":");
-	jsonw_string(stdout, e->stage);
-	printf(",\"restored\":%s}\n", restored ? "true" : "false");
-	fflush(stdout);
-	return e->cls;
+	return cls == CK_TARGET ? CK_IO : cls == CK_NOT_RESTORED ? 1 : (int)cls;
 }
 
-static int parse_args(int argc, char **argv, struct options *o, struct ck_error *e)
+static int parse_size(const char *text, uint64_t *out)
 {
-	*o = (struct options){
-		.exit_status = 128 + 33,
-		.target = { .owner_uid = -1, .owner_gid = -1 },
-		.rules = { .max_contents = 64u << 20 },
-	};
-	const char *usage = "usage: ckpty-freezer --pid PID [--job] (--out PATH | --name NAME) [--snapshot] [--exit-status N] "
-			    "[--owner UID:GID] [--screen-stdin] [--honour-core-limit] [--close-outside-sockets] "
-			    "[--max-contents BYTES]";
+	char *end;
+	errno = 0;
+	double value = strtod(text, &end);
+	uint64_t unit = 1;
+	if (*end == 'K' || *end == 'k')
+		unit = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		unit = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		unit = 1ull << 30;
+	if (unit > 1)
+		end += 1 + (end[1] == 'i' && end[2] == 'B' ? 2 : end[1] == 'B');
+	if (end == text || *end || errno || value < 0)
+		return -1;
+	*out = (uint64_t)(value * (double)unit);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct command *c, struct ck_error *e)
+{
+	*c = (struct command){ .request = { .exit_status = FROZEN_EXIT_STATUS, .target = { .owner_uid = -1, .owner_gid = -1 },
+					    .rules = { .max_contents = 64u << 20 } } };
+	const char *pid_text = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
-		if (!strcmp(arg, "--snapshot")) {
-			o->snapshot = true;
-		} else if (!strcmp(arg, "--job")) {
-			o->job.whole_group = true;
-		} else if (!strcmp(arg, "--screen-stdin")) {
-			o->screen = true;
-		} else if (!strcmp(arg, "--honour-core-limit")) {
-			o->rules.honour_core_limit = true;
-		} else if (!strcmp(arg, "--close-outside-sockets")) {
-			o->rules.close_outside_sockets = true;
-		} else if (!strcmp(arg, "--max-contents") && val) {
-			o->rules.max_contents = strtoull(val, &end, 10);
-			if (*end)
-				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad size '%s'", val);
-			i++;
-		} else if (!strcmp(arg, "--pid") && val) {
-			o->job.pid = (pid_t)strtol(val, &end, 10);
-			if (*end || o->job.pid <= 0)
-				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad pid '%s'", val);
-			i++;
-		} else if ((!strcmp(arg, "--out") || !strcmp(arg, "--name")) && val && !o->target.name) {
-			o->target.name = val;
-			o->target.in_cwd_of = !strcmp(arg, "--name");
-			i++;
-		} else if (!strcmp(arg, "--exit-status") && val) {
-			o->exit_status = (int)strtol(val, &end, 10);
-			if (*end || o->exit_status < 0 || o->exit_status > 255)
-				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad exit status '%s'", val);
-			i++;
-		} else if (!strcmp(arg, "--owner") && val) {
-			struct target_spec *t = &o->target;
-			if (sscanf(val, "%d:%d", &t->owner_uid, &t->owner_gid) != 2 || t->owner_uid < 0 || t->owner_gid < 0)
-				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad owner '%s' (UID:GID)", val);
-			i++;
-		} else {
-			return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "unknown or incomplete argument '%s' (%s)", arg, usage);
-		}
+		bool takes = !strcmp(arg, "-o") || !strcmp(arg, "--output") || !strcmp(arg, "--name-template") ||
+			     !strcmp(arg, "--max-contents");
+		if (takes && !val)
+			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "option '%s' needs a value", arg);
+		if (!strcmp(arg, "-j") || !strcmp(arg, "--job"))
+			c->request.job.whole_group = true;
+		else if (!strcmp(arg, "--snapshot"))
+			c->request.snapshot = true;
+		else if (!strcmp(arg, "--json"))
+			c->json = true;
+		else if (!strcmp(arg, "--report"))
+			c->report = true;
+		else if (!strcmp(arg, "--serve"))
+			c->serve = true;
+		else if (!strcmp(arg, "--check-template"))
+			c->check_template = true;
+		else if (!strcmp(arg, "--screen-stdin"))
+			c->screen_stdin = true;
+		else if (!strcmp(arg, "--honour-core-limit"))
+			c->request.rules.honour_core_limit = true;
+		else if (!strcmp(arg, "--close-outside-sockets"))
+			c->request.rules.close_outside_sockets = true;
+		else if (!strcmp(arg, "-o") || !strcmp(arg, "--output"))
+			c->output = argv[++i];
+		else if (!strcmp(arg, "--name-template"))
+			c->template = argv[++i];
+		else if (!strcmp(arg, "--max-contents") && parse_size(argv[++i], &c->request.rules.max_contents))
+			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "bad size '%s' (bytes, or with K, M or G)", argv[i]);
+		else if (!strcmp(arg, "--max-contents"))
+			continue;
+		else if (arg[0] == '-' && arg[1])
+			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "unknown option '%s'", arg);
+		else if (pid_text)
+			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "one process id only (have '%s' and '%s')", pid_text, arg);
+		else
+			pid_text = arg;
 	}
-	if (!o->job.pid || !o->target.name)
-		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "%s", usage);
-	if (o->target.in_cwd_of)
-		o->target.in_cwd_of = o->job.pid;
+	if (c->serve)
+		return 0;
+	if (c->check_template)
+		return target_expand(c->name, sizeof c->name, c->template ? c->template : "%N.ckpt", getpid(), "ckpty", 0, e);
+	if (!pid_text)
+		return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "which process? (a process id is missing)");
+	char *end;
+	long pid = strtol(pid_text, &end, 10);
+	if (*end || end == pid_text || pid <= 0 || pid > INT32_MAX || !isdigit((unsigned char)pid_text[0]))
+		return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "bad process id '%s'", pid_text);
+	c->request.job.pid = (pid_t)pid;
 	return 0;
 }
 
@@ -166,215 +175,258 @@ static int read_screen(struct buf *screen, struct ck_error *e)
 	}
 }
 
-/* The job's clocks as it sees them: ours, moved by the time namespace offsets of its own. */
-static void read_job_clocks(struct job *job)
+/*
+ * What a freeze of the named process needs before anything is touched: its name and
+ * owner (the image's name and owner), and where the image goes.
+ */
+static int prepare(struct command *c, struct ck_error *e)
 {
-	job->freeze_time_ns = clock_ns(CLOCK_REALTIME);
-	job->monotonic_ns = clock_ns(CLOCK_MONOTONIC);
-	job->boottime_ns = clock_ns(CLOCK_BOOTTIME);
-	char path[64], line[128];
-	snprintf(path, sizeof path, "/proc/%d/timens_offsets", (int)job->members[0].pid);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof line, f)) {
-		char clock[32];
-		long long sec, nsec;
-		if (sscanf(line, "%31s %lld %lld", clock, &sec, &nsec) != 3)
-			continue;
-		int64_t offset = sec * 1000000000ll + nsec;
-		if (!strcmp(clock, "monotonic"))
-			job->monotonic_ns = (uint64_t)((int64_t)job->monotonic_ns + offset);
-		else if (!strcmp(clock, "boottime"))
-			job->boottime_ns = (uint64_t)((int64_t)job->boottime_ns + offset);
+	struct freeze_request *r = &c->request;
+	struct procfs_stat st;
+	char *status = NULL;
+	if (procfs_stat_read(r->job.pid, &st) || procfs_read(r->job.pid, "status", &status, NULL))
+		return ck_fail(e, CK_NOT_FOUND, ESRCH, "find", "", "no process %d", (int)r->job.pid);
+	words_process(c->label, sizeof c->label, r->job.pid, st.comm);
+	if (job_refuse_early(&r->job, &st, e)) {
+		free(status);
+		return -1;
 	}
-	if (f)
-		fclose(f);
+	unsigned uid = 0, gid = 0;
+	const char *ids = procfs_field(status, "Uid");
+	if (ids)
+		sscanf(ids, "%u", &uid);
+	ids = procfs_field(status, "Gid");
+	if (ids)
+		sscanf(ids, "%u", &gid);
+	free(status);
+	if (geteuid() == 0 && uid != 0) {
+		r->target.owner_uid = (int)uid;
+		r->target.owner_gid = (int)gid;
+	}
+	if (c->output) {
+		r->target.name = c->output;
+	} else {
+		if (target_expand(c->name, sizeof c->name, c->template ? c->template : "%N.ckpt", r->job.pid, st.comm, uid, e))
+			return -1;
+		r->target.name = c->name;
+		r->target.in_cwd_of = r->job.pid;
+	}
+	return c->screen_stdin ? read_screen(&r->screen, e) : 0;
 }
 
-/* POSIX timers name their thread as we see it; the image keeps what the process sees. */
-static void localise_timer_threads(struct capture *c)
+static bool is_refusal(enum ck_class cls)
 {
-	struct ckpt_timer *timers = (struct ckpt_timer *)c->timers.data;
-	for (size_t i = 0; i < c->timers.len / sizeof *timers; i++)
-		for (size_t k = 0; k < c->nthreads; k++)
-			if (timers[i].notify_tid && timers[i].notify_tid == c->threads[k].t.pid)
-				timers[i].notify_tid = c->threads[k].state.tid;
-}
-
-static int capture_job(struct job *job, struct ck_error *e)
-{
-	read_job_clocks(job);
-	int ret = 0;
-	for (size_t i = 0; i < job->nmembers && !ret; i++) {
-		struct capture *c = &job->members[i];
-		if (!c->zombie && (ret = capture_state(job, c, e)))
-			job_blame(job, c->pid, c->comm, e);
-		localise_timer_threads(c);
-	}
-	if (!ret)
-		ret = capture_files(job, e);
-	for (size_t i = 0; i < job->nmembers && !ret; i++) {
-		struct capture *c = &job->members[i];
-		if (!c->zombie && (ret = capture_memory(job, c, e)))
-			job_blame(job, c->pid, c->comm, e);
-	}
-	return ret;
-}
-
-/* Every live member's tasks: e.g. to arm them all. */
-static int for_each_task(struct job *job, int (*act)(struct infect *))
-{
-	for (size_t i = 0; i < job->nmembers; i++)
-		for (size_t k = 0; k < job->members[i].nthreads; k++) {
-			int err = act(&job->members[i].threads[k].t);
-			if (err)
-				return err;
-		}
-	return 0;
-}
-
-/* The other threads of a process we ended: the kernel killed them; collect them (they are traced by us). */
-static void collect_threads(struct capture *c)
-{
-	for (size_t k = 1; k < c->nthreads; k++) {
-		int status;
-		while (waitpid(c->threads[k].t.pid, &status, __WALL) >= 0 && !WIFEXITED(status) && !WIFSIGNALED(status))
-			ptrace(PTRACE_CONT, c->threads[k].t.pid, 0, 0);
-		c->threads[k].t.state = INFECT_DETACHED;
-	}
+	return cls == CK_USAGE || cls == CK_UNSUPPORTED || cls == CK_PERMISSION || cls == CK_NOT_FOUND;
 }
 
 /*
- * The job must end now that its image has its name: every task armed at once, so that
- * from here our death kills them too (then the directory is synced, which can take a
- * while); then exit_group in each process, up to its exit stop, where its terminal is
- * given back its line-editing modes before the shell can see it end.
+ * The whole message: what could not be done (the process named, or the image when the
+ * failure was the file's), why, and, once the job was touched, what became of it.
  */
-static int end_job(struct job *job, int status, struct target *tg, struct ck_error *e)
+static void compose(const struct command *c, const struct ck_error *e, bool restored, const char *image, char *out, size_t size)
 {
-	int err = for_each_task(job, infect_arm_exitkill);
-	fault_point("armed");
-	int ret = err ? ck_fail(e, CK_IO, -err, "exit", "", "cannot arm the job to end") : target_sync_name(tg, e);
-	for (size_t i = 0; i < job->nmembers && !ret; i++) {
-		struct capture *c = &job->members[i];
-		if (c->zombie)
-			continue;
-		int tty = capture_grab_terminal(c);
-		if ((err = infect_exit_begin(&c->threads[0].t, status))) {
-			/* Armed and seized, it cannot run on: our exit takes it down with the rest. */
-			ret = ck_fail(e, CK_IO, -err, "exit", "", "cannot end it");
-			job_blame(job, c->pid, c->comm, e);
-		} else {
-			capture_cook_terminal(c, tty);
-			infect_exit_finish(&c->threads[0].t);
-			collect_threads(c);
-		}
-		if (tty >= 0)
-			close(tty);
+	bool bare = !strcmp(e->stage, "arguments") || !strcmp(e->stage, "usage") || !strcmp(e->stage, "find");
+	/* Failures of the file name it in their path; writing it (a full disk) is the image's too. */
+	const char *about_image = e->path[0] ? e->path : !strcmp(e->stage, "write") && image[0] ? image : NULL;
+	char subject[sizeof((struct freeze_outcome *)0)->path + 64] = "";
+	if (about_image)
+		snprintf(subject, sizeof subject, "cannot write the image %s: ", about_image);
+	else if (!bare)
+		snprintf(subject, sizeof subject, "cannot freeze %s: ", c->label);
+	/* A failure's errno in words, unless the message has them already (a refusal says why itself). */
+	char cause[160] = "";
+	bool failure = e->cls == CK_IO || e->cls == CK_INTERNAL || e->cls == CK_NOT_RESTORED;
+	if (e->err && failure) {
+		char text[128];
+		snprintf(text, sizeof text, "%s", strerror(e->err));
+		text[0] = (char)tolower((unsigned char)text[0]);
+		if (!strcasestr(e->message, text))
+			snprintf(cause, sizeof cause, ": %s", text);
 	}
-	return ret;
+	char fate[128] = "";
+	bool touched = !bare && strcmp(e->stage, "target") != 0;
+	if (!restored)
+		snprintf(fate, sizeof fate, "; %s could not be put back as it was and may misbehave", c->label);
+	else if (touched && !is_refusal(e->cls))
+		snprintf(fate, sizeof fate, "; %s runs on untouched", c->label);
+	snprintf(out, size, "%s%s%s%s", subject, e->message, cause, fate);
 }
 
-static int resume_job(struct job *job)
+static void print_failure(const struct command *c, const struct ck_error *e, const struct freeze_outcome *o)
 {
-	return for_each_task(job, infect_resume);
+	char message[sizeof((struct freeze_outcome *)0)->path + 1536];
+	compose(c, e, o->restored, o->path, message, sizeof message);
+	if (!c->report) {
+		fprintf(stderr, "ckpty: %s\n", message);
+		if (!strcmp(e->stage, "arguments"))
+			fprintf(stderr, "usage: %s\n", USAGE);
+		return;
+	}
+	fputs("{\"error\":", stdout);
+	jsonw_string(stdout, message);
+	printf(",\"exitCode\":%d,\"errno\":%d,\"errnoText\":", exit_code_of(e->cls), e->err);
+	jsonw_string(stdout, e->err ? strerror(e->err) : "");
+	printf(",\"stage\":");
+	jsonw_string(stdout, e->stage);
+	printf(",\"restored\":%s}\n", o->restored ? "true" : "false");
 }
 
-static void print_report(const struct job *job, const struct target *tg, uint64_t size, bool snapshot, int exit_status,
-			 uint64_t started, uint64_t seized, const uint64_t *stage_end, uint64_t finished)
+static void print_result(const struct command *c, const struct freeze_outcome *o, double duration_ms)
 {
-	const struct capture *first = &job->members[0];
-	size_t threads = 0, mappings = 0, loads = 0, processes = 0;
-	uint64_t stored = job->data_size;
-	for (size_t i = 0; i < job->nmembers; i++) {
-		const struct capture *c = &job->members[i];
-		processes += !c->zombie;
-		threads += c->nthreads;
-		mappings += c->vmas.len / sizeof(struct ckpt_vma);
-		loads += c->runs.len / sizeof(struct frz_run);
-		stored += c->stored_bytes;
+	const struct freeze_request *r = &c->request;
+	const struct frozen_member *first = &o->members[0];
+	if (!c->json && !c->report) {
+		const char *names[64];
+		size_t n = o->nmembers < 64 ? o->nmembers : 64;
+		for (size_t i = 0; i < n; i++)
+			names[i] = o->members[i].comm;
+		char label[128], size[32], ms[32];
+		words_job(label, sizeof label, first->pid, names, n, o->processes);
+		words_bytes(size, sizeof size, o->bytes);
+		words_ms(ms, sizeof ms, duration_ms);
+		printf("%s %s -> %s (%s, %s)\n", r->snapshot ? "snapshot of" : "froze", label, o->path, size, ms);
+		return;
 	}
 	printf("{\"pid\":%d,\"comm\":", (int)first->pid);
 	jsonw_string(stdout, first->comm);
-	printf(",\"path\":");
-	jsonw_string(stdout, tg->path);
-	printf(",\"bytes\":%llu,\"stored\":%llu,\"mappings\":%zu,\"loads\":%zu,\"processes\":%zu,\"threads\":%zu,"
-	       "\"snapshot\":%s,\"was_stopped\":%s,\"exit_status\":",
-	       (unsigned long long)size, (unsigned long long)stored, mappings, loads, processes, threads,
-	       snapshot ? "true" : "false", first->flags & CKPT_PROC_WAS_STOPPED ? "true" : "false");
-	if (snapshot)
+	printf(",\"processes\":%zu,\"threads\":%zu,\"members\":[", o->processes, o->threads);
+	for (size_t i = 0; i < o->nmembers; i++) {
+		printf("%s{\"pid\":%d,\"comm\":", i ? "," : "", (int)o->members[i].pid);
+		jsonw_string(stdout, o->members[i].comm);
+		printf(",\"threads\":%zu,\"zombie\":%s}", o->members[i].threads, o->members[i].zombie ? "true" : "false");
+	}
+	printf("],\"path\":");
+	jsonw_string(stdout, o->path);
+	printf(",\"bytes\":%llu,\"storedBytes\":%llu,\"mappings\":%zu,\"snapshot\":%s,\"wasStopped\":%s,\"exitStatus\":",
+	       (unsigned long long)o->bytes, (unsigned long long)o->stored, o->mappings, r->snapshot ? "true" : "false",
+	       o->was_stopped ? "true" : "false");
+	if (r->snapshot)
 		printf("null");
 	else
-		printf("%d", exit_status);
-	printf(",\"duration_ns\":%llu,\"seized_ns\":%llu,\"stages_ns\":{\"state\":%llu,\"plan\":%llu,\"copy\":%llu,"
-	       "\"sync\":%llu,\"end\":%llu},\"members\":[",
-	       (unsigned long long)(finished - started), (unsigned long long)(finished - seized),
-	       (unsigned long long)(stage_end[0] - seized), (unsigned long long)(stage_end[1] - stage_end[0]),
-	       (unsigned long long)(stage_end[2] - stage_end[1]), (unsigned long long)(stage_end[3] - stage_end[2]),
-	       (unsigned long long)(finished - stage_end[3]));
-	for (size_t i = 0; i < job->nmembers; i++) {
-		printf("%s{\"pid\":%d,\"comm\":", i ? "," : "", (int)job->members[i].pid);
-		jsonw_string(stdout, job->members[i].comm);
-		printf(",\"threads\":%zu,\"zombie\":%s}", job->members[i].nthreads, job->members[i].zombie ? "true" : "false");
+		printf("%d", r->exit_status);
+	printf(",\"durationMs\":%.3f,\"seizedMs\":%.3f", duration_ms, (double)o->seized_ns / 1e6);
+	if (c->report)
+		printf(",\"loads\":%zu,\"stagesMs\":{\"capture\":%.3f,\"copy\":%.3f,\"sync\":%.3f,\"end\":%.3f}", o->loads,
+		       (double)o->stage_ns[0] / 1e6, (double)o->stage_ns[1] / 1e6, (double)o->stage_ns[2] / 1e6,
+		       (double)o->stage_ns[3] / 1e6);
+	printf("}\n");
+}
+
+/*
+ * One freeze as the arguments ask; returns the exit status. The screen comes from the
+ * caller (a serve() frame) or, with --screen-stdin, from stdin.
+ */
+static int run(int argc, char **argv, uint64_t started, const char *screen, size_t screen_len)
+{
+	struct command c;
+	struct ck_error e = { 0 };
+	struct freeze_outcome outcome = { .restored = true };
+	int failed = parse_args(argc, argv, &c, &e);
+	if (!failed && screen_len && buf_append(&c.request.screen, screen, screen_len))
+		failed = ck_fail(&e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
+	if (!failed && c.check_template) {
+		buf_free(&c.request.screen);
+		return 0;
 	}
-	printf("]}\n");
+	failed = failed || prepare(&c, &e) || freeze_run(&c.request, &outcome, &e);
+	if (failed)
+		print_failure(&c, &e, &outcome);
+	else
+		print_result(&c, &outcome, (double)(now_ns() - started) / 1e6);
+	fflush(stdout);
+	buf_free(&c.request.screen);
+	freeze_outcome_free(&outcome);
+	return failed ? exit_code_of(e.cls) : 0;
+}
+
+static int read_exactly(int fd, void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* One request of serve(), in a child of ours; its --report line is copied to stdout. */
+static void serve_one(int argc, char **argv, const char *screen, size_t screen_len)
+{
+	uint64_t started = now_ns();
+	int out[2];
+	pid_t child = pipe(out) == 0 ? fork() : -1;
+	if (child == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		close(0);
+		_exit(run(argc, argv, started, screen, screen_len));
+	}
+	struct buf reply = { 0 };
+	if (child > 0) {
+		close(out[1]);
+		char chunk[4096];
+		for (ssize_t n; (n = read(out[0], chunk, sizeof chunk)) != 0;)
+			if (n > 0)
+				buf_append(&reply, chunk, (size_t)n);
+			else if (errno != EINTR)
+				break;
+		close(out[0]);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (reply.len == 0)
+		printf("{\"error\":\"the freezer ended without an answer\",\"exitCode\":70,\"errno\":0,\"errnoText\":\"\","
+		       "\"stage\":\"serve\",\"restored\":true}\n");
+	else
+		fwrite(reply.data, 1, reply.len, stdout);
+	fflush(stdout);
+	buf_free(&reply);
+}
+
+/*
+ * The session's resident freezer: ready before the key is pressed, so a press costs
+ * a fork, not Node spawning a program. Each request is a frame on stdin,
+ *   "ARGS_LEN SCREEN_LEN\n", the arguments each ending in NUL, then the screen,
+ * and gets one --report line on stdout. Each runs in a child of ours: a freeze that
+ * fails or dies leaves this process as it was. Ends at the end of stdin.
+ */
+static int serve(void)
+{
+	for (;;) {
+		char header[64];
+		size_t used = 0;
+		while (used + 1 < sizeof header && read_exactly(0, header + used, 1) == 0 && header[used] != '\n')
+			used++;
+		if (used == 0 || header[used] != '\n')
+			return 0;
+		header[used] = 0;
+		size_t args_len, screen_len;
+		if (sscanf(header, "%zu %zu", &args_len, &screen_len) != 2 || args_len > 1 << 16 || screen_len > CKPT_MAX_SCREEN_SIZE)
+			return CK_USAGE;
+		char *frame = malloc(args_len + screen_len + 1);
+		if (!frame || read_exactly(0, frame, args_len + screen_len)) {
+			free(frame);
+			return frame ? 0 : CK_INTERNAL;
+		}
+		char *argv[64] = { "ckpty-freezer", "--report" };
+		int argc = 2;
+		if (args_len && frame[args_len - 1] == 0)
+			for (size_t at = 0; at < args_len && argc < 63; at += strlen(frame + at) + 1)
+				argv[argc++] = frame + at;
+		serve_one(argc, argv, frame + args_len, screen_len);
+		free(frame);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t started = now_ns();
-	struct options o;
-	struct ck_error e = { 0 };
-	if (parse_args(argc, argv, &o, &e))
-		return report_error(&e, true);
-	struct job job = { .rules = o.rules, .flags = o.snapshot ? CKPT_PROC_SNAPSHOT : 0 };
-	if (o.screen && read_screen(&job.screen, &e)) {
-		job_free(&job);
-		return report_error(&e, true);
-	}
-
-	struct target tg;
-	if (target_open(&tg, &o.target, &e)) {
-		target_close(&tg);
-		job_free(&job);
-		return report_error(&e, true);
-	}
-
-	/* Signals that can be held wait until the job is ended or released (SIGKILL cannot: see above). */
-	sigset_t all, before;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &before);
-
-	int failed = job_seize(&job, &o.job, &e) || job_check(&job, &e);
-	uint64_t seized = now_ns();
-	fault_point("seized");
-	uint64_t size = 0;
-	uint64_t stage_end[4] = { seized, seized, seized, seized };
-	failed = failed || capture_job(&job, &e) || !(stage_end[0] = now_ns()) || !(stage_end[1] = now_ns()) ||
-		 image_write(&job, tg.fd, &size, &e) || !(stage_end[2] = now_ns()) || target_commit(&tg, &e) ||
-		 !(stage_end[3] = now_ns());
-	fault_point("named");
-	int err;
-	if (!failed) {
-		if (o.snapshot) {
-			if (!(failed = target_sync_name(&tg, &e)) && (err = resume_job(&job)))
-				/* The image is complete; a process may not have got its registers back. */
-				failed = ck_fail(&e, CK_NOT_RESTORED, -err, "resume", "", "cannot resume the job");
-		} else if ((failed = end_job(&job, o.exit_status, &tg, &e))) {
-			/* Some run on: an image of a live job under the final name would thaw as a twin. */
-			target_remove_final(&tg);
-		}
-	}
-	bool restored = true;
-	if (failed && (err = job_release(&job))) {
-		restored = false;
-		e.cls = CK_NOT_RESTORED;
-	}
-	uint64_t finished = now_ns();
-	target_close(&tg);
-	/* A signal held back may end us now: the processes and the files are in their final state. */
-	sigprocmask(SIG_SETMASK, &before, NULL);
-	if (!failed)
-		print_report(&job, &tg, size, o.snapshot, o.exit_status, started, seized, stage_end, finished);
-	job_free(&job);
-	return failed ? report_error(&e, restored) : 0;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--serve"))
+			return serve();
+	return run(argc, argv, started, NULL, 0);
 }

@@ -42,6 +42,85 @@ static enum ck_class class_of_create_errno(int err)
 	return err == ENOSPC || err == EDQUOT || err == EIO ? CK_IO : CK_TARGET;
 }
 
+int target_expand(char *out, size_t size, const char *template, pid_t pid, const char *comm, uid_t uid, struct ck_error *e)
+{
+	size_t used = 0;
+	for (const char *at = template; *at; at++) {
+		char piece[32] = { *at, 0 };
+		bool is_name = false;
+		if (*at == '%') {
+			at++;
+			if (*at == 'N')
+				is_name = true;
+			else if (*at == 'P')
+				snprintf(piece, sizeof piece, "%d", (int)pid);
+			else if (*at == 'U')
+				snprintf(piece, sizeof piece, "%u", (unsigned)uid);
+			else if (*at == '%')
+				strcpy(piece, "%");
+			else
+				return ck_fail(e, CK_USAGE, EINVAL, "usage", "",
+					       "bad name template '%s': unknown '%%%.1s' (use %%N name, %%P pid, %%U uid, %%%% a percent sign)",
+					       template, at);
+		}
+		for (const char *text = is_name ? comm : piece; *text; text++) {
+			if (used + 1 >= size)
+				return ck_fail(e, CK_USAGE, ENAMETOOLONG, "usage", "", "the name template '%s' gives too long a name", template);
+			/* A comm may hold '/' (PR_SET_NAME): it must not turn into a directory. */
+			out[used++] = is_name && *text == '/' ? '_' : *text;
+		}
+	}
+	out[used] = 0;
+	if (!used)
+		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "the name template gives an empty file name");
+	if (out[0] == '/')
+		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad name template: '%s' is not relative to the process's directory", out);
+	return 0;
+}
+
+/* Where the image is meant to go, as text (before anything is opened): for messages. */
+static void intended_path(struct target *tg, const struct target_spec *spec)
+{
+	char dir[PATH_MAX] = "";
+	if (spec->in_cwd_of) {
+		char cwd[64];
+		snprintf(cwd, sizeof cwd, "/proc/%d/cwd", (int)spec->in_cwd_of);
+		ssize_t n = readlink(cwd, dir, sizeof dir - 1);
+		dir[n > 0 ? n : 0] = 0;
+	} else if (spec->name[0] != '/' && !getcwd(dir, sizeof dir)) {
+		dir[0] = 0;
+	}
+	const char *name = spec->name;
+	while (!strncmp(name, "./", 2))
+		name += 2;
+	snprintf(tg->path, sizeof tg->path, "%s%s%s", dir, dir[0] && name[0] != '/' ? "/" : "", name);
+}
+
+/* The directory part of tg->path, for messages about it. */
+static const char *directory_of_path(const struct target *tg, char *dir, size_t size)
+{
+	snprintf(dir, size, "%.*s", (int)size - 1, tg->path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash == dir ? (void)(slash[1] = 0) : (void)(*slash = 0);
+	return dir;
+}
+
+/* Why the directory does not take the image, in the words of the errno. */
+static int refuse_directory(struct target *tg, int err, struct ck_error *e)
+{
+	char dir[sizeof tg->path];
+	directory_of_path(tg, dir, sizeof dir);
+	if (err == ENOENT)
+		return ck_fail(e, CK_TARGET, err, "target", tg->path, "the directory %s does not exist", dir);
+	if (err == ENOTDIR)
+		return ck_fail(e, CK_TARGET, err, "target", tg->path, "%s is not a directory", dir);
+	if (err == EACCES || err == EPERM || err == EROFS)
+		return ck_fail(e, CK_TARGET, err, "target", tg->path, "the directory %s is not writable (%s)", dir,
+			       err == EROFS ? "read-only file system" : "permission denied");
+	return ck_fail(e, CK_IO, err, "target", tg->path, "cannot create it in %s", dir);
+}
+
 /* A symlink or anything but a regular file under the final name is refused, never replaced. */
 static int check_final_name(struct target *tg, struct ck_error *e)
 {
@@ -49,12 +128,12 @@ static int check_final_name(struct target *tg, struct ck_error *e)
 	if (fstatat(tg->dirfd, tg->base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return ck_fail(e, CK_TARGET, errno, "target", "", "cannot inspect %s", tg->path);
+		return ck_fail(e, CK_TARGET, errno, "target", tg->path, "cannot inspect what is there");
 	}
 	if (S_ISLNK(st.st_mode))
-		return ck_fail(e, CK_TARGET, ELOOP, "target", "", "%s is a symbolic link", tg->path);
+		return ck_fail(e, CK_TARGET, 0, "target", tg->path, "it is a symbolic link, and ckpty never writes through one");
 	if (!S_ISREG(st.st_mode))
-		return ck_fail(e, CK_TARGET, EEXIST, "target", "", "%s exists and is not a regular file", tg->path);
+		return ck_fail(e, CK_TARGET, 0, "target", tg->path, "it exists and is not a regular file");
 	return 0;
 }
 
@@ -80,7 +159,7 @@ static int open_directory(struct target *tg, const struct target_spec *spec, str
 	const char *slash = strrchr(name, '/');
 	const char *base = slash ? slash + 1 : name;
 	if (len == 0 || len >= PATH_MAX || !*base || strlen(base) > NAME_MAX || !strcmp(base, ".") || !strcmp(base, ".."))
-		return ck_fail(e, CK_TARGET, EINVAL, "target", "", "bad image name '%s'", name);
+		return ck_fail(e, CK_TARGET, EINVAL, "target", tg->path, "it is not a file name");
 	strcpy(tg->base, base);
 	char dir[PATH_MAX];
 	if (!slash)
@@ -94,12 +173,16 @@ static int open_directory(struct target *tg, const struct target_spec *spec, str
 	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC };
 	if (spec->in_cwd_of) {
 		if (name[0] == '/')
-			return ck_fail(e, CK_TARGET, EINVAL, "target", "", "bad image name '%s' (a template names a file in the process's directory)", name);
+			return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad name template: '%s' is not relative to the process's directory", name);
 		char cwd[64];
 		snprintf(cwd, sizeof cwd, "/proc/%d/cwd", (int)spec->in_cwd_of);
+		if (strstr(tg->path, " (deleted)"))
+			return ck_fail(e, CK_TARGET, ENOENT, "target", tg->path,
+				       "the current directory of process %d was deleted: give the image a path with -o", (int)spec->in_cwd_of);
 		from = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (from < 0)
-			return ck_fail(e, errno == ENOENT ? CK_NOT_FOUND : CK_TARGET, errno, "target", "", "cannot open the current directory of process %d", (int)spec->in_cwd_of);
+			return ck_fail(e, errno == ENOENT ? CK_NOT_FOUND : CK_PERMISSION, errno, "target", tg->path,
+				       "cannot open the current directory of process %d", (int)spec->in_cwd_of);
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 	}
 	tg->dirfd = (int)syscall(SYS_openat2, from, dir, &how, sizeof how);
@@ -108,8 +191,9 @@ static int open_directory(struct target *tg, const struct target_spec *spec, str
 		close(from);
 	if (tg->dirfd < 0) {
 		if (err == ELOOP || err == EXDEV)
-			return ck_fail(e, CK_TARGET, err, "target", "", "refusing to follow a symbolic link or leave the directory in '%s'", name);
-		return ck_fail(e, CK_TARGET, err, "target", "", "cannot open the directory of %s", name);
+			return ck_fail(e, CK_TARGET, err, "target", tg->path,
+				       "refusing to follow a symbolic link or leave the process's directory in '%s'", name);
+		return refuse_directory(tg, err, e);
 	}
 	describe_path(tg);
 	return 0;
@@ -172,6 +256,7 @@ int target_open(struct target *tg, const struct target_spec *spec, struct ck_err
 	tg->owner_uid = spec->owner_uid;
 	tg->owner_gid = spec->owner_gid;
 	struct fs_rights self = act_as_owner(tg);
+	intended_path(tg, spec);
 	int ret = open_directory(tg, spec, e) || check_final_name(tg, e);
 	if (!ret) {
 		remove_stale_temporaries(tg);
@@ -181,7 +266,7 @@ int target_open(struct target *tg, const struct target_spec *spec, struct ck_err
 		if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL)
 			err = -create_named_temporary(tg);
 		if (err)
-			ret = ck_fail(e, class_of_create_errno(err), err, "target", "", "cannot create the image in %s", tg->path);
+			ret = refuse_directory(tg, err, e);
 	}
 	act_as_self(self);
 	return ret;
@@ -208,12 +293,12 @@ static int name_the_image(struct target *tg, struct ck_error *e)
 				tg->tmpname[0] = 0;
 		}
 		if (err)
-			return ck_fail(e, class_of_create_errno(-err), -err, "rename", "", "cannot name the image %s", tg->path);
+			return ck_fail(e, class_of_create_errno(-err), -err, "rename", tg->path, "cannot give it its name");
 		if (!tg->tmpname[0])
 			return 0;
 	}
 	if (renameat(tg->dirfd, tg->tmpname, tg->dirfd, tg->base) < 0)
-		return ck_fail(e, CK_IO, errno, "rename", "", "cannot rename the image to %s", tg->path);
+		return ck_fail(e, CK_IO, errno, "rename", tg->path, "cannot give it its name");
 	tg->tmpname[0] = 0;
 	return 0;
 }
@@ -221,7 +306,7 @@ static int name_the_image(struct target *tg, struct ck_error *e)
 int target_commit(struct target *tg, struct ck_error *e)
 {
 	if (fsync(tg->fd) < 0)
-		return ck_fail(e, CK_IO, errno, "sync", "", "cannot sync the image to disk");
+		return ck_fail(e, CK_IO, errno, "sync", tg->path, "cannot sync it to disk");
 	struct fs_rights self = act_as_owner(tg);
 	int ret = check_final_name(tg, e) || name_the_image(tg, e);
 	act_as_self(self);
@@ -236,7 +321,7 @@ int target_sync_name(struct target *tg, struct ck_error *e)
 	if (fsync(tg->dirfd) < 0 && errno != EINVAL) {
 		int err = errno;
 		target_remove_final(tg);
-		return ck_fail(e, CK_IO, err, "rename", "", "cannot sync the directory of %s", tg->path);
+		return ck_fail(e, CK_IO, err, "rename", tg->path, "cannot sync its directory");
 	}
 	return 0;
 }

@@ -39,7 +39,18 @@ struct target {
 	bool committed;
 };
 
-/* Open the directory, refuse a symlink or non-regular file at the name, create the (unnamed) file. */
+/*
+ * DragonFly's image name template for a process: %N its name (a '/' in it becomes '_'),
+ * %P its pid, %U its uid, %% a percent sign. Usage errors for anything else, an empty
+ * or an absolute result.
+ */
+int target_expand(char *out, size_t size, const char *template, pid_t pid, const char *comm, uid_t uid, struct ck_error *e);
+
+/*
+ * Open the directory, refuse a symlink or non-regular file at the name, create the
+ * (unnamed) file. tg->path names the image from the start, for messages; failures
+ * about the image carry it as their path.
+ */
 int target_open(struct target *tg, const struct target_spec *spec, struct ck_error *e);
 
 /* Sync the data, check the final name again, give the file its name. */

@@ -1,0 +1,225 @@
+/*
+ * The freeze itself (freeze.h): target, seize and check, capture, write, commit, then
+ * end the job or let it run on. Every failure releases every task as it was seized.
+ */
+#include "fault.h"
+#include "freeze.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The job's clocks as it sees them: ours, moved by the time namespace offsets of its own. */
+static void read_job_clocks(struct job *job)
+{
+	job->freeze_time_ns = clock_ns(CLOCK_REALTIME);
+	job->monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+	job->boottime_ns = clock_ns(CLOCK_BOOTTIME);
+	char path[64], line[128];
+	snprintf(path, sizeof path, "/proc/%d/timens_offsets", (int)job->members[0].pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof line, f)) {
+		char clock[32];
+		long long sec, nsec;
+		if (sscanf(line, "%31s %lld %lld", clock, &sec, &nsec) != 3)
+			continue;
+		int64_t offset = sec * 1000000000ll + nsec;
+		if (!strcmp(clock, "monotonic"))
+			job->monotonic_ns = (uint64_t)((int64_t)job->monotonic_ns + offset);
+		else if (!strcmp(clock, "boottime"))
+			job->boottime_ns = (uint64_t)((int64_t)job->boottime_ns + offset);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* POSIX timers name their thread as we see it; the image keeps what the process sees. */
+static void localise_timer_threads(struct capture *c)
+{
+	struct ckpt_timer *timers = (struct ckpt_timer *)c->timers.data;
+	for (size_t i = 0; i < c->timers.len / sizeof *timers; i++)
+		for (size_t k = 0; k < c->nthreads; k++)
+			if (timers[i].notify_tid && timers[i].notify_tid == c->threads[k].t.pid)
+				timers[i].notify_tid = c->threads[k].state.tid;
+}
+
+static int capture_job(struct job *job, struct ck_error *e)
+{
+	read_job_clocks(job);
+	int ret = 0;
+	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+		struct capture *c = &job->members[i];
+		if (!c->zombie && (ret = capture_state(job, c, e)))
+			job_blame(job, c->pid, c->comm, e);
+		localise_timer_threads(c);
+	}
+	if (!ret)
+		ret = capture_files(job, e);
+	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+		struct capture *c = &job->members[i];
+		if (!c->zombie && (ret = capture_memory(job, c, e)))
+			job_blame(job, c->pid, c->comm, e);
+	}
+	return ret;
+}
+
+/* Every live member's tasks: e.g. to arm them all. */
+static int for_each_task(struct job *job, int (*act)(struct infect *))
+{
+	for (size_t i = 0; i < job->nmembers; i++)
+		for (size_t k = 0; k < job->members[i].nthreads; k++) {
+			int err = act(&job->members[i].threads[k].t);
+			if (err)
+				return err;
+		}
+	return 0;
+}
+
+/* The other threads of a process we ended: the kernel killed them; collect them (they are traced by us). */
+static void collect_threads(struct capture *c)
+{
+	for (size_t k = 1; k < c->nthreads; k++) {
+		int status;
+		while (waitpid(c->threads[k].t.pid, &status, __WALL) >= 0 && !WIFEXITED(status) && !WIFSIGNALED(status))
+			ptrace(PTRACE_CONT, c->threads[k].t.pid, 0, 0);
+		c->threads[k].t.state = INFECT_DETACHED;
+	}
+}
+
+/*
+ * The job must end now that its image has its name: every task armed at once, so that
+ * from here our death kills them too (then the directory is synced, which can take a
+ * while); then exit_group in each process, up to its exit stop, where its terminal is
+ * given back its line-editing modes before the shell can see it end.
+ */
+static int end_job(struct job *job, int status, struct target *tg, struct ck_error *e)
+{
+	int err = for_each_task(job, infect_arm_exitkill);
+	fault_point("armed");
+	int ret = err ? ck_fail(e, CK_IO, -err, "exit", "", "cannot arm the job to end") : target_sync_name(tg, e);
+	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+		struct capture *c = &job->members[i];
+		if (c->zombie)
+			continue;
+		int tty = capture_grab_terminal(c);
+		if ((err = infect_exit_begin(&c->threads[0].t, status))) {
+			/* Armed and seized, it cannot run on: our exit takes it down with the rest. */
+			ret = ck_fail(e, CK_IO, -err, "exit", "", "cannot end it");
+			job_blame(job, c->pid, c->comm, e);
+		} else {
+			capture_cook_terminal(c, tty);
+			infect_exit_finish(&c->threads[0].t);
+			collect_threads(c);
+		}
+		if (tty >= 0)
+			close(tty);
+	}
+	return ret;
+}
+
+static int resume_job(struct job *job)
+{
+	return for_each_task(job, infect_resume);
+}
+
+/* What the caller reports of a job it froze. */
+static int describe_job(const struct job *job, struct freeze_outcome *out)
+{
+	out->stored = job->data_size;
+	out->members = calloc(job->nmembers, sizeof *out->members);
+	if (!out->members)
+		return -1;
+	out->nmembers = job->nmembers;
+	for (size_t i = 0; i < job->nmembers; i++) {
+		const struct capture *c = &job->members[i];
+		out->processes += !c->zombie;
+		out->threads += c->nthreads;
+		out->mappings += c->vmas.len / sizeof(struct ckpt_vma);
+		out->loads += c->runs.len / sizeof(struct frz_run);
+		out->stored += c->stored_bytes;
+		out->members[i] = (struct frozen_member){ .pid = c->pid, .threads = c->nthreads, .zombie = c->zombie };
+		memcpy(out->members[i].comm, c->comm, sizeof c->comm);
+	}
+	out->was_stopped = job->members[0].flags & CKPT_PROC_WAS_STOPPED;
+	return 0;
+}
+
+int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_error *e)
+{
+	memset(out, 0, sizeof *out);
+	out->restored = true;
+	struct job job = { .rules = r->rules, .flags = r->snapshot ? CKPT_PROC_SNAPSHOT : 0, .screen = r->screen };
+	r->screen = (struct buf){ 0 };
+	struct target tg;
+	if (target_open(&tg, &r->target, e)) {
+		snprintf(out->path, sizeof out->path, "%s", tg.path);
+		target_close(&tg);
+		job_free(&job);
+		return -1;
+	}
+	snprintf(out->path, sizeof out->path, "%s", tg.path);
+
+	/* Signals that can be held wait until the job is ended or released (SIGKILL cannot: main.c). */
+	sigset_t all, before;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &before);
+
+	int failed = job_seize(&job, &r->job, e) || job_check(&job, e);
+	uint64_t seized = clock_ns(CLOCK_MONOTONIC), at = seized;
+	fault_point("seized");
+	uint64_t *stage = out->stage_ns;
+	failed = failed || capture_job(&job, e);
+	stage[0] = clock_ns(CLOCK_MONOTONIC) - at;
+	at += stage[0];
+	failed = failed || image_write(&job, tg.fd, &out->bytes, e);
+	stage[1] = clock_ns(CLOCK_MONOTONIC) - at;
+	at += stage[1];
+	failed = failed || target_commit(&tg, e);
+	stage[2] = clock_ns(CLOCK_MONOTONIC) - at;
+	at += stage[2];
+	fault_point("named");
+	int err;
+	if (!failed) {
+		if (r->snapshot) {
+			if (!(failed = target_sync_name(&tg, e)) && (err = resume_job(&job)))
+				/* The image is complete; a process may not have got its registers back. */
+				failed = ck_fail(e, CK_NOT_RESTORED, -err, "resume", "", "cannot resume the job");
+		} else if ((failed = end_job(&job, r->exit_status, &tg, e))) {
+			/* Some run on: an image of a live job under the final name would thaw as a twin. */
+			target_remove_final(&tg);
+		}
+	}
+	if (failed && (err = job_release(&job))) {
+		out->restored = false;
+		e->cls = CK_NOT_RESTORED;
+	}
+	uint64_t finished = clock_ns(CLOCK_MONOTONIC);
+	stage[3] = finished - at;
+	out->seized_ns = finished - seized;
+	target_close(&tg);
+	/* A signal held back may end us now: the processes and the files are in their final state. */
+	sigprocmask(SIG_SETMASK, &before, NULL);
+	if (!failed && describe_job(&job, out))
+		failed = ck_fail(e, CK_INTERNAL, ENOMEM, "report", "", "out of memory");
+	job_free(&job);
+	return failed ? -1 : 0;
+}
+
+void freeze_outcome_free(struct freeze_outcome *out)
+{
+	free(out->members);
+	out->members = NULL;
+}
