@@ -9,10 +9,10 @@
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { buildFixture, cliRootFor, removeTempDirs, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
+import { buildFixture, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
 import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
@@ -20,8 +20,6 @@ afterEach(() => {
   stopThaws();
   stopProcesses();
 });
-afterAll(removeTempDirs);
-
 /** Debian's python3 running these lines (not a pyenv shim: its start-up would be a process of the job). */
 function startPython(dir: string, lines: string[]): TestProcess {
   writeFileSync(join(dir, 'program.py'), lines.join('\n'));

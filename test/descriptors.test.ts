@@ -15,7 +15,6 @@ import {
   ROOT,
   buildFixture,
   cliRootFor,
-  removeTempDirs,
   startProcess,
   stopProcesses,
   tempDir,
@@ -30,8 +29,6 @@ afterEach(() => {
   stopThaws();
   stopProcesses();
 });
-afterAll(removeTempDirs);
-
 interface Fixture {
   pid: number;
   output(): string;

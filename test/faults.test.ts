@@ -12,7 +12,7 @@
  * runs on.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FREEZER_PATH } from '../src/freezer/native.js';
@@ -158,6 +158,7 @@ describe('a freezer killed at moments of a 1 GiB freeze', () => {
     const duration = performance.now() - started;
     expect(whole.status).toBe(0);
     probe.proc.kill('SIGKILL');
+    rmSync(probe.dir, { recursive: true, force: true });
 
     let target: Target | undefined;
     const outcomes = { intact: 0, frozen: 0 };
@@ -180,6 +181,7 @@ describe('a freezer killed at moments of a 1 GiB freeze', () => {
         expect(end, `kill at ${at.toFixed(0)} ms: the image and the process both exist`).not.toBe('alive');
         expect((await openImage(image)).processes[0]?.process.pid).toBe(target.proc.pid);
         outcomes.frozen++;
+        rmSync(target.dir, { recursive: true, force: true });
         target = undefined;
       } else {
         await expectIntact(target, stopped);

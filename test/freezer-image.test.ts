@@ -6,18 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { ELF64_EHDR, Elf } from '../src/image/format.js';
 import { CLI } from './helpers/thaw.js';
-import { SYS_clock_nanosleep, SYS_pause, SYS_read, buildFixture, removeTempDirs, startOnPty, startProcess, stopProcesses, syscallOf, tempDir, until } from './helpers/fixtures.js';
+import { SYS_clock_nanosleep, SYS_pause, SYS_read, buildFixture, startOnPty, startProcess, stopProcesses, syscallOf, tempDir, until } from './helpers/fixtures.js';
 import { fds, NT, objectBytes, processNote, readCore, sigactions, signalState, storedBytes, vmas } from './helpers/core-file.js';
 import { gdb, kernelCore, liveBytes, readelf, readLiveMemory, readLiveXstate } from './helpers/freezer.js';
 
 afterEach(stopProcesses);
-afterAll(removeTempDirs);
-
 const PAGE = 4096;
 
 describe('the image of sleep', () => {

@@ -7,11 +7,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CkptyError, ExitCode, type ExitCodeValue } from '../src/base/errors.js';
 import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
 import { FREEZER_PATH } from '../src/freezer/native.js';
-import { buildFixture, cliRootFor, removeTempDirs, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';
+import { buildFixture, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';
 import { runCli } from './helpers/freezer.js';
 
 const mounts: string[] = [];
@@ -19,8 +19,6 @@ afterEach(() => {
   stopProcesses();
   for (const dir of mounts.splice(0)) spawnSync('umount', ['-l', dir]);
 });
-afterAll(removeTempDirs);
-
 function mountTmpfs(options: string): string {
   const dir = tempDir('ckpty-mnt');
   const result = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'ckpty-test', dir], { encoding: 'utf8' });

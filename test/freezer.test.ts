@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
 import { formatBytes } from '../src/base/format.js';
 import { describeFreeze, freezeProcess } from '../src/freezer/freeze.js';
@@ -13,7 +13,6 @@ import {
   ROOT,
   buildFixture,
   cliRootFor,
-  removeTempDirs,
   startOnPty,
   startProcess,
   stopProcesses,
@@ -26,8 +25,6 @@ import { processNote, readCore } from './helpers/core-file.js';
 import { gdb, readelf, runCli } from './helpers/freezer.js';
 
 afterEach(stopProcesses);
-afterAll(removeTempDirs);
-
 const CKPT_PROC_WAS_STOPPED = 2;
 
 const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

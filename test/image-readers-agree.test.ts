@@ -21,7 +21,7 @@ import { freezeProcess } from '../src/freezer/freeze.js';
 import { ImageError } from '../src/image/errors.js';
 import type { Image } from '../src/image/image.js';
 import { parseImage } from '../src/image/reader.js';
-import { cliRootFor, removeTempDirs, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
+import { cliRootFor, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
 import { buildImage, type BuiltImage } from './helpers/image-builder.js';
 import { boundaries, layoutOf, mutate, pick } from './helpers/image-mutations.js';
 import { spawnQuiet, waitSettled } from './helpers/image-real.js';
@@ -34,10 +34,7 @@ const MUTATIONS = Number(process.env.CKPTY_AGREE_MUTATIONS ?? 4000);
 const SANITIZED = join(ROOT, 'tty/bin/sanitize');
 
 const work = mkdtempSync(join(tmpdir(), 'ckpty-readers-'));
-afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  removeTempDirs();
-});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 interface Case {
   path: string;

@@ -8,9 +8,9 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
-import { ROOT, buildFixture, removeTempDirs, startProcess, stopProcesses, tempDir } from './helpers/fixtures.js';
+import { ROOT, buildFixture, startProcess, stopProcesses, tempDir } from './helpers/fixtures.js';
 import { processesRunning, startThaw, stopThaws } from './helpers/thaw.js';
 
 const INSTALL_TIMEOUT = 5 * 60_000;
@@ -19,8 +19,6 @@ afterEach(() => {
   stopThaws();
   stopProcesses();
 });
-afterAll(removeTempDirs);
-
 /**
  * The environment of a user's shell: none of the npm_* settings `npm test` hands its
  * children (npm would take them as its own configuration, e.g. the project's prefix),

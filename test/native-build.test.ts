@@ -6,10 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, removeTempDirs, tempDir } from './helpers/fixtures.js';
-
-afterAll(removeTempDirs);
+import { describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from './helpers/fixtures.js';
 
 /** `make -C tty ARGS`, with CKPTY_WERROR only as given here (not inherited from CI). */
 function make(args: string[], werror: boolean): { status: number | null; stdout: string; stderr: string } {

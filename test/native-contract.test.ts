@@ -7,13 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/base/errors.js';
 import { formatBytes, formatMilliseconds, jobLabel } from '../src/base/format.js';
-import { ROOT, removeTempDirs, tempDir } from './helpers/fixtures.js';
+import { ROOT, tempDir } from './helpers/fixtures.js';
 import { seededRandom } from './helpers/prng.js';
-
-afterAll(removeTempDirs);
 
 /** The enum ck_class of error.h, by name. */
 function nativeClasses(): Map<string, number> {

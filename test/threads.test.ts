@@ -6,14 +6,12 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { buildFixture, removeTempDirs, stopProcesses, until } from './helpers/fixtures.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildFixture, stopProcesses, until } from './helpers/fixtures.js';
 import { gdb } from './helpers/freezer.js';
 import { AS, freezeForegroundJob, startJobShell, thawInShell, type JobShell } from './helpers/job-shell.js';
 
 afterEach(stopProcesses);
-afterAll(removeTempDirs);
-
 /** The NSpid line: one pid per pid namespace the process is in, outermost first. */
 function nsPids(pid: number): number[] {
   const line = readFileSync(`/proc/${pid}/status`, 'latin1').match(/^NSpid:\s*(.*)$/m)?.[1] ?? '';
