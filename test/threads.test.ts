@@ -130,6 +130,23 @@ describe.each(AS)('threads and exact IDs, as $who', ({ user }) => {
     expect(await js.shell.status()).toBe(0);
   });
 
+  it('the node REPL (11 threads, epolls, eventfds, pipes): a variable set before the freeze is there after', async () => {
+    const js = await startJobShell(user());
+    js.shell.type(`${process.execPath}\r`);
+    await js.shell.waitFor(/^> $/m);
+    js.shell.type('let x = 41\r');
+    await js.shell.waitFor(/undefined\r\n> $/);
+    const { image, report } = await freezeForegroundJob(js, 'node.ckpt');
+    expect(report.threads).toBeGreaterThan(4);
+
+    await thawInShell(js, image);
+    js.shell.type('x + 1\r');
+    await js.shell.waitFor(/^42\r$/m);
+    js.shell.type('.exit\r');
+    await js.shell.waitFor(/\$ $/);
+    expect(await js.shell.status()).toBe(0);
+  });
+
   it("vim -u NONE with unsaved text: thawed, :wq saves it", async () => {
     const js = await startJobShell(user());
     js.shell.type('vim -u NONE -N notes.txt\r');

@@ -392,6 +392,17 @@ static int reopen_terminal(const struct thaw *t, const struct ckpt_ofile *o, str
 		snprintf(path, sizeof path, "/proc/self/fd/%d", t->term_fd);
 		fd = open(path, flags);
 	}
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		/*
+		 * A terminal we may not open by name (after `su`, it stays its first owner's):
+		 * the job shares our description of it, as any job shares its shell's.
+		 */
+		fd = fcntl(t->term_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd >= 0 && fcntl(fd, F_SETFL, (int)(o->flags & SETFL_FLAGS)) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
 	return fd >= 0 ? fd : ck_fail(e, CK_IO, errno, "terminal", "", "cannot open the terminal again");
 }
 
