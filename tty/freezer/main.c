@@ -365,6 +365,7 @@ int main(int argc, char **argv)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &before);
 
+	fault_point("seizing"); /* the tests start the seize at a moment of their choosing */
 	int failed = job_seize(&job, &o.job, &e) || job_check(&job, &e);
 	uint64_t seized = now_ns();
 	fault_point("seized");
