@@ -100,22 +100,43 @@ static void collect_threads(struct capture *c)
 }
 
 /*
+ * ptrace said ESRCH for a task we held: SIGKILL wakes a tracee (the kernel kills what is
+ * left of a pid namespace whose init ended). Still our tracee, it reports its end to us;
+ * then there is nothing left to end.
+ */
+static bool killed_meanwhile(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, __WALL) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) || WIFSIGNALED(status);
+}
+
+/*
  * The job must end now that its image has its name: every task armed at once, so that
  * from here our death kills them too (then the directory is synced, which can take a
  * while); then exit_group in each process, up to its exit stop, where its terminal is
  * given back its line-editing modes before the shell can see it end.
+ *
+ * Children before parents (members are in parent-first order), the job's top last: a
+ * job thawed in a namespace of its own has the reaper as its top's parent, which ends
+ * when the top has ended, and the kernel then kills what is left of the namespace.
  */
 static int end_job(struct job *job, int status, struct target *tg, struct ck_error *e)
 {
 	int err = for_each_task(job, infect_arm_exitkill);
 	fault_point("armed");
 	int ret = err ? ck_fail(e, CK_IO, -err, "exit", "", "cannot arm the job to end") : target_sync_name(tg, e);
-	for (size_t i = 0; i < job->nmembers && !ret; i++) {
+	for (size_t i = job->nmembers; i-- > 0 && !ret;) {
 		struct capture *c = &job->members[i];
 		if (c->zombie)
 			continue;
 		int tty = capture_grab_terminal(c);
-		if ((err = infect_exit_begin(&c->threads[0].t, status))) {
+		if ((err = infect_exit_begin(&c->threads[0].t, status)) == -ESRCH && killed_meanwhile(c->pid)) {
+			c->threads[0].t.state = INFECT_DETACHED;
+			collect_threads(c);
+		} else if (err) {
 			/* Armed and seized, it cannot run on: our exit takes it down with the rest. */
 			ret = ck_fail(e, CK_IO, -err, "exit", "", "cannot end it");
 			job_blame(job, c->pid, c->comm, e);
@@ -176,6 +197,8 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 	sigset_t all, before;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &before);
+
+	fault_point("seizing"); /* the tests start the seize at a moment of their choosing */
 
 	int failed = job_seize(&job, &r->job, e) || job_check(&job, e);
 	uint64_t seized = clock_ns(CLOCK_MONOTONIC), at = seized;

@@ -183,9 +183,24 @@ static int seize_failure(struct job *job, int err, pid_t pid, const char *comm, 
 	return -1;
 }
 
+/* Has this task ended (gone, or a zombie)? Then ptrace's refusal of it means nothing. */
+static bool task_ended(pid_t pid, pid_t tid)
+{
+	char name[64];
+	char *stat;
+	snprintf(name, sizeof name, "task/%d/stat", (int)tid);
+	if (procfs_read(pid, name, &stat, NULL))
+		return true;
+	const char *close = strrchr(stat, ')');
+	bool ended = !close || close[1] != ' ' || close[2] == 'Z' || close[2] == 'X';
+	free(stat);
+	return ended;
+}
+
 /*
  * Seize the threads of c that are not seized yet; *added counts them. The thread-group
- * leader comes first in c->threads. A thread that ended meanwhile is no thread of it.
+ * leader comes first in c->threads. A thread that ended meanwhile is no thread of it
+ * (ptrace says ESRCH, or EPERM for a zombie).
  */
 static int seize_threads(struct job *job, struct capture *c, size_t *added, struct ck_error *e)
 {
@@ -219,7 +234,7 @@ static int seize_threads(struct job *job, struct capture *c, size_t *added, stru
 		struct thread_capture *th = &c->threads[c->nthreads];
 		memset(th, 0, sizeof *th);
 		int err = infect_seize(&th->t, tid);
-		if (err == -ESRCH)
+		if (err == -ESRCH || (err && task_ended(c->pid, tid)))
 			continue; /* it ended before we got to it */
 		if (err) {
 			ret = seize_failure(job, err, c->pid, c->comm, e);
@@ -412,17 +427,22 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 			}
 			c->zombie = p->st.state == 'Z';
 			c->wait_status = p->st.exit_code;
-			if (!c->zombie)
-				ret = seize_threads(job, c, &added, e);
+			if (!c->zombie && !(ret = seize_threads(job, c, &added, e)) && !c->nthreads)
+				added++; /* it is ending: the next round sees it a zombie (its parent a member) or gone */
 		}
 		if (!ret && job->nmembers > CKPT_MAX_MEMBERS)
 			ret = ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "its job has more than %d processes", CKPT_MAX_MEMBERS);
 	}
-	/* A zombie is a member only while its parent is one, waiting to collect it. */
+	/*
+	 * A zombie is a member only while its parent is one, waiting to collect it. A process
+	 * that ended before any of its threads was seized, and was collected (by a parent
+	 * outside the job, or by its parent before that stopped), is none.
+	 */
 	for (size_t i = 0; !ret && i < job->nmembers;) {
 		const struct seen *p = find_seen(&s, job->members[i].pid);
 		struct capture *c = &job->members[i];
-		if (c->zombie && (!p || !member_of(job, p->st.ppid) || member_of(job, p->st.ppid)->zombie)) {
+		if ((!c->zombie && !c->nthreads) ||
+		    (c->zombie && (!p || !member_of(job, p->st.ppid) || member_of(job, p->st.ppid)->zombie))) {
 			capture_free(c);
 			*c = job->members[--job->nmembers];
 			continue;

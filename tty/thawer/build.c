@@ -169,6 +169,20 @@ static int take_member(struct thaw *t, int m, pid_t pid, struct ck_error *e)
 	return thaw_rebuild(t, mt, e) || thaw_threads(t, mt, e);
 }
 
+/*
+ * Before its exec, a live member's copy waits for its zombie children to end (child.c,
+ * forget_zombie_signals), and they end only once told to go: the builder, which waits
+ * for that exec, must have told them first.
+ */
+static bool zombie_children_gone(const struct thaw *t, size_t m)
+{
+	const struct ckpt_image *img = &t->img;
+	for (size_t c = 0; c < img->job->nmembers; c++)
+		if (img->members[c].parent == (int32_t)m && img->members[c].state == CKPT_MEMBER_ZOMBIE && !t->members[c].pid)
+			return false;
+	return true;
+}
+
 int thaw_build(struct thaw *t, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
@@ -227,13 +241,16 @@ int thaw_build(struct thaw *t, struct ck_error *e)
 			seen++;
 			leader_ready = leader_ready || f.member == leader;
 		}
-		/* Take every member that is ready and may go now: the leader first. */
-		for (size_t i = 0; i < n && !ret; i++) {
-			if (!pids[i] || t->members[i].pid || (!leader_ready && (int)i != leader))
-				continue;
-			ret = take_member(t, (int)i, pids[i], e);
-			taken++;
-		}
+		/* Take every member that is ready and may go now: the leader first, zombies before live members. */
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < n && !ret; i++) {
+				bool zombie = t->members[i].image == NULL;
+				if (!pids[i] || t->members[i].pid || (!leader_ready && (int)i != leader) ||
+				    zombie != (pass == 0) || !zombie_children_gone(t, i))
+					continue;
+				ret = take_member(t, (int)i, pids[i], e);
+				taken++;
+			}
 		if (!ret && seen == n && taken < n && !leader_ready)
 			ret = ck_fail(e, CK_INTERNAL, 0, "spawn", "", "the job's group leader never came");
 	}

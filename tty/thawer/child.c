@@ -124,6 +124,13 @@ void thaw_child(struct thaw *t, int m)
 	if (member->parent < 0 && t->ids != IDS_NAMESPACE &&
 	    (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != t->supervisor))
 		_exit(127);
+	/*
+	 * Only the builder says go: with no other copy holding a write end, a builder that
+	 * died leaves us the end of the file, not a wait forever (a member's child below the
+	 * top has no parent-death signal: it would outlive the thaw as the program).
+	 */
+	for (size_t i = 0; i < img->job->nmembers; i++)
+		close(t->members[i].go[1]);
 	int err = -quiet_signals();
 	if (err)
 		fail(t, m, CHILD_SETUP, err, 0);

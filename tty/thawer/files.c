@@ -380,6 +380,24 @@ static int reopen_path(const struct thaw *t, const struct ckpt_ofile *o, struct 
 	return fd;
 }
 
+/*
+ * Our terminal through /dev/tty, if it is our controlling terminal: a user may not be
+ * allowed to open their terminal's own node (a pty root opened for them, a terminal
+ * after su), but its /dev/tty is everyone's. TIOCGDEV names the terminal behind both.
+ */
+static int controlling_terminal(const struct thaw *t, int flags)
+{
+	unsigned int ours, theirs;
+	int fd = open("/dev/tty", flags);
+	if (fd < 0)
+		return -1;
+	if (ioctl(t->term_fd, TIOCGDEV, &ours) < 0 || ioctl(fd, TIOCGDEV, &theirs) < 0 || ours != theirs) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Our terminal, opened anew: /dev/tty as /dev/tty, the terminal itself otherwise. */
 static int reopen_terminal(const struct thaw *t, const struct ckpt_ofile *o, struct ck_error *e)
 {
@@ -395,9 +413,11 @@ static int reopen_terminal(const struct thaw *t, const struct ckpt_ofile *o, str
 	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
 		/*
 		 * A terminal we may not open by name (after `su`, it stays its first owner's):
-		 * the job shares our description of it, as any job shares its shell's.
+		 * a description of our own through /dev/tty when it is our controlling
+		 * terminal, else the job shares ours, as any job shares its shell's.
 		 */
-		fd = fcntl(t->term_fd, F_DUPFD_CLOEXEC, 0);
+		if ((fd = controlling_terminal(t, flags)) < 0)
+			fd = fcntl(t->term_fd, F_DUPFD_CLOEXEC, 0);
 		if (fd >= 0 && fcntl(fd, F_SETFL, (int)(o->flags & SETFL_FLAGS)) < 0) {
 			close(fd);
 			fd = -1;

@@ -39,6 +39,18 @@ void vdso_layout_of(const struct procfs_maps *maps, struct vdso_layout *out)
 			}
 }
 
+void image_vdso_layout(const struct ckpt_process_image *p, struct vdso_layout *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < p->nvmas; i++) {
+		const struct ckpt_vma *v = &p->vmas[i];
+		if (v->kind == CKPT_VMA_VDSO || v->kind == CKPT_VMA_VVAR || v->kind == CKPT_VMA_VVAR_VCLOCK) {
+			out->start[VDSO_SLOT(v->kind)] = v->start;
+			out->size[VDSO_SLOT(v->kind)] = v->end - v->start;
+		}
+	}
+}
+
 static int own_vdso(struct vdso_layout *own, struct ck_error *e)
 {
 	struct procfs_maps maps;
@@ -61,16 +73,13 @@ static int check_vdso(struct thaw *t, struct ck_error *e)
 	struct vdso_layout own;
 	if (own_vdso(&own, e))
 		return -1;
-	/* Every member was made on one kernel: the first one's vdso stands for all. */
+	/*
+	 * Every member was made on one kernel: the first one's vdso stands for all as to
+	 * its contents and layout (each member has it at an address of its own, which
+	 * rebuild.c moves it to: image_vdso_layout()).
+	 */
 	const struct ckpt_process_image *first = &t->img.processes[0];
-	memset(&t->image_vdso, 0, sizeof t->image_vdso);
-	for (size_t i = 0; i < first->nvmas; i++) {
-		const struct ckpt_vma *v = &first->vmas[i];
-		if (v->kind == CKPT_VMA_VDSO || v->kind == CKPT_VMA_VVAR || v->kind == CKPT_VMA_VVAR_VCLOCK) {
-			t->image_vdso.start[VDSO_SLOT(v->kind)] = v->start;
-			t->image_vdso.size[VDSO_SLOT(v->kind)] = v->end - v->start;
-		}
-	}
+	image_vdso_layout(first, &t->image_vdso);
 	const struct ckpt_process *p = first->process;
 	const uint8_t *code = (const uint8_t *)(uintptr_t)own.start[0];
 	if (!own.size[0] || !t->image_vdso.size[0])
@@ -84,6 +93,14 @@ static int check_vdso(struct thaw *t, struct ck_error *e)
 		if (!same)
 			return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "",
 					 "the image was made on another kernel (%s is laid out differently)", vdso_names[k]);
+	}
+	for (size_t i = 1; i < t->img.nprocesses; i++) {
+		struct vdso_layout other;
+		image_vdso_layout(&t->img.processes[i], &other);
+		for (int k = 0; k < 3; k++)
+			if (other.size[k] != own.size[k] || other.start[k] - other.start[0] != own.start[k] - own.start[0])
+				return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "",
+						 "the image was made on another kernel (%s is laid out differently)", vdso_names[k]);
 	}
 	const uint8_t *insn = memmem(code, own.size[0], "\x0f\x05", 2);
 	if (!insn)

@@ -139,7 +139,10 @@ static int clear_memory(struct rebuild *r)
 	if (ret)
 		return ret;
 
-	const struct vdso_layout *want = &r->t->image_vdso;
+	/* Its own addresses, not member 0's: the program holds pointers into its vdso (glibc does). */
+	struct vdso_layout own;
+	image_vdso_layout(r->p, &own);
+	const struct vdso_layout *want = &own;
 	uint64_t cur_lo, cur_hi, want_lo, want_hi;
 	block_bounds(&cur, &cur_lo, &cur_hi);
 	block_bounds(want, &want_lo, &want_hi);

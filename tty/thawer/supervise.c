@@ -85,10 +85,38 @@ static pid_t job_group(const struct thaw *t, pid_t reaper)
 	return pgid > 0 ? pgid : 0;
 }
 
-/* The job stopped: stop with it, so the shell sees its job stop; once continued, continue it. */
-static void stop_with_job(const struct thaw *t, pid_t job, int sig)
+/*
+ * Is the job stopped, as a shell counts a job: every process at its top (the children
+ * of parent: us, or the reaper) stopped, or ended? Each of a pipeline's processes
+ * reports its stop: the first may come before the others have stopped, and once we
+ * have stopped with the job and been continued, the others' reports of that same stop
+ * are old news (the continue has undone it).
+ */
+static bool tops_stopped(pid_t parent)
 {
-	if (job <= 0)
+	char name[64], *children;
+	snprintf(name, sizeof name, "task/%d/children", (int)parent);
+	if (procfs_read(parent, name, &children, NULL))
+		return false;
+	bool stopped = false, running = false;
+	for (char *at = children, *end; *at; at = end) {
+		pid_t child = (pid_t)strtol(at, &end, 10);
+		if (end == at)
+			break;
+		struct procfs_stat st;
+		if (procfs_stat_read(child, &st))
+			continue;
+		stopped = stopped || st.state == 'T';
+		running = running || (st.state != 'T' && st.state != 'Z' && st.state != 'X');
+	}
+	free(children);
+	return stopped && !running;
+}
+
+/* The job stopped: stop with it, so the shell sees its job stop; once continued, continue it. */
+static void stop_with_job(const struct thaw *t, pid_t job, pid_t parent, int sig)
+{
+	if (job <= 0 || !tops_stopped(parent))
 		return;
 	kill(-job, sig);
 	/* Stop signals a job may get from the terminal stop us the same way; any other one, SIGSTOP. */
@@ -151,7 +179,7 @@ static void stop_new_ids_job(struct thaw *t, int sig)
 
 static void stop_own_job(struct thaw *t, int sig)
 {
-	stop_with_job(t, job_group(t, 0), sig);
+	stop_with_job(t, job_group(t, 0), getpid(), sig);
 }
 
 int thaw_supervise(struct thaw *t)
@@ -248,7 +276,7 @@ int reaper_supervise(struct thaw *t, pid_t reaper, int fd)
 		if (n != sizeof ev)
 			return -EIO; /* the reaper died: its namespace, and the job, with it */
 		if (ev.kind == EVENT_STOPPED)
-			stop_with_job(t, job_group(t, reaper), ev.value);
+			stop_with_job(t, job_group(t, reaper), reaper, ev.value);
 		else if (ev.kind == EVENT_ENDED)
 			end_like(ev.value);
 	}

@@ -43,6 +43,8 @@ struct procfs_maps;
 
 /* Where /proc/PID/maps (as read by procfs_maps_read) has the vdso family. */
 void vdso_layout_of(const struct procfs_maps *maps, struct vdso_layout *out);
+/* Where a member's image had the vdso family: each process has it at an address of its own. */
+void image_vdso_layout(const struct ckpt_process_image *p, struct vdso_layout *out);
 /* Is this /proc/PID/maps name one of the vdso family? */
 bool is_vdso_name(const char *path);
 
@@ -92,7 +94,7 @@ struct thaw {
 	pid_t supervisor; /* the thaw itself */
 	enum id_mode ids;
 
-	struct vdso_layout image_vdso; /* where the image had them (every member: one kernel) */
+	struct vdso_layout image_vdso; /* where member 0 had them: the layout every member shares (one kernel) */
 	uint64_t syscall_offset; /* a `syscall` instruction, as an offset into the vdso */
 
 	struct member_thaw *members; /* img.job->nmembers */
