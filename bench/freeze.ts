@@ -4,8 +4,9 @@
  *  - the `ckpty freeze` command (Node's start-up included),
  *  - `gcore` on an identical process, and `dd … conv=fsync` of the same size to the
  *    same filesystem,
- * for bc, python3, 1 MiB / 256 MiB / 1 GiB of dirty anonymous memory, a large file
- * mapping of which little was read, and a large allocation never touched.
+ * for bc, python3, a 4-thread program, a 3-process pipeline (a job: gcore gets all its
+ * processes), 1 MiB / 256 MiB / 1 GiB of dirty anonymous memory, a large file mapping of
+ * which little was read, and a large allocation never touched.
  */
 import { closeSync, existsSync, fsyncSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -13,7 +14,7 @@ import { availableMemory, CLI, freeDisk, type BenchContext, type Features } from
 import { freezeProcess } from './lib/ckpty.js';
 import { runChecked } from './lib/child.js';
 import { formatBytes } from './lib/format.js';
-import { findDescendant, waitBlocked } from './lib/proc.js';
+import { findDescendant, groupMembers, waitBlocked } from './lib/proc.js';
 import { PtyProcess } from './lib/pty.js';
 import { dirtyBytes, setUp, startSubject, subjectEnv, subjectKinds, type SubjectKind } from './lib/subjects.js';
 import { track } from './lib/cleanup.js';
@@ -39,6 +40,8 @@ export function freezeSubjects(ctx: BenchContext): FreezeSubject[] {
   return [
     { key: 'bc', label: 'bc', kind: kinds.bc, needs: 'bc' },
     { key: 'python3', label: 'python3', kind: kinds.python3, needs: 'python3' },
+    { key: 'threads-4', label: '4-thread program', kind: kinds.threads(4) },
+    { key: 'pipeline-3', label: '3-process pipeline', kind: kinds.pipeline(3) },
     ...sizes.map((mib) => ({ key: `dirty-${mib}M`, label: `${formatBytes(mib * MIB)} dirty`, kind: kinds.dirty(mib), mib })),
     {
       key: `mapfile-${ctx.mapFileMib}M`,
@@ -62,8 +65,8 @@ function noRoomFor(ctx: BenchContext, subject: FreezeSubject): string | undefine
 
 interface Frozen {
   ms: number;
-  /** The image file. */
-  path: string;
+  /** The image files (gcore writes one per process). */
+  paths: string[];
   stored?: number;
   seizedMs?: number;
 }
@@ -71,7 +74,8 @@ interface Frozen {
 interface FreezeMethod {
   label: string;
   needs: keyof Features;
-  freeze(pid: number, out: string): Promise<Frozen>;
+  /** Freeze the subject `pid`, whose processes are `members` (pid first), to `out`. */
+  freeze(pid: number, out: string, members: readonly number[]): Promise<Frozen>;
 }
 
 /** The ways a subject is frozen: each takes a running subject and an output path. */
@@ -83,7 +87,7 @@ const METHODS = {
       const started = performance.now();
       const result = await freezeProcess(pid, { output: out, honourCoreLimit: true });
       const ms = performance.now() - started;
-      return { ms, path: out, stored: result.storedBytes, seizedMs: result.seizedMs };
+      return { ms, paths: [out], stored: result.storedBytes, seizedMs: result.seizedMs };
     },
   },
   cli: {
@@ -92,16 +96,17 @@ const METHODS = {
     async freeze(pid, out) {
       const run = await runChecked(CLI, ['freeze', String(pid), '-o', out, '--json']);
       const result = JSON.parse(run.stdout) as { storedBytes: number; seizedMs: number };
-      return { ms: run.ms, path: out, stored: result.storedBytes, seizedMs: result.seizedMs };
+      return { ms: run.ms, paths: [out], stored: result.storedBytes, seizedMs: result.seizedMs };
     },
   },
   gcore: {
     label: 'gcore',
     needs: 'gcore',
-    async freeze(pid, out) {
-      const run = await runChecked('gcore', ['-o', out, String(pid)]);
-      // gcore names its file PREFIX.PID.
-      return { ms: run.ms, path: `${out}.${pid}` };
+    async freeze(_pid, out, members) {
+      // Every process of the subject in one gcore (one gdb), as ckpty freezes the job at once.
+      const run = await runChecked('gcore', ['-o', out, ...members.map(String)]);
+      // gcore names its files PREFIX.PID.
+      return { ms: run.ms, paths: members.map((member) => `${out}.${member}`) };
     },
   },
 } satisfies Record<string, FreezeMethod>;
@@ -219,21 +224,27 @@ const STARTUP_COMMANDS = [
 async function freezeOnce(ctx: BenchContext, subject: FreezeSubject, method: MethodName): Promise<Measurement> {
   const pty = await startSubject(ctx, subject.kind);
   const out = join(ctx.workDir, `${subject.key}-${method}.ckpt`);
-  let path: string | undefined;
+  let paths: string[] = [];
   try {
-    const dirty = dirtyBytes(pty.pid);
-    const frozen: Frozen = await METHODS[method].freeze(pty.pid, out);
-    path = frozen.path;
-    track.path(path);
-    const st = statSync(path);
+    const members = groupMembers(pty.pid);
+    const dirty = members.reduce((sum, member) => sum + dirtyBytes(member), 0);
+    const frozen: Frozen = await METHODS[method].freeze(pty.pid, out, members);
+    paths = frozen.paths;
+    for (const path of paths) track.path(path);
+    const files = paths.map((path) => statSync(path));
     return {
       value: frozen.ms,
-      size: st.size,
-      detail: { dirtyBytes: dirty, allocatedBytes: st.blocks * 512, storedBytes: frozen.stored, seizedMs: frozen.seizedMs },
+      size: files.reduce((sum, st) => sum + st.size, 0),
+      detail: {
+        dirtyBytes: dirty,
+        allocatedBytes: files.reduce((sum, st) => sum + st.blocks * 512, 0),
+        storedBytes: frozen.stored,
+        seizedMs: frozen.seizedMs,
+      },
     };
   } finally {
     await pty.close();
-    if (path) rmSync(path, { force: true });
+    for (const path of paths) rmSync(path, { force: true });
     rmSync(out, { force: true });
   }
 }

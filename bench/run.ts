@@ -5,7 +5,10 @@
  * of the machine, to bench/results/<date>.json.
  *
  *   npm run bench -- [--quick] [--reps N] [--only freeze,thaw,roundtrip,keys,throughput]
- *                    [--out FILE] [--dir DIR]
+ *                    [--out FILE] [--dir DIR] [--previous FILE|none]
+ *
+ * Each number is printed beside the previous results file's (the newest one in
+ * bench/results/ of the same kind: full or --quick), so a path that got slower shows.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { cleanupNow, installCleanupHandlers } from './lib/cleanup.js';
 import { BENCH_DIR, compileFixtures, createWorkDir, detectFeatures, installTmuxIfMissing, type BenchContext } from './lib/context.js';
 import { describeMachine, machineLine } from './lib/machine.js';
-import { Results } from './lib/results.js';
+import { PreviousResults, Results } from './lib/results.js';
 import { renderReport } from './lib/report.js';
 import { evaluateTargets } from './lib/targets.js';
 import { runFreezeBench } from './freeze.js';
@@ -40,6 +43,7 @@ interface Options {
   only: SectionName[];
   out: string | undefined;
   dir: string;
+  previous: string | undefined;
 }
 
 function parseOptions(): Options {
@@ -50,16 +54,19 @@ function parseOptions(): Options {
       only: { type: 'string' },
       out: { type: 'string' },
       dir: { type: 'string' },
+      previous: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      `usage: npm run bench -- [--quick] [--reps N] [--only ${SECTION_NAMES.join(',')}] [--out FILE] [--dir DIR]\n` +
+      `usage: npm run bench -- [--quick] [--reps N] [--only ${SECTION_NAMES.join(',')}] [--out FILE] [--dir DIR] [--previous FILE|none]\n` +
         '  --quick  smoke run: 1 repetition, small sizes, no GiB-sized processes (< 30 s)\n' +
         '  --reps   repetitions per figure (default 5)\n' +
         '  --out    results file (default bench/results/<date>.json, <date>-quick.json for --quick)\n' +
-        '  --dir    scratch directory parent: images, gcore and dd files go there (default bench/)\n',
+        '  --dir    scratch directory parent: images, gcore and dd files go there (default bench/)\n' +
+        '  --previous  results file whose numbers are printed beside this run\'s (default: the newest of\n' +
+        '           bench/results/ of the same kind, full or --quick; none: no such column)\n',
     );
     process.exit(0);
   }
@@ -68,7 +75,14 @@ function parseOptions(): Options {
   if (unknown !== undefined) throw new Error(`--only: unknown section '${unknown}' (${SECTION_NAMES.join(', ')})`);
   const reps = values.reps ? Number(values.reps) : values.quick ? 1 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: '${values.reps}' is not a positive integer`);
-  return { quick: values.quick, reps, only: only.filter(isSection), out: values.out, dir: values.dir ?? BENCH_DIR };
+  return { quick: values.quick, reps, only: only.filter(isSection), out: values.out, dir: values.dir ?? BENCH_DIR, previous: values.previous };
+}
+
+/** The results this run is compared with: --previous, or the newest of the same kind; none for `--previous none`. */
+function previousResults(options: Options, out: string): PreviousResults | undefined {
+  if (options.previous === 'none') return undefined;
+  const file = options.previous ?? PreviousResults.newest(join(BENCH_DIR, 'results'), options.quick, out);
+  return file ? PreviousResults.load(file) : undefined;
 }
 
 function resultsPath(quick: boolean): string {
@@ -108,13 +122,15 @@ async function main(): Promise<void> {
   const targets = evaluateTargets(ctx.results);
   const elapsed = (performance.now() - started) / 1000;
   machine.loadAverageAtEnd = loadavg();
-  const report = renderReport({ results: ctx.results, targets, machine, options, elapsed });
-  process.stdout.write(`${report}\n`);
   const out = options.out ?? resultsPath(options.quick);
+  const previous = previousResults(options, out);
+  const report = renderReport({ results: ctx.results, targets, machine, options, elapsed, previous });
+  process.stdout.write(`${report}\n`);
   const json = {
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     options,
+    previous: previous?.file,
     elapsedSeconds: elapsed,
     machine,
     features: ctx.features,

@@ -3,7 +3,10 @@
  * programs with their state (docs/testing.md, "Benchmarks"):
  *  - `ckpty thaw IMAGE` (what a user types; Node's start-up included) and the native
  *    thawer alone (tty/bin/ckpty-thawer), each on a fresh pty as a terminal would run it,
- *  - small programs (bc, python3 holding a variable) and 1 MiB vs 1 GiB of dirty memory.
+ *  - small programs (bc, python3 holding a variable), a 4-thread program, a 3-process
+ *    pipeline (a job), and 1 MiB vs 256 MiB and 1 GiB of dirty memory.
+ * `ckpty thaw` is compared with the native thawer on the same image (what the CLI adds),
+ * and a large image with the 1 MiB one (the part mapped from the image should not grow).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,13 +22,19 @@ const MIB = 1 << 20;
 
 interface Thawer {
   label: string;
+  /** How a compare column names it. */
+  short: string;
   /** The program and arguments that thaw `image`. */
   command(image: string, ctx: BenchContext): [file: string, args: string[]];
 }
 
 const THAWERS = {
-  cli: { label: '`ckpty thaw` (CLI)', command: (image) => [CLI, ['thaw', image]] },
-  native: { label: 'ckpty-thawer (native, no Node)', command: (image, ctx) => [ctx.features.thawer.path ?? 'ckpty-thawer', [image]] },
+  cli: { label: '`ckpty thaw` (CLI)', short: 'ckpty thaw', command: (image) => [CLI, ['thaw', image]] },
+  native: {
+    label: 'ckpty-thawer (native, no Node)',
+    short: 'ckpty-thawer',
+    command: (image, ctx) => [ctx.features.thawer.path ?? 'ckpty-thawer', [image]],
+  },
 } satisfies Record<string, Thawer>;
 
 type ThawerName = keyof typeof THAWERS;
@@ -67,12 +76,14 @@ interface ThawSubject {
 
 function thawSubjects(ctx: BenchContext): ThawSubject[] {
   const kinds = subjectKinds(ctx);
-  const big = ctx.quick ? 64 : 1024;
+  const big = ctx.quick ? [64] : [256, 1024];
   return [
     { key: 'bc', label: 'bc', kind: kinds.bc, needs: 'bc' },
     { key: 'python3', label: 'python3', kind: kinds.python3, needs: 'python3' },
+    { key: 'threads-4', label: '4-thread program', kind: kinds.threads(4) },
+    { key: 'pipeline-3', label: '3-process pipeline', kind: kinds.pipeline(3) },
     { key: 'dirty-1M', label: '1 MiB dirty', kind: kinds.dirty(1) },
-    { key: `dirty-${big}M`, label: `${formatBytes(big * MIB)} dirty`, kind: kinds.dirty(big), mib: big },
+    ...big.map((mib) => ({ key: `dirty-${mib}M`, label: `${formatBytes(mib * MIB)} dirty`, kind: kinds.dirty(mib), mib })),
   ];
 }
 
@@ -98,9 +109,9 @@ export async function runThawBench(ctx: BenchContext): Promise<void> {
         section: 'thaw',
         subject: subject.label,
         method: spec.label,
-        short: 'the 1 MiB image',
+        short: `${spec.short}, ${subject.label}`,
         unit: 'ms',
-        vs: subject.mib ? [`thaw/dirty-1M/${thawer}`] : [],
+        vs: [...(thawer === 'cli' ? [`thaw/${subject.key}/native`] : []), ...(subject.mib ? [`thaw/dirty-1M/${thawer}`] : [])],
       });
       if (missing) Results.unavailable(row, missing);
       return [thawer as ThawerName, row];

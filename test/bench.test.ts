@@ -1,10 +1,11 @@
 /**
  * `npm run bench` must not rot: its smoke run (--quick) measures every section against
- * the real ckpty, prints the tables and the targets, writes a results file that parses,
+ * the real ckpty, prints issue 16's paths with their peers and targets, the tables with
+ * the previous results beside them, and the targets, writes a results file that parses,
  * and leaves no scratch directory or process behind.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,7 @@ interface Row {
 
 interface Report {
   command: string;
+  previous?: string;
   machine: { cores: number; memoryBytes: number; kernel: string; cpu: string; fsType?: string; fsStatType?: string };
   rows: Row[];
   targets: { id: string; text: string; pass: boolean | null; measured: string; value?: number }[];
@@ -75,10 +77,17 @@ function runBench(args: string[], interrupt?: (stderr: string) => NodeJS.Signals
 
 describe('npm run bench --quick', () => {
   const out = join(scratch, 'results.json');
+  // An earlier run's results: its numbers are printed beside this run's.
+  const previous = join(scratch, 'previous-quick.json');
   let run: Run;
   beforeAll(async () => {
     if (!existsSync(benchRun)) throw new Error('dist-bench/ is not built: run `npm run typecheck` first');
-    run = await runBench(['--quick', '--out', out, '--dir', scratch]);
+    const rows = [
+      { id: 'freeze/bc/gcore', unit: 'ms', values: [12345, 12345] },
+      { id: 'freeze/python3/key', unit: 'ms', values: [98.7] },
+    ];
+    writeFileSync(previous, JSON.stringify({ date: '2026-01-01T00:00:00.000Z', rows }));
+    run = await runBench(['--quick', '--out', out, '--dir', scratch, '--previous', previous]);
   }, 240_000);
 
   it('finishes and prints every section and the targets as tables', () => {
@@ -88,9 +97,46 @@ describe('npm run bench --quick', () => {
     }
     expect(run.stdout).toMatch(/^machine: .+, \d+ cores, [\d.]+ GiB RAM, Linux /m);
     // A table: header, dashes under each column, rows.
-    expect(run.stdout).toMatch(/^subject +how +median +spread +n +size +compared in this run\n-+ +-+ +-+/m);
+    expect(run.stdout).toMatch(/^subject +how +median +spread +n +previous +size +compared in this run\n-+ +-+ +-+/m);
     expect(run.stdout).toMatch(/^bc +ckpty key path \(freezeProcess\) +[\d.]+ m?s +[\d.]+–[\d.]+ +1 +[\d.]+ KiB/m);
     expect(run.stdout).toMatch(/ (pass|MISS|n\/a)$/m);
+  });
+
+  it("prints issue 16's paths first, each with its peer from the same run, the ratio, the target and the verdict", () => {
+    const headline = run.stdout.slice(run.stdout.indexOf("Issue 16's paths"), run.stdout.indexOf('Freeze:'));
+    expect(headline).toContain('(previous: previous-quick.json)');
+    expect(headline).toMatch(/^path +ckpty +previous +peer \(this run\) +ratio +target +result$/m);
+    const lines = (start: string) => headline.split('\n').filter((l) => l.startsWith(start));
+    // The rows of issue 16's table, with the peer the issue names.
+    for (const [path = '', peer = ''] of [
+      ['^E → status line, bc', 'gcore'],
+      ['^E → status line, python3', 'gcore'],
+      ['freezer alone (key path), python3', 'gcore'],
+      ['`ckpty freeze PID`, bc', 'gcore'],
+      ['`ckpty freeze PID`, 1 MiB', 'gcore'],
+      ['`ckpty freeze PID`, 64.0 MiB dirty', 'gcore'],
+      ['`ckpty freeze PID`, 64.0 MiB dirty', 'dd conv=fsync'],
+      ['`ckpty thaw` until the program answers, bc', 'native thawer'],
+      ['full-screen `ckpty`: cat', 'relay'],
+      ['full-screen `ckpty`: cat', 'tmux'],
+      ['full-screen `ckpty`: keystroke p99', 'relay'],
+      ['4-thread program (issue 12): freezer alone (key path)', 'gcore'],
+      ['4-thread program (issue 12): `ckpty thaw` until it answers', 'native thawer'],
+      ['3-process pipeline (issue 13): `ckpty freeze PID`', 'gcore'],
+      ['3-process pipeline (issue 13): `ckpty thaw` until it answers', 'native thawer'],
+    ]) {
+      const line = lines(path).find((l) => l.includes(` ${peer} `));
+      expect(line, `${path} vs ${peer}`).toBeDefined();
+      // Both numbers, then a ratio; a verdict where a target is set, "none set" where not.
+      expect(line, line).toMatch(/ [\d.]+ (ms|s|MiB\/s) .* [\d.]+ (ms|s|MiB\/s) +\S.* (pass|MISS|n\/a|none set)$/);
+    }
+    // The previous results file's number beside this run's.
+    expect(lines('freezer alone (key path), python3')[0]).toMatch(/ [\d.]+ m?s +98\.7 ms +gcore /);
+  });
+
+  it("prints the previous results file's numbers in the section tables", () => {
+    expect(run.stdout).toMatch(/^bc +gcore +[\d.]+ m?s +[\d.]+–[\d.]+ +1 +12\.3 s +/m);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as Report).previous).toBe(previous);
   });
 
   it('writes valid JSON: the machine, every row measured or saying why not, and the targets', () => {
@@ -100,7 +146,21 @@ describe('npm run bench --quick', () => {
     expect(report.machine.kernel).toMatch(/^\d+\.\d+/);
     expect(report.machine.fsType ?? report.machine.fsStatType).toBeTruthy();
     const ids = report.rows.map((r) => r.id);
-    for (const id of ['freeze/bc/key', 'freeze/bc/gcore', 'dd/1M', 'thaw/dirty-1M/native', 'roundtrip/python3', 'keys/node-pty', 'throughput/relay']) {
+    for (const id of [
+      'freeze/bc/key',
+      'freeze/bc/gcore',
+      'dd/1M',
+      'freeze/threads-4/key',
+      'freeze/threads-4/gcore',
+      'freeze/pipeline-3/cli',
+      'freeze/pipeline-3/gcore',
+      'thaw/dirty-1M/native',
+      'thaw/threads-4/cli',
+      'thaw/pipeline-3/native',
+      'roundtrip/python3',
+      'keys/node-pty',
+      'throughput/relay',
+    ]) {
       expect(ids).toContain(id);
     }
     const failed = report.rows.filter((r) => r.failed).map((r) => `${r.id}: ${r.failed}`);
@@ -117,7 +177,20 @@ describe('npm run bench --quick', () => {
     }
     const targets = report.targets.map((t) => t.id);
     expect(targets).toEqual(
-      expect.arrayContaining(['freeze-bc-key', 'freeze-large-vs-dd', 'image-size-bc', 'thaw-large-vs-small', 'throughput-session', 'keys-session']),
+      expect.arrayContaining([
+        'freeze-bc-key',
+        'freeze-dirty-1M-cli',
+        'freeze-large-cli-vs-gcore',
+        'freeze-large-cli-vs-dd',
+        'freeze-large-vs-dd',
+        'image-size-bc',
+        'image-size-pipeline-3',
+        'thaw-bc-cli',
+        'thaw-large-vs-small',
+        'throughput-session',
+        'throughput-fullscreen-vs-tmux',
+        'keys-session',
+      ]),
     );
     for (const target of report.targets) {
       // A verdict on a measured number, or "not measured" with the reason: never a silent gap.

@@ -38,6 +38,8 @@ export interface Fixtures {
   launch: string;
   /** Holds memory of a chosen kind. */
   hog: string;
+  /** Several threads, or a pipeline of processes (a job). */
+  workers: string;
 }
 
 /** What every section gets. */
@@ -68,12 +70,12 @@ export function compileFixtures(workDir: string): Fixtures {
   mkdirSync(bin, { recursive: true });
   const compile = (name: string): string => {
     const path = join(bin, name);
-    execFileSync('cc', ['-O2', '-std=c11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-o', path, join(BENCH_DIR, 'fixtures', `${name}.c`)], {
+    execFileSync('cc', ['-O2', '-std=c11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', path, join(BENCH_DIR, 'fixtures', `${name}.c`)], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     return path;
   };
-  return { launch: compile('launch'), hog: compile('hog') };
+  return { launch: compile('launch'), hog: compile('hog'), workers: compile('workers') };
 }
 
 function tool(name: string): Tool {

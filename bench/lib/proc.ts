@@ -73,3 +73,14 @@ export async function waitBlocked(pid: number, { timeoutMs = 10_000 } = {}): Pro
   }
   throw new Error(`pid ${pid} did not settle in a blocking read within ${timeoutMs} ms`);
 }
+
+/** The processes of PID's process group (a subject that is a job: the pipeline), PID first. */
+export function groupMembers(pid: number): number[] {
+  const pgrp = readStat(pid)?.pgrp;
+  if (pgrp === undefined) return [pid];
+  const others = allProcesses()
+    .filter((p) => p.pgrp === pgrp && p.pid !== pid && p.state !== 'Z')
+    .map((p) => p.pid)
+    .sort((a, b) => a - b);
+  return [pid, ...others];
+}

@@ -1,5 +1,10 @@
-/** The printed report: one table per section, then the targets with pass/miss. */
-import { Results, type Row, type RowMeta } from './results.js';
+/**
+ * The printed report: the headline table (issue 16's paths with their peers and
+ * targets), one table per section with the previous results file's number beside each
+ * row, then every target with pass/miss.
+ */
+import { PreviousResults, Results, type Row, type RowMeta } from './results.js';
+import { renderHeadline, valueText } from './headline.js';
 import { latency, summarize } from './stats.js';
 import { formatBytes, formatMs, formatNumber, formatRatio, renderTable } from './format.js';
 import { loadLine, machineLine, type Machine } from './machine.js';
@@ -49,15 +54,19 @@ function compareCell(results: Results, row: Row): string {
   return parts.join('; ');
 }
 
-function sectionTable(results: Results, section: RowMeta['section']): string | undefined {
+function sectionTable(results: Results, section: RowMeta['section'], previous: PreviousResults | undefined): string | undefined {
   const rows = [...results.rows.values()].filter((r) => r.section === section);
   if (rows.length === 0) return undefined;
   const body = rows.map((row) => {
-    if (row.values.length === 0) return [row.subject, row.method, unavailableText(row)];
+    const before = previous?.get(row.id);
+    const was = before ? valueText(before) : '';
+    // Why not: in the last column, which is not padded (the reasons are long).
+    if (row.values.length === 0) return [row.subject, row.method, '', '', '', was, '', unavailableText(row)];
     const size = row.sizes.length > 0 ? formatBytes(summarize(row.sizes).median) : '';
-    return [row.subject, row.method, ...valueCells(row), size, compareCell(results, row)];
+    const [median = '', spread = '', n = ''] = valueCells(row);
+    return [row.subject, row.method, median, spread, n, was, size, compareCell(results, row)];
   });
-  const header = ['subject', 'how', 'median', 'spread', 'n', 'size', 'compared in this run'];
+  const header = ['subject', 'how', 'median', 'spread', 'n', 'previous', 'size', 'compared in this run'];
   if (section === 'keys') header.splice(2, 2, 'p50 / p99', "runs' p50");
   return `${SECTION_TITLES[section]}\n${renderTable(header, body)}`;
 }
@@ -76,16 +85,19 @@ export interface ReportInput {
   machine: Machine;
   options: { quick: boolean; reps: number };
   elapsed: number;
+  previous: PreviousResults | undefined;
 }
 
-export function renderReport({ results, targets, machine, options, elapsed }: ReportInput): string {
+export function renderReport({ results, targets, machine, options, elapsed, previous }: ReportInput): string {
   const parts = [
     `ckpty bench ${new Date().toISOString().slice(0, 16).replace('T', ' ')}${options.quick ? ' (--quick)' : ''}, ` +
       `${options.reps} repetition${options.reps === 1 ? '' : 's'}, ${elapsed.toFixed(0)} s, ${loadLine(machine)}`,
     `machine: ${machineLine(machine)}`,
   ];
+  const headline = renderHeadline(results, targets, previous);
+  if (headline) parts.push(headline);
   for (const section of Object.keys(SECTION_TITLES) as RowMeta['section'][]) {
-    const table = sectionTable(results, section);
+    const table = sectionTable(results, section, previous);
     if (table) parts.push(table);
   }
   parts.push(`Targets\n${renderTargets(targets)}`);

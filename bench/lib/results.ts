@@ -2,6 +2,8 @@
  * The rows of a bench run. A row is one thing measured one way (freeze of bc through
  * the key path); it collects one value per repetition, or says why it has none.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { summarize, type Latency, type Summary } from './stats.js';
 
 export interface RowMeta {
@@ -110,4 +112,55 @@ export class Results {
 export function inRotation<T>(items: readonly T[], rep: number): T[] {
   const start = rep % items.length;
   return [...items.slice(start), ...items.slice(0, start)];
+}
+
+/** A row as a results file keeps it: enough to print its value again. */
+export type SavedRow = Pick<Row, 'id' | 'unit' | 'kind' | 'values'>;
+
+/** The results of an earlier run, printed beside this run's ("No path gets slower than today's numbers"). */
+export class PreviousResults {
+  constructor(
+    readonly file: string,
+    readonly date: string,
+    private readonly rows: ReadonlyMap<string, SavedRow>,
+  ) {}
+
+  get(id: string): SavedRow | undefined {
+    const row = this.rows.get(id);
+    return row && row.values.length > 0 ? row : undefined;
+  }
+
+  /** A results file written by `npm run bench`; undefined (with the reason on stderr) when it cannot be read. */
+  static load(file: string): PreviousResults | undefined {
+    try {
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { date?: string; rows?: SavedRow[] };
+      const rows = new Map<string, SavedRow>();
+      for (const row of json.rows ?? []) {
+        if (typeof row?.id === 'string' && Array.isArray(row.values)) rows.set(row.id, row);
+      }
+      return new PreviousResults(file, json.date ?? '', rows);
+    } catch (err) {
+      process.stderr.write(`bench: cannot read the previous results ${file}: ${(err as Error).message}\n`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The newest results file in `dir` of the same kind as this run (smoke runs are
+   * compared with smoke runs, full runs with full runs), other than `exclude`.
+   */
+  static newest(dir: string, quick: boolean, exclude: string): string | undefined {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return undefined;
+    }
+    return names
+      .filter((name) => name.endsWith('.json') && name.endsWith('-quick.json') === quick)
+      .map((name) => join(dir, name))
+      .filter((path) => path !== exclude)
+      .sort()
+      .at(-1);
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * The programs the bench freezes: real interactive programs (bc, python3) and the hog
- * fixture holding memory of a chosen kind. Each runs on its own pty, started through
+ * The programs the bench freezes: real interactive programs (bc, python3), the hog
+ * fixture holding memory of a chosen kind, and the workers fixture (several threads, or
+ * a pipeline of processes: a job). Each runs on its own pty, started through
  * `launch` (core limit up, no stray descriptors), idles in a terminal read like a
  * user's program, and has a probe: a line to type and the answer that proves it runs
  * with its state (bc and python3 hold a variable set before the freeze).
@@ -46,9 +47,16 @@ export function subjectKinds(ctx: BenchContext) {
     setup: [{ input: 'x = 21\n', wait: '>>> ' }],
     probe: { input: 'x * 2\n', answer: answerLine(42) },
   };
+  const workers = (kind: 'threads' | 'pipeline', n: number): SubjectKind => ({
+    argv: [ctx.fixtures.workers, kind, String(n)],
+    ready: 'ready',
+    probe: { input: 'p\n', answer: 'pong' },
+  });
   return {
     bc,
     python3,
+    threads: (n: number) => workers('threads', n),
+    pipeline: (n: number) => workers('pipeline', n),
     dirty: (mib: number) => hog('dirty', mib),
     untouched: (mib: number) => hog('untouched', mib),
     mapfile: (file: string, touchedMib: number) => hog('mapfile', touchedMib, file),

@@ -9,6 +9,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,10 +28,21 @@
 #endif
 
 /*
- * Bytes copied per read/write: large enough that syscalls cost little next to the copy,
- * small enough that the bounce buffer stays in the CPU cache between the read and the write.
+ * Bytes copied per read/write: large enough that syscalls and write-back requests cost
+ * little next to the copy, small enough that the bounce buffer stays in the CPU cache
+ * between the read and the write. An image below SYNC_AHEAD_MIN (a small program) is
+ * copied in SMALL_CHUNK pieces: a fresh process touching fewer buffer pages, in a
+ * cache they fit, copied 6 MiB in 3.8 ms instead of 5.6.
  */
 #define COPY_CHUNK (1u << 20)
+#define SMALL_CHUNK (256u << 10)
+
+/*
+ * Images at least this large are made durable while they are written (struct syncer),
+ * every SYNC_STEP bytes.
+ */
+#define SYNC_AHEAD_MIN (16u << 20)
+#define SYNC_STEP (8u << 20)
 
 static uint64_t page_up(uint64_t n)
 {
@@ -266,32 +278,127 @@ static int build_head(struct buf *head, const struct job *job, const struct capt
 	return err ? -ENOMEM : 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+/*
+ * Durability while copying. Making a large image durable is bound by the disk's cache
+ * flush: with sync_file_range alone, the final fsync of 256 MiB still took ~120 ms
+ * after the copy. A second thread calls fdatasync after every SYNC_STEP bytes written,
+ * so the flushes overlap the copy and target_commit's fsync finds little left (256 MiB,
+ * medians of 9 in one run on a busy machine: 528 ms without it, 272 ms with it; dd
+ * conv=fsync 230 ms). The thread touches nothing but the file: ptrace and the job stay
+ * with the main thread, and every signal is blocked in it (main.c blocks them before
+ * anything is seized; threads inherit the mask).
+ */
+struct syncer {
+	int fd;
+	bool running;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	uint64_t written; /* bytes written so far */
+	bool stop;
+	/*
+	 * The first error fdatasync returned: the kernel reports a write-back error once per
+	 * open file, so target_commit's fsync would not see it again.
+	 */
+	int err;
+};
+
+static void *syncer_main(void *arg)
+{
+	struct syncer *s = arg;
+	uint64_t synced = 0;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->stop && s->written - synced < SYNC_STEP)
+			pthread_cond_wait(&s->wake, &s->lock);
+		if (s->stop)
+			break;
+		uint64_t written = s->written;
+		pthread_mutex_unlock(&s->lock);
+		int err = fdatasync(s->fd) < 0 ? errno : 0;
+		pthread_mutex_lock(&s->lock);
+		if (err && !s->err)
+			s->err = err;
+		synced = written;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Start the thread for an image of size bytes; a small image (or no thread) is synced by target_commit alone. */
+static void syncer_start(struct syncer *s, int fd, uint64_t size)
+{
+	*s = (struct syncer){ .fd = fd };
+	if (size < SYNC_AHEAD_MIN || pthread_mutex_init(&s->lock, NULL))
+		return;
+	if (pthread_cond_init(&s->wake, NULL)) {
+		pthread_mutex_destroy(&s->lock);
+		return;
+	}
+	s->running = !pthread_create(&s->thread, NULL, syncer_main, s);
+	if (!s->running) {
+		pthread_cond_destroy(&s->wake);
+		pthread_mutex_destroy(&s->lock);
+	}
+}
+
+static void syncer_wrote(struct syncer *s, size_t len)
+{
+	if (!s->running)
+		return;
+	pthread_mutex_lock(&s->lock);
+	bool step = (s->written + len) / SYNC_STEP != s->written / SYNC_STEP;
+	s->written += len;
+	if (step)
+		pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Stop the thread (an fdatasync under way finishes first); returns the error it met, as -errno. */
+static int syncer_stop(struct syncer *s)
+{
+	if (!s->running)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	s->running = false;
+	return -s->err;
+}
+
+/* Bytes gathered into chunks on their way to the file. */
+struct copier {
+	int fd;
+	uint8_t *chunk;
+	size_t size; /* of the chunk */
+	size_t filled;
+	uint64_t off; /* where the chunk goes in the file */
+	struct syncer syncer;
+};
+
+/*
+ * Write len bytes at cp->off (and move it on), and start their writeback at once so
+ * the disk works while the next chunk is copied. sync_file_range only starts the I/O:
+ * its errors (and durability) are the syncer's and target_commit's.
+ */
+static int write_at(struct copier *cp, const void *data, size_t len)
 {
 	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, (const char *)data + done, len - done);
+		ssize_t n = pwrite(cp->fd, (const char *)data + done, len - done, (off_t)(cp->off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		done += (size_t)n;
 	}
+	sync_file_range(cp->fd, (off_t)cp->off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+	cp->off += len;
+	syncer_wrote(&cp->syncer, len);
 	return 0;
-}
-
-/*
- * Write a chunk at the end of the image and start its writeback at once, so the disk
- * works while the next chunk is copied and the final fsync has little left to do.
- * sync_file_range only starts the I/O: its errors (and durability) are target_commit's fsync's.
- */
-static int write_chunk(int fd, const void *data, size_t len, uint64_t *off)
-{
-	int err = write_all(fd, data, len);
-	if (!err) {
-		sync_file_range(fd, (off_t)*off, (off_t)len, SYNC_FILE_RANGE_WRITE);
-		*off += len;
-	}
-	return err;
 }
 
 /* Read len bytes of the task at addr: process_vm_readv (no bounce page), /proc/PID/mem for what it refuses. */
@@ -307,17 +414,9 @@ static int read_task(struct infect *t, const struct frz_run *run, uint64_t addr,
 	return done == len ? 0 : infect_read(t, addr + done, (char *)dst + done, len - done);
 }
 
-/* Bytes gathered into chunks on their way to the file. */
-struct copier {
-	int fd;
-	uint8_t *chunk;
-	size_t filled;
-	uint64_t off;
-};
-
 static int flush(struct copier *cp)
 {
-	int err = cp->filled ? write_chunk(cp->fd, cp->chunk, cp->filled, &cp->off) : 0;
+	int err = cp->filled ? write_at(cp, cp->chunk, cp->filled) : 0;
 	cp->filled = 0;
 	return err;
 }
@@ -329,14 +428,14 @@ static int copy_pages(struct copier *cp, struct capture *c, struct ck_error *e)
 	size_t nruns = c->runs.len / sizeof *runs;
 	for (size_t i = 0; i < nruns; i++) {
 		for (uint64_t done = 0; done < runs[i].len;) {
-			size_t n = runs[i].len - done < COPY_CHUNK - cp->filled ? runs[i].len - done : COPY_CHUNK - cp->filled;
+			size_t n = runs[i].len - done < cp->size - cp->filled ? runs[i].len - done : cp->size - cp->filled;
 			int err = read_task(&c->threads[0].t, &runs[i], runs[i].start + done, cp->chunk + cp->filled, n);
 			if (err)
 				return ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "cannot read the memory at 0x%llx",
 					       (unsigned long long)(runs[i].start + done));
 			done += n;
 			cp->filled += n;
-			if (cp->filled == COPY_CHUNK) {
+			if (cp->filled == cp->size) {
 				if ((err = flush(cp)))
 					return ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
 				fault_point("copying");
@@ -349,22 +448,20 @@ static int copy_pages(struct copier *cp, struct capture *c, struct ck_error *e)
 /* The data area: job->data, then each object whose contents are read now, page-aligned. */
 static int copy_data_area(struct copier *cp, struct job *job, uint64_t area, struct ck_error *e)
 {
-	int err = write_all(cp->fd, job->data.data, job->data.len);
+	cp->off = area;
+	int err = write_at(cp, job->data.data, job->data.len);
 	const struct ckpt_object *objects = (const struct ckpt_object *)job->objects.data;
 	for (size_t i = 0; i < job_nobjects(job) && !err; i++) {
 		const struct ckpt_object *o = &objects[i];
 		if (o->data_offset < page_up(job->data.len) || !o->data_len)
 			continue; /* in job->data */
-		if (lseek(cp->fd, (off_t)(area + o->data_offset), SEEK_SET) < 0) {
-			err = -errno;
-			break;
-		}
-		for (uint64_t done = 0; done < o->data_len && !err; done += COPY_CHUNK) {
-			size_t n = o->data_len - done < COPY_CHUNK ? (size_t)(o->data_len - done) : COPY_CHUNK;
+		cp->off = area + o->data_offset;
+		for (uint64_t done = 0; done < o->data_len && !err; done += cp->size) {
+			size_t n = o->data_len - done < cp->size ? (size_t)(o->data_len - done) : cp->size;
 			if ((err = objects_read(job, i, done, cp->chunk, n)))
 				return ck_fail(e, ck_class_of_errno(-err), -err, "memory", "", "cannot read the contents of %s",
 					       (const char *)job->members[0].strings.data + o->name);
-			err = write_all(cp->fd, cp->chunk, n);
+			err = write_at(cp, cp->chunk, n);
 		}
 	}
 	return err ? ck_fail(e, CK_IO, -err, "write", "", "cannot write the image") : 0;
@@ -396,10 +493,12 @@ int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e)
 	if (fallocate(fd, 0, 0, (off_t)*size) < 0 && errno != EOPNOTSUPP)
 		return ck_fail(e, CK_IO, errno, "write", "", "cannot reserve %llu bytes for the image", (unsigned long long)*size);
 
-	struct copier cp = { .fd = fd };
-	cp.chunk = mmap(NULL, COPY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct copier cp = { .fd = fd, .size = *size < SYNC_AHEAD_MIN ? SMALL_CHUNK : COPY_CHUNK };
+	/* Populated at once, not a fault per page: the copy of python3 (5 MiB) took 10 ms, now 7. */
+	cp.chunk = mmap(NULL, cp.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (cp.chunk == MAP_FAILED)
 		return ck_fail(e, CK_INTERNAL, errno, "write", "", "out of memory");
+	syncer_start(&cp.syncer, fd, *size);
 	int ret = 0;
 	for (size_t i = 0; i < job->nmembers && !ret; i++) {
 		struct capture *c = &job->members[i];
@@ -410,9 +509,9 @@ int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e)
 		if (build_head(&head, job, c, area, area_size))
 			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "write", "", "out of memory");
 		int err = ret ? 0 : flush(&cp);
+		cp.off = c->core_offset;
 		if (!ret && !err)
-			err = write_all(fd, head.data, head.len);
-		cp.off = c->core_offset + head.len;
+			err = write_at(&cp, head.data, head.len);
 		buf_free(&head);
 		if (err)
 			ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
@@ -424,6 +523,9 @@ int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e)
 		ret = ck_fail(e, CK_IO, -err, "write", "", "cannot write the image");
 	if (!ret)
 		ret = copy_data_area(&cp, job, area, e);
-	munmap(cp.chunk, COPY_CHUNK);
+	err = syncer_stop(&cp.syncer);
+	if (err && !ret)
+		ret = ck_fail(e, CK_IO, -err, "sync", "", "cannot sync the image to disk");
+	munmap(cp.chunk, cp.size);
 	return ret;
 }
