@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { FREEZER_PATH, freezerArgs } from '../src/freezer/native.js';
 import { buildFixture, removeTempDirs, tempDir, until, type TestUser } from './helpers/fixtures.js';
 import { gdb, runCli } from './helpers/freezer.js';
@@ -236,8 +235,8 @@ describe.each(AS)('the whole foreground job, as $who', ({ user }) => {
       if (delayUs < 0) {
         frozen.push(members((await freezeForegroundJob(js, name)).report));
       } else {
-        // As root, the image the job's user's: what `ckpty freeze` run by root does.
-        const args = freezerArgs({ pid: watch, job: true, honourCoreLimit: false, target: { path: image }, snapshot: false, exitStatus: FROZEN_EXIT_STATUS, owner: u });
+        // As root, the image is the job's user's (the freezer's choice, as for `ckpty freeze`).
+        const args = ['--report', ...freezerArgs({ pid: watch, job: true, output: image })];
         const run = spawnSync(onchild, [String(watch), String(delayUs), FREEZER_PATH, ...args], { encoding: 'utf8', timeout: 10_000 });
         expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
         frozen.push((JSON.parse(run.stdout) as { members: { comm: string; zombie: boolean }[] }).members);
