@@ -19,6 +19,8 @@ export interface FreezeOptions extends FreezeRules {
   snapshot?: boolean;
   /** What the terminal shows, as bytes that paint it again: stored for the thaw to repaint. */
   screen?: Uint8Array;
+  /** The terminal modes (`stty -g` form) to leave for the shell as a frozen job ends. */
+  shellModes?: string;
 }
 
 export interface FreezeResult {
@@ -75,6 +77,7 @@ export async function freezeProcess(pid: number, options: FreezeOptions = {}): P
       target: target.native,
       snapshot: options.snapshot ?? false,
       screen: options.screen,
+      shellModes: options.shellModes,
       exitStatus: FROZEN_EXIT_STATUS,
       owner,
     });

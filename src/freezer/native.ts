@@ -30,6 +30,8 @@ export interface NativeFreezeRequest {
   owner?: { uid: number; gid: number };
   /** What the terminal shows, as bytes that paint it again (NT_CKPT_SCREEN). */
   screen?: Uint8Array;
+  /** The modes (`stty -g` form) the job's shell expects back when the job ends. */
+  shellModes?: string;
 }
 
 export interface NativeFreezeReport {
@@ -74,6 +76,7 @@ export function freezerArgs(request: NativeFreezeRequest): string[] {
   if (request.snapshot) args.push('--snapshot');
   if (request.owner) args.push('--owner', `${request.owner.uid}:${request.owner.gid}`);
   if (request.screen) args.push('--screen-stdin');
+  if (request.shellModes) args.push('--shell-modes', request.shellModes);
   return args;
 }
 

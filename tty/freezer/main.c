@@ -2,7 +2,7 @@
  * ckpty-freezer: write the image of one process (see image.h), then end it or let it run on.
  *
  *   ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID]
- *                 [--screen-stdin]
+ *                 [--screen-stdin] [--shell-modes SAVED]
  *
  * --out is a path relative to our directory; --name a file name relative to the
  * process's own current directory (a name template's expansion; see target.h).
@@ -10,6 +10,8 @@
  * image holds their memory, and the thaw wants images owned by the thawing user):
  * it is created with that user's rights. --screen-stdin: the session host's repaint of
  * the terminal comes on stdin (read before the process is seized), for NT_CKPT_SCREEN.
+ * --shell-modes: the terminal modes (in `stty -g` form) the shell that started the job
+ * expects back; they are set as the process ends, instead of just its line-editing modes.
  * Mechanism only: the caller (src/freezer/) checks policy beforehand and words the messages.
  * On success prints one JSON object on stdout:
  *   {"pid":…,"comm":"…","path":"…","bytes":…,"stored":…,"mappings":…,"loads":…,
@@ -47,6 +49,8 @@ struct options {
 	struct target_spec target;
 	bool snapshot;
 	bool screen; /* the terminal's repaint on stdin */
+	bool has_shell_modes;
+	struct ckpt_kernel_termios shell_modes;
 	int exit_status;
 	int owner_uid, owner_gid; /* -1: the caller's */
 };
@@ -71,6 +75,27 @@ static int report_error(const struct ck_error *e, bool restored)
 	return e->cls;
 }
 
+/* `stty -g`: iflag:oflag:cflag:lflag:cc0:cc1:… in hex (glibc prints 32 cc, the kernel has 19). */
+static int parse_saved_modes(const char *text, struct ckpt_kernel_termios *t)
+{
+	unsigned long flags[4];
+	int used = 0;
+	if (sscanf(text, "%lx:%lx:%lx:%lx%n", &flags[0], &flags[1], &flags[2], &flags[3], &used) != 4)
+		return -1;
+	*t = (struct ckpt_kernel_termios){ .c_iflag = (uint32_t)flags[0], .c_oflag = (uint32_t)flags[1], .c_cflag = (uint32_t)flags[2], .c_lflag = (uint32_t)flags[3] };
+	const char *p = text + used;
+	for (size_t i = 0; *p; i++) {
+		unsigned cc;
+		int n = 0;
+		if (sscanf(p, ":%x%n", &cc, &n) != 1 || cc > 0xff)
+			return -1;
+		if (i < sizeof t->c_cc)
+			t->c_cc[i] = (uint8_t)cc;
+		p += n;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o, struct ck_error *e)
 {
 	*o = (struct options){ .exit_status = 128 + 33, .target = { .owner_uid = -1, .owner_gid = -1 } };
@@ -81,6 +106,11 @@ static int parse_args(int argc, char **argv, struct options *o, struct ck_error 
 			o->snapshot = true;
 		} else if (!strcmp(arg, "--screen-stdin")) {
 			o->screen = true;
+		} else if (!strcmp(arg, "--shell-modes") && val) {
+			if (parse_saved_modes(val, &o->shell_modes))
+				return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "bad terminal modes '%s' (stty -g form)", val);
+			o->has_shell_modes = true;
+			i++;
 		} else if (!strcmp(arg, "--pid") && val) {
 			o->pid = (pid_t)strtol(val, &end, 10);
 			if (*end || o->pid <= 0)
@@ -105,7 +135,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct ck_error 
 		}
 	}
 	if (!o->pid || !o->target.name)
-		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "usage: ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID] [--screen-stdin]");
+		return ck_fail(e, CK_USAGE, EINVAL, "usage", "", "usage: ckpty-freezer --pid PID (--out PATH | --name NAME) [--snapshot] [--exit-status N] [--owner UID:GID] [--screen-stdin] [--shell-modes SAVED]");
 	if (o->target.in_cwd_of)
 		o->target.in_cwd_of = o->pid;
 	return 0;
@@ -147,7 +177,8 @@ static int seize_failure(struct ck_error *e, int err, pid_t pid)
  * then exit_group, up to its exit stop, where its terminal is given back its
  * line-editing modes before the shell can see it end.
  */
-static int end_process(struct infect *t, const struct capture *c, int status, struct target *tg, struct ck_error *e)
+static int end_process(struct infect *t, const struct capture *c, int status,
+		       const struct ckpt_kernel_termios *shell_modes, struct target *tg, struct ck_error *e)
 {
 	int tty = capture_grab_terminal(c);
 	int err = infect_arm_exitkill(t);
@@ -156,7 +187,7 @@ static int end_process(struct infect *t, const struct capture *c, int status, st
 	if (!ret && (err = infect_exit_begin(t, status)))
 		ret = ck_fail(e, CK_IO, -err, "exit", "", "cannot end process %d", (int)t->pid);
 	if (!ret) {
-		capture_cook_terminal(c, tty);
+		capture_cook_terminal(c, tty, shell_modes);
 		infect_exit_finish(t);
 	}
 	if (tty >= 0)
@@ -212,7 +243,7 @@ int main(int argc, char **argv)
 			if (!(failed = target_sync_name(&tg, &e)) && (err = infect_resume(&t)))
 				/* The image is complete; the process may not have got its registers back. */
 				failed = ck_fail(&e, CK_NOT_RESTORED, -err, "resume", "", "cannot resume process %d", (int)o.pid);
-		} else if ((failed = end_process(&t, &c, o.exit_status, &tg, &e))) {
+		} else if ((failed = end_process(&t, &c, o.exit_status, o.has_shell_modes ? &o.shell_modes : NULL, &tg, &e))) {
 			/* It runs on: an image of a live process under the final name would thaw as a twin. */
 			target_remove_final(&tg);
 		}

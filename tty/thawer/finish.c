@@ -9,6 +9,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -52,6 +53,41 @@ void thaw_restore_terminal(struct thaw *t)
 	t->modes_set = false;
 }
 
+/*
+ * A program repaints for a terminal of another size when told (SIGWINCH); with its
+ * screen repainted for it (NT_CKPT_SCREEN) and the size unchanged it needs no telling.
+ */
+static bool needs_winch(const struct thaw *t)
+{
+	const struct ckpt_image *img = &t->img;
+	struct winsize ws;
+	if (!img->tty)
+		return false;
+	if (!img->screen || t->term_fd < 0 || ioctl(t->term_fd, TIOCGWINSZ, &ws) < 0)
+		return true;
+	return ws.ws_row != img->tty->rows || ws.ws_col != img->tty->cols;
+}
+
+/*
+ * A program frozen in a syscall (a read of the terminal) re-enters it once resumed.
+ * A signal sent before it is back in would run its handler first and the syscall after,
+ * as if it had come just before the read: a program that checks a "resized" flag only
+ * when its read returns (nano) then takes the next key for the resize and drops it.
+ * Wait (briefly) until it sleeps in the syscall again, so that the signal interrupts it.
+ */
+static void await_syscall(pid_t pid, const struct ckpt_image *img)
+{
+	if (img->process->syscall_restart == CKPT_RESTART_NONE)
+		return;
+	struct timespec pause = { 0, 100 * 1000 };
+	struct procfs_stat st;
+	for (int tries = 0; tries < 1000; tries++) {
+		if (procfs_stat_read(pid, &st) < 0 || st.state == 'S' || st.state == 'D')
+			return;
+		nanosleep(&pause, NULL);
+	}
+}
+
 int thaw_release(struct thaw *t, struct infect *tr, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
@@ -59,9 +95,10 @@ int thaw_release(struct thaw *t, struct infect *tr, struct ck_error *e)
 	int err = infect_resume(tr);
 	if (err)
 		return ck_fail(e, CK_INTERNAL, -err, "resume", "", "cannot start the program");
-	/* Full-screen programs repaint for the terminal they are in now. */
-	if (img->tty)
+	if (needs_winch(t)) {
+		await_syscall(pid, img);
 		kill(pid, SIGWINCH);
+	}
 	if (img->process->flags & CKPT_PROC_WAS_STOPPED)
 		kill(pid, SIGCONT);
 	return 0;
