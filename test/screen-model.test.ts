@@ -58,11 +58,14 @@ describe('skippable: the parts of a flood that only scroll away', () => {
     expect(skippable(Buffer.from('a\n'.repeat(3)), 3)).toEqual([]);
   });
 
-  it('ends a run at anything that changes state: ESC, other controls, C1 controls in UTF-8', () => {
+  it('ends a run at what changes state: escape sequences (a CSI as a whole), SO/SI, C1 controls in UTF-8', () => {
     const text = (s: string) => skippable(Buffer.from(s), 1).map(({ start, end }) => Buffer.from(s).subarray(start, end).toString());
     expect(text('x\n\x1b[31my\n\nz\n')).toEqual(['y\n\n']);
-    expect(text('x\n\x1b]0;title\x07y\n\n')).toEqual(['y\n']);
-    expect(text('x\n\x07y\n\n')).toEqual(['y\n']);
+    expect(text('x\n\x0ey\n\n\x0fz\n')).toEqual(['y\n']);
+    // A bell, a backspace leave nothing on the screen of their own.
+    expect(text('x\n\x07y\n\b\n')).toEqual(['x\n\x07y\n']);
+    // Other sequences end a run at their ESC only: the caller finds the parser inside the OSC and does not skip.
+    expect(text('x\n\x1b]0;title\x07y\n\n')).toEqual([']0;title\x07y\n']);
     // U+009B is CSI: its UTF-8 bytes start a sequence as ESC [ does; U+00A9 (©) shares the lead byte and is text.
     expect(text('x\n\u009b31m\n\n')).toEqual(['\n']);
     expect(text('©\n©\n')).toEqual(['©\n']);

@@ -139,36 +139,14 @@ describe('the key acts on jobs, not on shells at their prompt or programs that u
 });
 
 describe('plain mode: the terminal after a freeze is the shell\'s, and the screen comes back with the program', () => {
-  it('htop: alternate screen, keypad, mouse; after the thaw the same screen, without a repaint key', async () => {
+  it.each([
+    ['htop (alternate screen, keypad, mouse)', 'htop -d 600', (s: string) => s.includes('F10Quit'), 'htop.ckpt'],
+    ['less (its page and prompt)', 'less numbers.txt', (s: string) => s.includes('numbers.txt'), 'less.ckpt'],
+    ['top (the whole normal screen; the thaw line goes to the history)', 'top -d 600', (s: string) => /^\s+PID USER/m.test(s), 'top.ckpt'],
+  ])('%s: after the thaw the same screen, without a repaint key', async (_, command, ready, image) => {
     const rig = await start();
-    await freezeAndThaw(rig, {
-      command: 'htop -d 600',
-      ready: (s) => s.includes('F10Quit'),
-      image: 'htop.ckpt',
-      freeze: () => rig.keys('C-e'),
-    });
-    rig.keys('q');
-  });
-
-  it('less: its page and prompt come back', async () => {
-    const rig = await start();
-    await freezeAndThaw(rig, {
-      command: 'less /etc/services',
-      ready: (s) => s.includes('/etc/services'),
-      image: 'less.ckpt',
-      freeze: () => rig.keys('C-e'),
-    });
-    rig.keys('q');
-  });
-
-  it('top (on the normal screen): the whole screen comes back, the thaw line stays in the history', async () => {
-    const rig = await start();
-    await freezeAndThaw(rig, {
-      command: 'top -d 600',
-      ready: (s) => /^\s+PID USER/m.test(s),
-      image: 'top.ckpt',
-      freeze: () => rig.keys('C-e'),
-    });
+    writeFileSync(join(rig.cwd, 'numbers.txt'), Array.from({ length: 200 }, (_, i) => `number ${i + 1}`).join('\n'));
+    await freezeAndThaw(rig, { command, ready, image, freeze: () => rig.keys('C-e') });
     rig.keys('q');
   });
 

@@ -1,18 +1,20 @@
 /**
- * A session's screen, emulated off the main thread: the main thread hands each piece of
- * output to the screen worker (worker.ts) and goes on relaying; the worker parses it,
- * sends frames to a painter that wants them, and answers questions (the repaint at a
- * freeze, the way back to the shell's modes after one) in order with the output.
+ * A session's screen, emulated off the main thread: the main thread copies each piece of
+ * output into shared memory (ring.ts) and goes on relaying; the screen worker (worker.ts)
+ * parses it, sends frames to a painter that wants them, and answers questions (the
+ * repaint at a freeze, the way back to the shell's modes after one) in order with the
+ * output.
  *
- * Flow control: when the worker falls more than HIGH_WATER bytes behind, `flow.pause()`
- * holds the program's output (it blocks in write(), as on a slow terminal) until the
- * worker is below LOW_WATER again.
+ * Flow control: output that does not fit in the ring (the worker is RING_BYTES behind)
+ * waits here, and `flow.pause()` holds the program's output (it blocks in write(), as on
+ * a slow terminal) until the worker has made room for it.
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Frame, Leave, ModelOptions } from './model.js';
-import type { Answer, Question, Reply, Request, ScreenState, Snapshot } from './protocol.js';
+import type { Answer, Question, Reply, Request, ScreenState, Snapshot, WorkerSetup } from './protocol.js';
+import { createRing, RingWriter } from './ring.js';
 
 export interface FlowControl {
   pause(): void;
@@ -27,8 +29,8 @@ export interface EmulatorEvents {
   bell: [];
 }
 
-export const HIGH_WATER = 8 << 20;
-export const LOW_WATER = 1 << 20;
+/** The ring's size: a power of two (positions wrap at 2^32). */
+export const RING_BYTES = 8 << 20;
 
 /**
  * The compiled worker beside this module; from the TypeScript sources (the tests run
@@ -41,11 +43,14 @@ function workerFile(): URL {
 
 export class Emulator extends EventEmitter<EmulatorEvents> {
   private readonly worker: Worker;
-  private posted = 0;
-  private parsed = 0;
+  private readonly ring: RingWriter;
+  /** Output that did not fit in the ring yet. */
+  private waiting: Uint8Array[] = [];
   private paused = false;
   private nextId = 0;
-  private readonly waiting = new Map<number, (answer: Answer) => void>();
+  private readonly questions = new Map<number, (answer: Answer) => void>();
+  /** Requests made while output waited for room: they go after it. */
+  private requests: Request[] = [];
   private size: { cols: number; rows: number };
 
   constructor(
@@ -54,7 +59,9 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   ) {
     super();
     this.size = { cols: options.cols, rows: options.rows };
-    this.worker = new Worker(workerFile(), { workerData: options });
+    const memory = createRing(RING_BYTES);
+    this.ring = new RingWriter(memory);
+    this.worker = new Worker(workerFile(), { workerData: { ...options, ring: memory } satisfies WorkerSetup });
     // A session that ends without dispose() must not be kept alive by its screen.
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.receive(reply));
@@ -70,15 +77,17 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
 
   /** Output bytes not parsed yet. */
   get backlog(): number {
-    return this.posted - this.parsed;
+    return this.ring.unread + this.waiting.reduce((sum, piece) => sum + piece.length, 0);
   }
 
   write(data: Uint8Array): void {
-    // A copy of its own: the caller's buffer may be reused, and the copy's memory moves to the worker.
-    const bytes = new Uint8Array(data);
-    this.posted += bytes.length;
-    this.post({ op: 'data', bytes }, [bytes.buffer]);
-    if (!this.paused && this.backlog > HIGH_WATER) {
+    if (this.waiting.length === 0) {
+      const taken = this.ring.write(data);
+      if (taken === data.length) return;
+      data = data.subarray(taken);
+    }
+    this.waiting.push(data);
+    if (!this.paused) {
       this.paused = true;
       this.flow.pause();
     }
@@ -122,31 +131,40 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   dispose(): void {
-    for (const resolve of this.waiting.values()) resolve({ question: 'state', value: { owned: false } });
-    this.waiting.clear();
+    for (const resolve of this.questions.values()) resolve({ question: 'state', value: { owned: false } });
+    this.questions.clear();
     void this.worker.terminate();
   }
 
   private ask(question: Question): Promise<Answer['value']> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.waiting.set(id, (answer) => resolve(answer.value));
+      this.questions.set(id, (answer) => resolve(answer.value));
       this.post({ op: 'ask', id, question });
     });
   }
 
-  private post(request: Request, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(request, transfer);
+  /**
+   * A request, to be handled after the output written before it — output still waiting
+   * for room included: the request waits with it.
+   */
+  private post(request: Request): void {
+    if (this.waiting.length > 0) {
+      this.requests.push(request);
+      return;
+    }
+    this.send(request);
+  }
+
+  private send(request: Request): void {
+    this.ring.fence();
+    this.worker.postMessage(request);
   }
 
   private receive(reply: Reply): void {
     switch (reply.op) {
       case 'parsed':
-        this.parsed += reply.bytes;
-        if (this.paused && this.backlog < LOW_WATER) {
-          this.paused = false;
-          this.flow.resume();
-        }
+        this.makeRoom();
         return;
       case 'frame':
         this.emit('frame', reply.frame);
@@ -161,11 +179,29 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
         this.emit('bell');
         return;
       case 'answer': {
-        const resolve = this.waiting.get(reply.id);
-        this.waiting.delete(reply.id);
+        const resolve = this.questions.get(reply.id);
+        this.questions.delete(reply.id);
         resolve?.(reply);
         return;
       }
+    }
+  }
+
+  /** The worker gave space back: what waited goes in, and the program's output flows again once it all has. */
+  private makeRoom(): void {
+    while (this.waiting.length > 0) {
+      const piece = this.waiting[0]!;
+      const taken = this.ring.write(piece);
+      if (taken < piece.length) {
+        this.waiting[0] = piece.subarray(taken);
+        return;
+      }
+      this.waiting.shift();
+    }
+    for (const request of this.requests.splice(0)) this.send(request);
+    if (this.paused) {
+      this.paused = false;
+      this.flow.resume();
     }
   }
 }

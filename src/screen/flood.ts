@@ -1,57 +1,34 @@
 /**
  * Floods of plain text, left out. Under `cat big-file` an emulator spends nearly all its
  * time printing lines that scroll out of its history before anyone sees them. A run of
- * plain text (printable characters, CR, LF, TAB: nothing that changes a mode, a colour or
- * the scroll region) followed by at least `keepLines` line feeds of the same run leaves
- * no trace once those line feeds have been parsed: every line it printed, and every line
- * on the screen before it, has scrolled out of the screen and out of a history of
- * `keepLines - 2 * rows` lines. Only the cursor movement it caused mattered, and the
- * kept line feeds redo that. So the emulator may skip the front of such a run.
+ * plain text — anything but the bytes that change the terminal's state: ESC (escape
+ * sequences), SO and SI (character sets), C1 controls (U+0080..U+009F in UTF-8) —
+ * followed by at least `keepLines` line feeds of the same run leaves no trace on the
+ * screen once those line feeds have been parsed: every line it printed, and every line on
+ * the screen before it, has scrolled out of the screen and out of a history of
+ * `keepLines - 2 * rows` lines. Only the cursor movement it caused mattered, and the kept
+ * line feeds redo that. So the emulator may skip the front of such a run. (A bell rung
+ * in it is not rung: it leaves nothing on the screen.)
  *
  * This holds when line feeds scroll the whole screen (no scroll region set) and the run
  * is really text, not the inside of an escape sequence: the caller checks both on the
  * emulator before skipping. Runs start after a control sequence (CSI) as a whole, so that
  * a flood that begins with one (a colour) can still be left out.
+ *
+ * The scan uses Buffer's indexOf (memchr) for the few bytes that end a run and
+ * lastIndexOf for the line feeds a run keeps: a flood costs a few memory scans, and a run
+ * only as many steps as the line feeds it keeps.
  */
 
 const LF = 0x0a;
-const CR = 0x0d;
-const TAB = 0x09;
 const ESC = 0x1b;
-/** `[` after ESC: a control sequence, ended by a byte in 0x40..0x7e. */
-const CSI_INTRODUCER = 0x5b;
-/** The second byte of U+009B, CSI's C1 form, in UTF-8. */
-const C1_CSI = 0x9b;
+const SO = 0x0e;
+const SI = 0x0f;
 /** UTF-8 lead byte of U+0080..U+00BF, among which the C1 controls U+0080..U+009F (CSI is U+009B). */
 const C1_LEAD = 0xc2;
-
-/** Per byte: 1 if it only prints or moves the cursor right, down or to the line start; 2 if that depends on the next. */
-const PLAIN = new Uint8Array(256);
-for (let byte = 0x20; byte < 0x100; byte++) PLAIN[byte] = byte === 0x7f ? 0 : 1;
-PLAIN[LF] = PLAIN[CR] = PLAIN[TAB] = 1;
-PLAIN[C1_LEAD] = 2;
-
-/** Whether the byte at `i` is plain (the table's 2: a C1 control is not; a lead byte at the very end is not judged yet). */
-function isPlain(data: Uint8Array, i: number): boolean {
-  const kind = PLAIN[data[i]!];
-  if (kind !== 2) return kind === 1;
-  const next = data[i + 1];
-  return next !== undefined && (next < 0x80 || next > 0x9f);
-}
-
-/**
- * Where what starts with the byte at `at` (not plain) ends: a control sequence (ESC [ or
- * its C1 form) at its final byte, a C1 control after its second byte, anything else at
- * itself. A run that starts too early is caught by the caller's check.
- */
-function sequenceEnd(data: Uint8Array, at: number): number {
-  const next = data[at + 1];
-  const csi = (data[at] === ESC && next === CSI_INTRODUCER) || (data[at] === C1_LEAD && next === C1_CSI);
-  if (!csi) return data[at] === C1_LEAD && next !== undefined ? at + 1 : at;
-  let i = at + 2;
-  while (i < data.length - 1 && (data[i]! < 0x40 || data[i]! > 0x7e)) i++;
-  return i;
-}
+const C1_CSI = 0x9b;
+/** `[` after ESC: a control sequence, ended by a byte in 0x40..0x7e. */
+const CSI_INTRODUCER = 0x5b;
 
 /** A part of the data that may be left out: [start, end). */
 export interface Skip {
@@ -59,31 +36,69 @@ export interface Skip {
   end: number;
 }
 
+/** The next byte of one kind at or after a position, remembered until the scan passes it. */
+class NextOf {
+  private at = -2;
+
+  constructor(
+    private readonly data: Buffer,
+    private readonly byte: number,
+  ) {}
+
+  /** Position of the first such byte at or after `from`; -1 for none. */
+  from(from: number): number {
+    if (this.at !== -1 && this.at < from) this.at = this.data.indexOf(this.byte, from);
+    return this.at;
+  }
+}
+
+/** Where the next run of plain text ends, and where the next one may start; undefined at the end. */
+function nextBoundary(data: Buffer, from: number, ends: NextOf[], leads: NextOf): { at: number; after: number } | undefined {
+  let at = -1;
+  for (const next of ends) {
+    const i = next.from(from);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  // A C1 lead byte ends a run when a C1 control follows (or nothing yet: the next piece says).
+  for (let i = leads.from(from); i >= 0 && (at < 0 || i < at); i = leads.from(i + 1)) {
+    const second = data[i + 1];
+    if (second === undefined || (second >= 0x80 && second <= 0x9f)) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return undefined;
+  const csi = (data[at] === ESC && data[at + 1] === CSI_INTRODUCER) || (data[at] === C1_LEAD && data[at + 1] === C1_CSI);
+  if (!csi) return { at, after: at + (data[at] === C1_LEAD ? 2 : 1) };
+  let final = at + 2;
+  while (final < data.length - 1 && (data[final]! < 0x40 || data[final]! > 0x7e)) final++;
+  return { at, after: final + 1 };
+}
+
 /**
- * The parts of `data` an emulator may leave out, in order: from each maximal run of plain
- * bytes that holds more than `keepLines` line feeds, everything up to and including the
- * line feed that leaves exactly `keepLines` of them after it.
+ * The parts of `data` an emulator may leave out, in order: from each run of plain text
+ * that holds more than `keepLines` line feeds, everything up to and including the line
+ * feed that leaves exactly `keepLines` of them after it.
  */
 export function skippable(data: Uint8Array, keepLines: number): Skip[] {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
   const skips: Skip[] = [];
-  // The positions of the run's last keepLines + 1 line feeds, in a ring.
-  const ring = new Array<number>(keepLines + 1);
-  let feeds = 0;
-  let runStart = 0;
-  const closeRun = (): void => {
-    // The oldest in the ring has exactly keepLines line feeds after it.
-    if (feeds > keepLines) skips.push({ start: runStart, end: ring[feeds % ring.length]! + 1 });
-    feeds = 0;
-  };
-  for (let i = 0; i < data.length; i++) {
-    if (isPlain(data, i)) {
-      if (data[i] === LF) ring[feeds++ % ring.length] = i;
-      continue;
+  const closeRun = (start: number, end: number): void => {
+    // Back from the run's end over keepLines line feeds: the one before them ends the skip.
+    let feed = end;
+    for (let kept = 0; kept <= keepLines; kept++) {
+      feed = feed > start ? bytes.lastIndexOf(LF, feed - 1) : -1;
+      if (feed < start) return;
     }
-    closeRun();
-    i = sequenceEnd(data, i);
-    runStart = i + 1;
+    skips.push({ start, end: feed + 1 });
+  };
+  const ends = [ESC, SO, SI].map((byte) => new NextOf(bytes, byte));
+  const leads = new NextOf(bytes, C1_LEAD);
+  let start = 0;
+  for (let boundary = nextBoundary(bytes, 0, ends, leads); boundary; boundary = nextBoundary(bytes, start, ends, leads)) {
+    closeRun(start, boundary.at);
+    start = boundary.after;
   }
-  closeRun();
+  closeRun(start, bytes.length);
   return skips;
 }

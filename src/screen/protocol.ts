@@ -1,16 +1,17 @@
 /**
- * Messages between a session's Emulator (main thread) and its screen worker. Requests are
- * handled in the order they were posted, so an answer reflects every byte written before
- * its request.
+ * Messages between a session's Emulator (main thread) and its screen worker. The output
+ * itself goes through shared memory (ring.ts), where each request has its fence: the
+ * worker handles it after exactly the output written before it, so an answer reflects
+ * every byte written before its request, and a mark falls on the line the prompt is on.
  */
 import type { Frame, Leave, ModelOptions } from './model.js';
+import type { RingMemory } from './ring.js';
 
-export type WorkerSetup = ModelOptions;
+export type WorkerSetup = ModelOptions & { ring: RingMemory };
 
 export type Question = 'snapshot' | 'leave' | 'state';
 
 export type Request =
-  | { op: 'data'; bytes: Uint8Array }
   | { op: 'resize'; cols: number; rows: number }
   | { op: 'mark' }
   /** Send frames (the full-screen terminal paints them) or not (plain mode). */
@@ -36,8 +37,8 @@ export type Answer =
   | { question: 'state'; value: ScreenState };
 
 export type Reply =
-  /** Bytes parsed (or left out) so far, for flow control. */
-  | { op: 'parsed'; bytes: number }
+  /** Output was parsed (or left out) and its space given back: room for more. */
+  | { op: 'parsed' }
   | { op: 'frame'; frame: Frame }
   /** The emulator's answer to a query of the program's (DA, DSR…), for the program. */
   | { op: 'reply'; data: string }

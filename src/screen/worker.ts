@@ -1,29 +1,34 @@
 /**
  * The screen worker: a ScreenModel off the main thread, so that parsing a flood of
- * output never delays a keystroke or the output's own relay. Output that arrives while it
- * is busy is parsed in one piece (and a flood of plain text mostly left out, flood.ts);
- * under a flood it takes the output once per frame. Frames carry only the rows that
- * changed, at most one per FRAME_MS, and at once after a quiet spell (a keystroke's echo).
+ * output never delays a keystroke or the output's own relay. It parses the output from
+ * the shared ring (ring.ts) in place, all that has arrived at once (a flood of plain text
+ * mostly left out, flood.ts); under a flood it takes the output once per frame. Requests
+ * come as messages, each handled at its place in the output (its fence). Frames carry only the rows
+ * that changed, at most one per FRAME_MS, and at once after a quiet spell (a keystroke's
+ * echo).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ScreenModel } from './model.js';
 import type { Answer, Question, Reply, Request, WorkerSetup } from './protocol.js';
+import { RingReader } from './ring.js';
 
 /** One frame at 60 Hz. */
 const FRAME_MS = 16;
-/** A batch this large means a flood: take the next one a frame later, in one piece. */
+/** Output this large at once means a flood: take the next a frame later, in one piece. */
 const FLOOD_BYTES = 32 << 10;
 
 const port = parentPort!;
 const post = (reply: Reply): void => port.postMessage(reply);
+const setup = workerData as WorkerSetup;
+const ring = new RingReader(setup.ring);
 
-const model = new ScreenModel(workerData as WorkerSetup, {
+const model = new ScreenModel(setup, {
   reply: (data) => post({ op: 'reply', data }),
   title: (title) => post({ op: 'title', title }),
   bell: () => post({ op: 'bell' }),
 });
 
-const queue: Request[] = [];
+const requests: Request[] = [];
 let running = false;
 let flooding = false;
 let lastRun = 0;
@@ -33,9 +38,23 @@ let lastFrame = -Infinity;
 let frameTimer: NodeJS.Timeout | undefined;
 
 port.on('message', (request: Request) => {
-  queue.push(request);
+  requests.push(request);
   schedule();
 });
+void watchRing();
+
+/**
+ * A run after every write to the ring (a run under way takes what came meanwhile). Under
+ * a flood the worker looks once a frame instead: the writer then has no sleeper to wake,
+ * which would cost it a system call a read.
+ */
+async function watchRing(): Promise<void> {
+  for (let seen = ring.read; ; seen = ring.written) {
+    if (flooding) await new Promise((resolve) => setTimeout(resolve, FRAME_MS));
+    else await ring.whenWritten(seen);
+    schedule();
+  }
+}
 
 function schedule(): void {
   if (running) return;
@@ -47,34 +66,29 @@ function schedule(): void {
 
 async function run(): Promise<void> {
   lastRun = performance.now();
-  let parsed = 0;
-  for (let request = queue.shift(); request; request = queue.shift()) {
-    if (request.op !== 'data') {
-      handle(request);
-      continue;
+  let parsed = false;
+  for (;;) {
+    const end = ring.end;
+    if (end !== ring.read) {
+      const bytes = (end - ring.read) >>> 0;
+      for (const piece of ring.pieces(end)) await model.write(piece);
+      ring.release(end);
+      flooding = bytes >= FLOOD_BYTES;
+      parsed = changed = true;
     }
-    const batch = takeData(request.bytes);
-    await model.write(batch);
-    parsed += batch.length;
-    flooding = batch.length >= FLOOD_BYTES;
-    changed = true;
+    // At a request's place: handle it if it has arrived (its message schedules a run), then go on.
+    const next = ring.atFence ? requests.shift() : undefined;
+    if (!next) break;
+    handle(next);
+    ring.passFence();
   }
-  if (parsed > 0) post({ op: 'parsed', bytes: parsed });
   running = false;
+  if (parsed) post({ op: 'parsed' });
   requestFrame();
+  if (ring.end !== ring.read || (ring.atFence && requests.length > 0)) schedule();
 }
 
-/** `first` and the data requests after it at the head of the queue, as one piece. */
-function takeData(first: Uint8Array): Uint8Array {
-  const pieces = [first];
-  for (let next = queue[0]; next?.op === 'data'; next = queue[0]) {
-    pieces.push(next.bytes);
-    queue.shift();
-  }
-  return pieces.length === 1 ? first : Buffer.concat(pieces);
-}
-
-function handle(request: Exclude<Request, { op: 'data' }>): void {
+function handle(request: Request): void {
   switch (request.op) {
     case 'resize':
       model.resize(request.cols, request.rows);
