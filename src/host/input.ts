@@ -27,8 +27,8 @@ export interface InputPathContext {
   foregroundPgrp(): number;
   /** Whether the key is an ordinary byte for the job in `pgrp` (the session's shell, pass-list.ts). */
   passes(pgrp: number): boolean;
-  /** A chunk went to the program; `termios` were the slave's modes when it arrived. */
-  typed(termios: Termios): void;
+  /** `chunk` went to the program; `termios` were the slave's modes when it arrived. */
+  typed(chunk: Buffer, termios: Termios): void;
   readonly writer: InputWriter;
   /** Discard what the program on the slave has not read yet. */
   flushSlaveInput(): void;
@@ -74,7 +74,7 @@ export class InputPath {
       this.context.checkpointKey(pgrp, byte, echo);
     }
     this.context.writer.write(chunk.subarray(pending));
-    this.context.typed(termios);
+    this.context.typed(chunk, termios);
   }
 
   /** undefined when the slave is gone (the session is ending). */

@@ -55,6 +55,8 @@ export interface SessionOptions {
 
 const END_INPUT_WAIT_MS = 2000;
 const CTRL_D = 0x04;
+const CR = 0x0d;
+const LF = 0x0a;
 /** How long a process group's "a shell at its prompt" holds for keystrokes (a key press looks again). */
 const PROMPT_CHECK_MS = 300;
 /** How long a checkpoint waits for the output the job wrote before it to be read (unless held by a front end). */
@@ -99,7 +101,7 @@ export class Session extends EventEmitter<SessionEventMap> {
       termios: () => this.termios(),
       foregroundPgrp: () => foregroundPgrp(pty.masterFd),
       passes: (pgrp) => pgrp === pty.pid || matchesList(this.passList, soleProgram(pgrp, pty.pid) ?? []),
-      typed: (termios) => this.typed(termios),
+      typed: (chunk, termios) => this.typed(chunk, termios),
       writer: this.writer,
       flushSlaveInput: () => this.flushSlaveInput(),
       checkpointKey: (pgrp, char, echo) => {
@@ -316,11 +318,12 @@ export class Session extends EventEmitter<SessionEventMap> {
   }
 
   /**
-   * Keys went to the program. When a shell waits at its prompt, its line and modes are
-   * what a job it starts begins from: the screen marks them (repaint and leave at a
-   * freeze), and its terminal modes are what a frozen job leaves for it.
+   * Keys went to the program. A line entered at a shell's prompt (CR or LF) may start a
+   * job, which begins from that prompt's line and modes: the screen marks them (repaint
+   * and leave at a freeze), and the terminal modes are what a frozen job leaves for it.
    */
-  private typed(termios: Termios): void {
+  private typed(chunk: Buffer, termios: Termios): void {
+    if (!chunk.includes(CR) && !chunk.includes(LF)) return;
     let pgrp: number;
     try {
       pgrp = foregroundPgrp(this.pty.masterFd);
@@ -400,12 +403,17 @@ export class Session extends EventEmitter<SessionEventMap> {
     }
   }
 
-  /** Until every byte the program wrote has been read (and handed to the screen). */
+  /**
+   * Until every byte the program wrote has been read (and handed to the screen). What a
+   * program wrote reaches the master through the kernel's flip buffer, a moment after
+   * the write: the master is read until it has had nothing for a millisecond.
+   */
   private async drainOutput(): Promise<void> {
     const deadline = performance.now() + DRAIN_MS;
-    while (!this.exited && performance.now() < deadline) {
+    let quiet = 0;
+    while (!this.exited && quiet < 2 && performance.now() < deadline) {
       try {
-        if (unreadOutput(this.pty.masterFd) === 0) return;
+        quiet = unreadOutput(this.pty.masterFd) === 0 ? quiet + 1 : 0;
       } catch {
         return;
       }

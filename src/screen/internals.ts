@@ -13,6 +13,7 @@ interface Core {
   };
   coreMouseService: { activeEncoding: string };
   _inputHandler: {
+    onRequestRefreshRows(listener: (rows: { start: number; end: number } | undefined) => void): unknown;
     _parser: { currentState: number };
     _utf8Decoder: { interim: Uint8Array };
     _curAttrData: { fg: number; bg: number };
@@ -54,6 +55,14 @@ export function mouseEncoding(term: Terminal): string {
 export function scrollRegion(term: Terminal, buffer: 'active' | 'normal' = 'active'): { top: number; bottom: number } {
   const { scrollTop, scrollBottom } = core(term).buffers[buffer];
   return { top: scrollTop, bottom: scrollBottom };
+}
+
+/**
+ * Calls `listener` after each parse with the rows of the screen it changed (undefined:
+ * all of them, e.g. on a switch to the other screen) — what xterm.js's renderer repaints.
+ */
+export function onRowsChanged(term: Terminal, listener: (rows: { start: number; end: number } | undefined) => void): void {
+  core(term)._inputHandler.onRequestRefreshRows(listener);
 }
 
 /** Whether the program writes with the default attributes now (no colour, bold …; SGR 0). */

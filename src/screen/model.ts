@@ -18,7 +18,7 @@ import serializeAddon from '@xterm/addon-serialize';
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { readRow, sameRow, type RowCells } from './cells.js';
 import { skippable } from './flood.js';
-import { defaultAttributes, parserAtRest, scrollRegion } from './internals.js';
+import { defaultAttributes, onRowsChanged, parserAtRest, scrollRegion } from './internals.js';
 import { defaultModes, modeChanges, readModes, regionChange, type ScreenModes } from './modes.js';
 
 export interface ModelOptions {
@@ -78,6 +78,8 @@ export class ScreenModel {
   private scrollTop: number | undefined;
   /** The view's rows as the last frame sent them. */
   private sent: RowCells[] = [];
+  /** The view's rows that may have changed since the last frame (first > last: none). */
+  private changed = { first: 0, last: Infinity };
 
   constructor(options: ModelOptions, events: ModelEvents = {}) {
     this.scrollback = options.scrollback;
@@ -95,6 +97,11 @@ export class ScreenModel {
     const addressing = (): boolean => ((this.addressed = true), false);
     for (const final of ADDRESSING_CSI) parser.registerCsiHandler({ final }, addressing);
     parser.registerEscHandler({ final: 'M' }, addressing);
+    onRowsChanged(this.term, (rows) => this.rowsChanged(rows?.start ?? 0, rows?.end ?? Infinity));
+  }
+
+  private rowsChanged(first: number, last: number): void {
+    this.changed = { first: Math.min(this.changed.first, first), last: Math.max(this.changed.last, last) };
   }
 
   get cols(): number {
@@ -131,6 +138,7 @@ export class ScreenModel {
     if (cols === this.term.cols && rows === this.term.rows) return;
     this.term.resize(Math.max(1, cols), Math.max(1, rows));
     this.sent = [];
+    this.rowsChanged(0, Infinity);
     this.clampScroll();
   }
 
@@ -251,27 +259,36 @@ export class ScreenModel {
   scrollBy(lines: number): void {
     const top = Math.max(0, Math.min(this.historyLength, this.viewTop + lines));
     this.scrollTop = top >= this.historyLength ? undefined : top;
+    this.rowsChanged(0, Infinity);
   }
 
   scrollToTop(): void {
     this.scrollTop = this.historyLength > 0 ? 0 : undefined;
+    this.rowsChanged(0, Infinity);
   }
 
   scrollToBottom(): void {
     this.scrollTop = undefined;
+    this.rowsChanged(0, Infinity);
   }
 
   private clampScroll(): void {
     if (this.scrollTop !== undefined && this.scrollTop >= this.historyLength) this.scrollTop = undefined;
   }
 
-  /** The view's rows that changed since the last frame (all of them after a resize). */
+  /**
+   * The view's rows that changed since the last frame (all of them after a resize):
+   * those xterm reports changed, compared cell by cell with what was sent. While the view
+   * shows the history, the history itself moves under it: every row is looked at.
+   */
   frame(): Frame {
     this.clampScroll();
     const buffer = this.term.buffer.active;
     const top = this.viewTop;
     const rows: Frame['rows'] = [];
-    for (let y = 0; y < this.term.rows; y++) {
+    const { first, last } = this.scrollTop === undefined ? this.changed : { first: 0, last: Infinity };
+    this.changed = { first: Infinity, last: -1 };
+    for (let y = first; y <= Math.min(last, this.term.rows - 1); y++) {
       const cells = readRow(buffer.getLine(top + y), this.term.cols, this.scratch);
       const before = this.sent[y];
       if (before && sameRow(before, cells)) continue;

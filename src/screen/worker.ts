@@ -56,19 +56,32 @@ async function watchRing(): Promise<void> {
   }
 }
 
-function schedule(): void {
+/**
+ * A run at once (from idle: a keystroke's echo is parsed and framed without delay), or —
+ * for what came during a run — in a later turn, so that messages and timers get theirs:
+ * under a flood, a frame after the last run.
+ */
+function schedule(later = false): void {
   if (running) return;
   running = true;
   const wait = flooding ? lastRun + FRAME_MS - performance.now() : 0;
   if (wait > 0) setTimeout(run, wait);
-  else setImmediate(run);
+  else if (later) setImmediate(run);
+  else void run();
 }
 
+/** Nearer of two positions ahead of the read position (positions wrap at 2^32). */
+function nearer(a: number, b: number): number {
+  return ((a - ring.read) >>> 0) <= ((b - ring.read) >>> 0) ? a : b;
+}
+
+/** Parses what was written when it started (no more: a steady stream must not keep it from yielding). */
 async function run(): Promise<void> {
   lastRun = performance.now();
+  const limit = ring.written;
   let parsed = false;
   for (;;) {
-    const end = ring.end;
+    const end = nearer(ring.end, limit);
     if (end !== ring.read) {
       const bytes = (end - ring.read) >>> 0;
       for (const piece of ring.pieces(end)) await model.write(piece);
@@ -85,7 +98,7 @@ async function run(): Promise<void> {
   running = false;
   if (parsed) post({ op: 'parsed' });
   requestFrame();
-  if (ring.end !== ring.read || (ring.atFence && requests.length > 0)) schedule();
+  if (ring.end !== ring.read || (ring.atFence && requests.length > 0)) schedule(true);
 }
 
 function handle(request: Request): void {
