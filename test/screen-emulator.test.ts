@@ -13,13 +13,13 @@ afterEach(() => {
   for (const emulator of emulators.splice(0)) emulator.dispose();
 });
 
-function start(options = { cols: 40, rows: 10, scrollback: 100 }): { emulator: Emulator; frames: { at: number; frame: Frame }[] } {
-  const flow = { pause: () => undefined, resume: () => undefined };
+function start(options = { cols: 40, rows: 10, scrollback: 100 }) {
+  const flow = { paused: 0, resumed: 0, pause: () => void flow.paused++, resume: () => void flow.resumed++ };
   const emulator = new Emulator(options, flow);
   emulators.push(emulator);
   const frames: { at: number; frame: Frame }[] = [];
   emulator.on('frame', (frame) => frames.push({ at: performance.now(), frame }));
-  return { emulator, frames };
+  return { emulator, frames, flow };
 }
 
 const until = async (test: () => boolean, what: string): Promise<void> => {
@@ -87,8 +87,17 @@ describe('the screen worker', () => {
     await until(() => frames.at(-1)?.frame.viewTop === 41, 'live again');
   });
 
+  it('a worker gone (a bug) leaves empty answers, not questions waiting forever', async () => {
+    const { emulator } = start();
+    const asked = emulator.snapshot();
+    await (emulator as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect(await asked).toEqual({ repaint: '', owned: false });
+    expect(await emulator.leave()).toEqual({ bytes: '' });
+    emulator.write(Buffer.from('ignored'));
+  });
+
   it('takes a flood of plain text in stride: 64 MiB, the screen as if all were parsed, in a fraction of the time', async () => {
-    const { emulator } = start({ cols: 80, rows: 24, scrollback: 5000 });
+    const { emulator, flow } = start({ cols: 80, rows: 24, scrollback: 5000 });
     const line = (i: number): string => `flood line ${String(i).padStart(9, '0')} ${'x'.repeat(56)}\r\n`;
     const perChunk = 800;
     const chunks = Math.ceil((64 << 20) / (perChunk * line(0).length));
@@ -111,5 +120,7 @@ describe('the screen worker', () => {
     expect(repaint).toContain(line(last).trimEnd());
     expect(repaint).toContain(line(last - 22).trimEnd());
     expect(seconds).toBeLessThan(referenceSeconds / 2);
+    // Written at once, 64 MiB did not fit in the ring: the program was held, then let go.
+    expect([flow.paused, flow.resumed]).toEqual([1, 1]);
   });
 });

@@ -379,7 +379,7 @@ export class Session extends EventEmitter<SessionEventMap> {
         leader: this.pty.pid,
         action,
         nameTemplate: this.options.nameTemplate ?? DEFAULT_NAME_TEMPLATE,
-        screen: Buffer.from(repaint),
+        ...(repaint && { screen: Buffer.from(repaint) }),
         shellModes: shellModes && formatGnuSaved(shellModes).trim(),
       });
       if (outcome?.kind === 'froze') {

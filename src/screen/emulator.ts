@@ -27,7 +27,16 @@ export interface EmulatorEvents {
   reply: [data: string];
   title: [title: string];
   bell: [];
+  /** The worker died (a bug): the screen is not followed from now on, questions get empty answers. */
+  failed: [error: Error];
 }
+
+/** The answers of a screen that is not there (ended, or failed): nothing to repaint or undo. */
+const NO_SCREEN: { [Q in Question]: Extract<Answer, { question: Q }> } = {
+  snapshot: { question: 'snapshot', value: { repaint: '', owned: false } },
+  leave: { question: 'leave', value: { bytes: '' } },
+  state: { question: 'state', value: { owned: false } },
+};
 
 /** The ring's size: a power of two (positions wrap at 2^32). */
 export const RING_BYTES = 8 << 20;
@@ -49,6 +58,8 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   private paused = false;
   private nextId = 0;
   private readonly questions = new Map<number, (answer: Answer) => void>();
+  private readonly asked = new Map<number, Question>();
+  private stopped = false;
   /** Requests made while output waited for room: they go after it. */
   private requests: Request[] = [];
   private size: { cols: number; rows: number };
@@ -65,6 +76,11 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     // A session that ends without dispose() must not be kept alive by its screen.
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.receive(reply));
+    this.worker.on('error', (error) => {
+      this.stop();
+      this.emit('failed', error);
+    });
+    this.worker.on('exit', () => this.stop());
   }
 
   get cols(): number {
@@ -75,16 +91,18 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     return this.size.rows;
   }
 
-  /** Output bytes not parsed yet. */
-  get backlog(): number {
-    return this.ring.unread + this.waiting.reduce((sum, piece) => sum + piece.length, 0);
-  }
-
   write(data: Uint8Array): void {
+    if (this.stopped) return;
     if (this.waiting.length === 0) {
-      const taken = this.ring.write(data);
-      if (taken === data.length) return;
-      data = data.subarray(taken);
+      data = data.subarray(this.ring.write(data));
+      if (data.length === 0) return;
+      // Say so before looking again: room made after this is announced, room made before is found.
+      this.ring.full = true;
+      data = data.subarray(this.ring.write(data));
+      if (data.length === 0) {
+        this.ring.full = false;
+        return;
+      }
     }
     this.waiting.push(data);
     if (!this.paused) {
@@ -131,15 +149,23 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   dispose(): void {
-    for (const resolve of this.questions.values()) resolve({ question: 'state', value: { owned: false } });
-    this.questions.clear();
+    this.stop();
     void this.worker.terminate();
   }
 
+  /** No more screen: the questions waiting get NO_SCREEN's answers, and so do later ones. */
+  private stop(): void {
+    this.stopped = true;
+    for (const [id, resolve] of this.questions) resolve(NO_SCREEN[this.asked.get(id)!]);
+    this.questions.clear();
+  }
+
   private ask(question: Question): Promise<Answer['value']> {
+    if (this.stopped) return Promise.resolve(NO_SCREEN[question].value);
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.questions.set(id, (answer) => resolve(answer.value));
+      this.asked.set(id, question);
       this.post({ op: 'ask', id, question });
     });
   }
@@ -163,7 +189,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
 
   private receive(reply: Reply): void {
     switch (reply.op) {
-      case 'parsed':
+      case 'room':
         this.makeRoom();
         return;
       case 'frame':
@@ -181,6 +207,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       case 'answer': {
         const resolve = this.questions.get(reply.id);
         this.questions.delete(reply.id);
+        this.asked.delete(reply.id);
         resolve?.(reply);
         return;
       }
@@ -198,6 +225,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       }
       this.waiting.shift();
     }
+    this.ring.full = false;
     for (const request of this.requests.splice(0)) this.send(request);
     if (this.paused) {
       this.paused = false;

@@ -118,8 +118,11 @@ export class ScreenModel {
    * Resolves once parsed.
    */
   async write(data: Uint8Array): Promise<void> {
+    const keepLines = this.scrollback + 2 * this.term.rows;
+    // Fewer bytes than line feeds to keep: nothing to leave out (a keystroke's echo).
+    if (data.length <= keepLines) return this.parse(data);
     let at = 0;
-    for (const skip of skippable(data, this.scrollback + 2 * this.term.rows)) {
+    for (const skip of skippable(data, keepLines)) {
       await this.parse(data.subarray(at, skip.start));
       const { top, bottom } = scrollRegion(this.term);
       at = parserAtRest(this.term) && top === 0 && bottom === this.term.rows - 1 ? skip.end : skip.start;

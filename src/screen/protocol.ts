@@ -37,8 +37,8 @@ export type Answer =
   | { question: 'state'; value: ScreenState };
 
 export type Reply =
-  /** Output was parsed (or left out) and its space given back: room for more. */
-  | { op: 'parsed' }
+  /** Output the main thread held for want of room can go into the ring now. */
+  | { op: 'room' }
   | { op: 'frame'; frame: Frame }
   /** The emulator's answer to a query of the program's (DA, DSR…), for the program. */
   | { op: 'reply'; data: string }

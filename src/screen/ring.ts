@@ -15,7 +15,7 @@
 /** What both sides share; sent to the worker at its start. */
 export interface RingMemory {
   data: SharedArrayBuffer;
-  /** WRITTEN, READ, SLEEPING, FENCES (how many), then the fences' positions. */
+  /** WRITTEN, READ, SLEEPING, FENCES (how many), FULL, then the fences' positions. */
   positions: SharedArrayBuffer;
 }
 
@@ -24,7 +24,9 @@ const READ = 1;
 /** 1 while the reader waits for a write (only then is waking it worth a system call). */
 const SLEEPING = 2;
 const FENCES = 3;
-const FENCE_AT = 4;
+/** 1 while the writer holds output that did not fit: the reader tells it when it made room. */
+const FULL = 4;
+const FENCE_AT = 5;
 /** Requests that may be on their way at once (human-paced: marks, resizes, questions). */
 const FENCE_SLOTS = 1024;
 
@@ -64,6 +66,11 @@ class RingSide {
 
 export class RingWriter extends RingSide {
   private fences = 0;
+
+  /** Whether the writer holds output that did not fit (the reader says when it made room). */
+  set full(full: boolean) {
+    Atomics.store(this.positions, FULL, full ? 1 : 0);
+  }
 
   /** Copies what fits of `data` in; returns how many bytes it took. */
   write(data: Uint8Array): number {
@@ -121,9 +128,10 @@ export class RingReader extends RingSide {
     return pieces;
   }
 
-  /** The bytes up to `end` are parsed: the writer may use their space. */
-  release(end: number): void {
+  /** The bytes up to `end` are parsed: the writer may use their space. Whether it waits for it. */
+  release(end: number): boolean {
     Atomics.store(this.positions, READ, end | 0);
+    return Atomics.load(this.positions, FULL) === 1;
   }
 
   /** Resolves when something is written (or a fence set) after position `seen`. */

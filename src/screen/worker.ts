@@ -79,15 +79,15 @@ function nearer(a: number, b: number): number {
 async function run(): Promise<void> {
   lastRun = performance.now();
   const limit = ring.written;
-  let parsed = false;
+  let roomAwaited = false;
   for (;;) {
     const end = nearer(ring.end, limit);
     if (end !== ring.read) {
       const bytes = (end - ring.read) >>> 0;
       for (const piece of ring.pieces(end)) await model.write(piece);
-      ring.release(end);
+      roomAwaited = ring.release(end) || roomAwaited;
       flooding = bytes >= FLOOD_BYTES;
-      parsed = changed = true;
+      changed = true;
     }
     // At a request's place: handle it if it has arrived (its message schedules a run), then go on.
     const next = ring.atFence ? requests.shift() : undefined;
@@ -96,7 +96,7 @@ async function run(): Promise<void> {
     ring.passFence();
   }
   running = false;
-  if (parsed) post({ op: 'parsed' });
+  if (roomAwaited) post({ op: 'room' });
   requestFrame();
   if (ring.end !== ring.read || (ring.atFence && requests.length > 0)) schedule(true);
 }

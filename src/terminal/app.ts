@@ -168,6 +168,7 @@ class TerminalApp {
     session.screen.on('reply', (reply) => session.write(reply));
     session.screen.on('title', (title) => (screen.title = title));
     session.screen.on('bell', () => screen.program.bell());
+    session.screen.on('failed', (error) => this.status.show(`the screen's emulator failed: ${error.message}; quit with ${keyName(this.prefix.prefix)} q`));
     session.screen.frames(true);
     screen.on('resize', () => this.resize());
     this.outer.attach();
