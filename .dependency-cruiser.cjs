@@ -18,14 +18,15 @@
 const LAYERS = [
   ['base', []],
   ['termios', []],
+  ['screen', ['base']],
   ['ldisc', ['termios', 'base']],
   ['image', ['termios', 'base']],
   ['freezer', ['base']],
   ['thawer', ['image', 'base']],
-  ['host', ['ldisc', 'termios', 'freezer', 'thawer', 'base']],
-  ['recorder', ['host', 'termios', 'base']],
+  ['host', ['ldisc', 'termios', 'screen', 'freezer', 'thawer', 'base']],
+  ['recorder', ['host', 'screen', 'termios', 'base']],
   ['shell', ['host', 'recorder', 'freezer', 'termios', 'base']],
-  ['terminal', ['host', 'recorder', 'image', 'freezer', 'termios', 'base']],
+  ['terminal', ['host', 'recorder', 'screen', 'image', 'freezer', 'termios', 'base']],
   // cli loads each component's command.ts (see the cli-only-registers rule).
   ['cli', ['base']],
 ];

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { askHost } from '../src/base/control-protocol.js';
+import { DEFAULT_PASS } from '../src/host/pass-list.js';
 import { Session } from '../src/host/session.js';
 import { buildFixture, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
 import { CKPTY, PROMPT, TestTerminal, sessionCliFor, startShellSession, stopSessions, testEnvironment } from './helpers/host.js';
@@ -135,16 +136,17 @@ describe('ckpty shell in the user terminal', () => {
 });
 
 describe('the control channel', () => {
-  it('answers the session user, in a private directory, and changes the key', async () => {
+  it('answers the session user, in a private directory, and changes the key and the pass list', async () => {
     const session = await Session.start({ file: 'sleep', args: ['30'] });
     try {
       const socketPath = await sessionSocket(session);
       expect(statSync(dirname(socketPath)).mode & 0o777).toBe(0o700);
       const changes: number[] = [];
       session.on('keyChanged', ({ ckpt }) => changes.push(ckpt));
-      const [got, set] = await askHost(socketPath, [{ op: 'get' }, { op: 'set', ckpt: 0x14 }]);
-      expect(got).toEqual({ ok: true, ckpt: 5, tty: session.tty });
-      expect(set).toEqual({ ok: true, ckpt: 0x14, tty: session.tty });
+      const [got, set, pass] = await askHost(socketPath, [{ op: 'get' }, { op: 'set', ckpt: 0x14 }, { op: 'set', pass: ['zsh'] }]);
+      expect(got).toEqual({ ok: true, ckpt: 5, pass: DEFAULT_PASS, tty: session.tty });
+      expect(set).toEqual({ ok: true, ckpt: 0x14, pass: DEFAULT_PASS, tty: session.tty });
+      expect(pass).toEqual({ ok: true, ckpt: 0x14, pass: ['zsh'], tty: session.tty });
       expect(session.key).toBe(0x14);
       expect(changes).toEqual([0x14]);
     } finally {

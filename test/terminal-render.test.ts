@@ -1,20 +1,24 @@
 /**
- * Render tests: real program output goes through the pane's @xterm/headless
- * emulator and the renderer into a blessed screen whose escape sequences are
- * parsed by a second, independent xterm ("outer"); every visible cell of the
- * outer terminal must match the inner one (text, width, attributes, colours).
+ * Render tests: real program output goes through the screen model's @xterm/headless
+ * emulator, its frames and the pane's painting into a blessed screen whose escape
+ * sequences are parsed by a second, independent xterm ("outer"); every visible cell of
+ * the outer terminal must match the inner one (text, width, attributes, colours). The
+ * model runs in-process here (LocalScreen); the worker that runs it in a session is
+ * tested in screen-emulator.test.ts.
  */
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FrameClock, TerminalPane } from '../src/terminal/pane.js';
+import { DEFAULT_SCROLLBACK, TerminalPane } from '../src/terminal/pane.js';
 import { PaneView } from '../src/terminal/view.js';
-import { nearestPaletteIndex } from '../src/recorder/palette.js';
+import { ScreenModel, type Frame } from '../src/screen/model.js';
+import { nearestPaletteIndex } from '../src/screen/palette.js';
 import {
   colorDistance,
   compareScreens,
-  feed,
+
   makeOuterRig,
   nearestByBruteForce,
   runOnPty,
@@ -35,34 +39,72 @@ afterEach(() => {
   rig = undefined;
 });
 
+/** A session's screen in-process: a ScreenModel whose frames go straight to the pane. */
+class LocalScreen extends EventEmitter<{ frame: [frame: Frame] }> {
+  readonly model: ScreenModel;
+  private parsed: Promise<void> = Promise.resolve();
+
+  constructor(cols: number, rows: number, reply: (data: string) => void) {
+    super();
+    this.model = new ScreenModel({ cols, rows, scrollback: DEFAULT_SCROLLBACK }, { reply });
+  }
+
+  get cols(): number {
+    return this.model.cols;
+  }
+
+  get rows(): number {
+    return this.model.rows;
+  }
+
+  /** Parses in order; resolves once `data` is parsed and its frame applied. */
+  write(data: string | Uint8Array): Promise<void> {
+    this.parsed = this.parsed.then(async () => {
+      await this.model.write(typeof data === 'string' ? Buffer.from(data) : data);
+      this.emit('frame', this.model.frame());
+    });
+    return this.parsed;
+  }
+
+  scrollBy(lines: number): void {
+    this.model.scrollBy(lines);
+    this.emit('frame', this.model.frame());
+  }
+
+  scrollTo(to: 'top' | 'bottom'): void {
+    if (to === 'top') this.model.scrollToTop();
+    else this.model.scrollToBottom();
+    this.emit('frame', this.model.frame());
+  }
+}
+
 function setup(cols = COLS, rows = ROWS) {
   const r = makeOuterRig(cols, rows);
   rig = r;
   const replyTo: { write?: (data: string) => void } = {};
   const replies: string[] = [];
-  const pane = new TerminalPane({
-    cols,
-    rows,
-    onReply: (data) => {
-      replies.push(data);
-      replyTo.write?.(data);
-    },
+  const screen = new LocalScreen(cols, rows, (data) => {
+    replies.push(data);
+    replyTo.write?.(data);
   });
+  const term = screen.model.term;
+  const pane = new TerminalPane(screen);
   const view = new PaneView(r.screen, pane, () => ({ left: 0, top: 0, height: rows }));
   let lastOutput = Date.now();
   async function render() {
     r.screen.render();
     await r.settle();
-    return compareScreens(pane.term, r.outer, rows, pane.viewTop);
+    return compareScreens(term, r.outer, rows, pane.viewTop);
   }
   return {
     pane,
+    term,
     view,
     replies,
     rig: r,
     render,
     async show(data: string) {
-      await feed(pane.term, data);
+      await screen.write(data);
       return render();
     },
     /** Runs a real program on a pty feeding the pane; returns once `ready` holds and output is quiet. */
@@ -70,11 +112,11 @@ function setup(cols = COLS, rows = ROWS) {
       const run = runOnPty(file, args, { cols, rows, cwd: work, env }, {
         write: (data) => {
           lastOutput = Date.now();
-          pane.write(data);
+          void screen.write(data);
         },
       });
       replyTo.write = (data) => run.pty.write(data);
-      await waitFor(() => ready(screenText(pane.term)), `${file} to draw`);
+      await waitFor(() => ready(screenText(term)), `${file} to draw`);
       await waitFor(() => Date.now() - lastOutput > 250, `${file} to go quiet`);
       return run;
     },
@@ -130,25 +172,25 @@ describe('pane renders what @xterm/headless holds', () => {
   });
 
   it('wide characters, including one that does not fit at the end of a line, and line wrapping', async () => {
-    const { show, pane } = setup();
+    const { show, term } = setup();
     const result = await show(
       '漢字かな混じり wide: 世界 ok\r\n' + 'x'.repeat(COLS - 1) + '界' + '\r\n' + 'long '.repeat(40) + '\r\nend',
     );
     expectSame(result);
     expect(result.stats.wide).toBeGreaterThanOrEqual(8);
     // xterm wrapped the wide char to the next row, and the long line over three rows.
-    expect(pane.term.buffer.active.getLine(2)?.translateToString(true)).toBe('界');
-    expect(pane.term.buffer.active.getLine(4)?.isWrapped).toBe(true);
+    expect(term.buffer.active.getLine(2)?.translateToString(true)).toBe('界');
+    expect(term.buffer.active.getLine(4)?.isWrapped).toBe(true);
   });
 
   it('the alternate screen, and the normal screen again after it', async () => {
-    const { show, pane } = setup();
+    const { show, term } = setup();
     await show('normal screen text\r\n');
     let result = await show('\x1b[?1049h\x1b[H\x1b[2J\x1b[44malternate\x1b[m');
-    expect(pane.term.buffer.active.type).toBe('alternate');
+    expect(term.buffer.active.type).toBe('alternate');
     expectSame(result);
     result = await show('\x1b[?1049l');
-    expect(pane.term.buffer.active.type).toBe('normal');
+    expect(term.buffer.active.type).toBe('normal');
     expectSame(result);
     expect(screenText(rig!.outer)).toContain('normal screen text');
   });
@@ -223,13 +265,13 @@ describe('real programs through the pane', () => {
   it('vim editing a C file (alternate screen, syntax colours, queries answered)', async () => {
     const file = join(work, 'hello.c');
     writeFileSync(file, '#include <stdio.h>\n/* a comment */\nint main(void) {\n\tprintf("hi %d\\n", 42);\n\treturn 0;\n}\n');
-    const { runProgram, render, pane, rig } = setup();
+    const { runProgram, render, pane, rig, term } = setup();
     const run = await runProgram(
       'vim',
       ['-u', 'NONE', '-i', 'NONE', '-N', '-c', 'syntax on', '-c', 'set ft=c', '-c', 'set number', file],
       (t) => t.includes('return 0;') && t.includes('hello.c'),
     );
-    expect(pane.term.buffer.active.type).toBe('alternate');
+    expect(term.buffer.active.type).toBe('alternate');
     const result = await render();
     expectSame(result);
     expect(result.stats.colored).toBeGreaterThan(20);
@@ -242,9 +284,9 @@ describe('real programs through the pane', () => {
   it('less (inverse prompt, alternate screen)', async () => {
     const file = join(work, 'numbers.txt');
     writeFileSync(file, Array.from({ length: 100 }, (_, i) => `number ${i + 1}`).join('\n'));
-    const { runProgram, render, pane } = setup();
+    const { runProgram, render, term } = setup();
     const run = await runProgram('less', [file], (t) => t.includes('number 23') && t.includes('numbers.txt'));
-    expect(pane.term.buffer.active.type).toBe('alternate');
+    expect(term.buffer.active.type).toBe('alternate');
     const result = await render();
     expectSame(result);
     expect(result.stats.styled).toBeGreaterThan(5);
@@ -265,43 +307,14 @@ describe('real programs through the pane', () => {
 
 describe('terminal queries are answered to the program', () => {
   it('DSR cursor position and primary DA replies reach a real program', async () => {
-    const { runProgram, pane } = setup();
+    const { runProgram, term } = setup();
     const script =
       "printf '\\033[7;9H'; IFS= read -rsd R -p $'\\033[6n' pos; IFS= read -rsd c -p $'\\033[c' da; " +
       'printf "\\r\\nDSR=%q DA=%q\\n" "${pos#?}" "${da#?}"';
     const run = await runProgram('bash', ['--norc', '--noprofile', '-c', script], (t) => t.includes('DA='));
     await run.exited;
-    const text = screenText(pane.term);
+    const text = screenText(term);
     expect(text).toContain('DSR=\\[7\\;9');
     expect(text).toMatch(/DA=\\\[\\\?1\\;2/);
-  });
-});
-
-describe('frame clock', () => {
-  async function framesDuring(ms: number, interval: number): Promise<number> {
-    let frames = 0;
-    const clock = new FrameClock(() => frames++, () => interval);
-    const start = performance.now();
-    while (performance.now() - start < ms) {
-      clock.request();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await new Promise((resolve) => setTimeout(resolve, interval + 5));
-    return frames;
-  }
-
-  it('coalesces a burst of requests into frames of the given length', async () => {
-    const frames = await framesDuring(160, 16);
-    expect(frames).toBeGreaterThanOrEqual(5);
-    expect(frames).toBeLessThanOrEqual(12);
-  });
-
-  it('renders a lone request at once', async () => {
-    let renderedAt = 0;
-    const clock = new FrameClock(() => (renderedAt = performance.now()), () => 16);
-    const asked = performance.now();
-    clock.request();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(renderedAt - asked).toBeLessThan(5);
   });
 });

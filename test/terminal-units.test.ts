@@ -1,10 +1,9 @@
 /**
  * The parts of the full-screen terminal that run without a screen: prefix key reader, key
- * routing, output feed, status line, mode mirroring, and the outer terminal's listeners.
+ * routing, status line, mode mirroring, and the outer terminal's listeners.
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { OutputFeed } from '../src/terminal/feed.js';
 import { KeyRouter, type KeyTargets } from '../src/terminal/key-router.js';
 import { COMMAND_KEYS, parsePrefixKey, PrefixReader, type HostCommand, type InputPiece } from '../src/terminal/keys.js';
 import { ModeMirror } from '../src/terminal/mode-mirror.js';
@@ -54,47 +53,6 @@ describe('PrefixReader', () => {
     // A lone caret is the caret itself, as in stty (`stty intr ^`).
     expect(parsePrefixKey('^')).toBe(0x5e);
     expect(() => parsePrefixKey('300')).toThrow(/--prefix/);
-  });
-});
-
-describe('OutputFeed', () => {
-  function rig(highWater: number) {
-    const writes: { data: string; done: () => void }[] = [];
-    const flow: string[] = [];
-    const feed = new OutputFeed(
-      { write: (data, done) => writes.push({ data: Buffer.from(data).toString(), done }) },
-      { pause: () => flow.push('pause'), resume: () => flow.push('resume') },
-      highWater,
-    );
-    return { feed, writes, flow };
-  }
-
-  it('writes the first piece at once and what came meanwhile in one piece', () => {
-    const { feed, writes } = rig(100);
-    feed.push(bytes('a'));
-    feed.push(bytes('b'));
-    feed.push(bytes('c'));
-    expect(writes.map((w) => w.data)).toEqual(['a']);
-    writes[0]!.done();
-    expect(writes.map((w) => w.data)).toEqual(['a', 'bc']);
-    writes[1]!.done();
-    feed.push(bytes('d'));
-    expect(writes.map((w) => w.data)).toEqual(['a', 'bc', 'd']);
-  });
-
-  it('pauses the program past the high-water mark and resumes when the emulator takes the queue', () => {
-    const { feed, writes, flow } = rig(10);
-    feed.push(bytes('first'));
-    feed.push(bytes('0123456'));
-    expect(flow).toEqual([]);
-    feed.push(bytes('789ab'));
-    expect(flow).toEqual(['pause']);
-    expect(feed.behind).toBe(true);
-    writes[0]!.done();
-    expect(flow).toEqual(['pause', 'resume']);
-    expect(writes[1]!.data).toBe('0123456789ab');
-    writes[1]!.done();
-    expect(feed.behind).toBe(false);
   });
 });
 

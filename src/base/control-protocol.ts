@@ -17,11 +17,19 @@ export interface ThawNotice {
   image: string;
 }
 
-export type ControlRequest = { op: 'get' } | { op: 'set'; ckpt: number } | ({ op: 'thawed' } & ThawNotice);
+/** A change of the session's key settings: its ckpt character, the programs it passes through to. */
+export interface KeyChangeRequest {
+  ckpt?: number;
+  pass?: string[];
+}
 
-/** The session's state: its ckpt character (0 when disabled) and its terminal. */
+export type ControlRequest = { op: 'get' } | ({ op: 'set' } & KeyChangeRequest) | ({ op: 'thawed' } & ThawNotice);
+
+/** The session's state: its ckpt character (0 when disabled), its pass list and its terminal. */
 export interface SessionKeyState {
   ckpt: number;
+  /** Programs the key passes through to (src/host/pass-list.ts). */
+  pass: string[];
   /** The slave side of the session's pty, e.g. /dev/pts/3. */
   tty: string;
 }
@@ -39,7 +47,7 @@ export function parseRequest(line: string): ControlRequest | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const request = value as { op?: unknown; ckpt?: unknown; pid?: unknown; comm?: unknown; image?: unknown };
+  const request = value as { op?: unknown; ckpt?: unknown; pass?: unknown; pid?: unknown; comm?: unknown; image?: unknown };
   if (request.op === 'get') return { op: 'get' };
   const { pid, comm, image } = request;
   if (
@@ -50,11 +58,12 @@ export function parseRequest(line: string): ControlRequest | undefined {
   ) {
     return { op: 'thawed', pid, comm, image };
   }
-  const ckpt = request.ckpt;
-  if (request.op === 'set' && typeof ckpt === 'number' && Number.isInteger(ckpt) && ckpt >= 0 && ckpt <= 0xff) {
-    return { op: 'set', ckpt };
-  }
-  return undefined;
+  if (request.op !== 'set') return undefined;
+  const { ckpt, pass } = request;
+  const validKey = typeof ckpt === 'number' && Number.isInteger(ckpt) && ckpt >= 0 && ckpt <= 0xff;
+  const validPass = Array.isArray(pass) && pass.length <= 256 && pass.every((name) => typeof name === 'string' && name.length <= 64);
+  if ((ckpt !== undefined && !validKey) || (pass !== undefined && !validPass) || (ckpt === undefined && pass === undefined)) return undefined;
+  return { op: 'set', ...(validKey && { ckpt }), ...(validPass && { pass: pass as string[] }) };
 }
 
 /** Send requests in order over one connection and collect the replies. */

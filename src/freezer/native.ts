@@ -28,6 +28,8 @@ export interface FreezeRequest {
   maxContents?: number;
   /** What the terminal shows, as bytes that paint it again (NT_CKPT_SCREEN). */
   screen?: Uint8Array;
+  /** The modes (`stty -g` form) the job's shell expects back when the job ends. */
+  shellModes?: string;
 }
 
 /** A process of a frozen job, as the freezer found it. */
@@ -78,6 +80,7 @@ export function freezerArgs(request: FreezeRequest): string[] {
   if (request.honourCoreLimit) args.push('--honour-core-limit');
   if (request.closeOutsideSockets) args.push('--close-outside-sockets');
   if (request.maxContents !== undefined) args.push('--max-contents', String(request.maxContents));
+  if (request.shellModes) args.push('--shell-modes', request.shellModes);
   args.push(String(request.pid));
   return args;
 }

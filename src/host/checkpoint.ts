@@ -27,6 +27,10 @@ export interface CheckpointRequest {
   nameTemplate?: string;
   /** The session's freezer. */
   freezer: ResidentFreezer;
+  /** What the terminal shows, as bytes that paint it again (stored in the image). */
+  screen?: Uint8Array;
+  /** The modes (`stty -g` form) the job's shell expects back when a frozen job ends. */
+  shellModes?: string;
 }
 
 /**
@@ -36,6 +40,18 @@ export interface CheckpointRequest {
 export function foregroundJob(pgrp: number, leader: number): ForegroundJob | undefined {
   const processes = jobProcesses(pgrp, leader);
   return processes.length === 0 ? undefined : { pgrp, members: processes.map(member) };
+}
+
+/**
+ * The names of the job in `pgrp` when it is a single process — its comm and its
+ * executable's name (`emacs` started as /usr/bin/emacs runs /usr/bin/emacs-nox) — else
+ * undefined.
+ */
+export function soleProgram(pgrp: number, leader: number): string[] | undefined {
+  const [only, ...others] = jobProcesses(pgrp, leader);
+  if (!only || others.length > 0) return undefined;
+  const exe = executablePath(only.pid);
+  return exe ? [only.comm, basename(exe)] : [only.comm];
 }
 
 function jobProcesses(pgrp: number, leader: number): ProcStat[] {
@@ -79,6 +95,8 @@ export async function checkpointJob(request: CheckpointRequest): Promise<Checkpo
         snapshot: request.action === 'snapshot',
         // `ulimit -c 0` opts a job out of the key (not out of an explicit `ckpty freeze PID`).
         honourCoreLimit: true,
+        screen: request.screen,
+        shellModes: request.shellModes,
       },
       request.freezer,
     );

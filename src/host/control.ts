@@ -7,13 +7,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_LINE, parseRequest, type ControlReply, type SessionKeyState, type ThawNotice } from '../base/control-protocol.js';
+import { MAX_LINE, parseRequest, type ControlReply, type KeyChangeRequest, type SessionKeyState, type ThawNotice } from '../base/control-protocol.js';
 import { jsonLine, LineSplitter } from '../base/json-lines.js';
 import { peerUid } from './native.js';
 
 export interface ControlHandler {
   get(): SessionKeyState;
-  set(ckpt: number): void;
+  set(change: KeyChangeRequest): void;
   thawed(notice: ThawNotice): void;
 }
 
@@ -87,7 +87,7 @@ function serve(socket: Socket, handler: ControlHandler): void {
 function answer(line: string, handler: ControlHandler): ControlReply {
   const request = parseRequest(line);
   if (!request) return { ok: false, error: 'bad request' };
-  if (request.op === 'set') handler.set(request.ckpt);
+  if (request.op === 'set') handler.set({ ckpt: request.ckpt, pass: request.pass });
   if (request.op === 'thawed') handler.thawed({ pid: request.pid, comm: request.comm, image: request.image });
   return { ok: true, ...handler.get() };
 }

@@ -62,6 +62,11 @@ export interface SessionEventMap {
   snapshot: [outcome: Extract<CheckpointOutcome, { kind: 'snapshot' }>];
   refused: [outcome: Extract<CheckpointOutcome, { kind: 'refused' }>];
   keyChanged: [change: KeyChange];
+  /**
+   * After a freeze, the terminal left the job's alternate screen (those bytes came as
+   * output just before): the cursor is at `column` of a line of the normal screen.
+   */
+  left: [where: { column: number }];
   /** A `ckpty thaw` run inside the session brought a program back. */
   thawed: [notice: ThawNotice];
   resize: [size: { cols: number; rows: number }];

@@ -37,6 +37,12 @@ export class OutputLine {
     if (this.line) this.line = Buffer.from(this.line);
   }
 
+  /** The cursor was put at `column` of a line this has not seen (the normal screen came back). */
+  restart(column: number): void {
+    this.keyMark = undefined;
+    this.line = column === 0 ? Buffer.alloc(0) : undefined;
+  }
+
   /** The checkpoint key's echo has just been written. */
   markKey(): void {
     this.keyMark = this.line?.length;

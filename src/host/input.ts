@@ -8,8 +8,9 @@
  * step with the kernel. A byte is the checkpoint key when the model says so
  * (ISIG on, not quoted, not disabled, not taken by INTR/QUIT/SUSP or IXON first).
  * Then, as docs/key.md ("What happens then") says:
- *   1. If the foreground group is the shell's own, the byte goes on untouched
- *      (^E is end-of-line at a readline prompt).
+ *   1. If the foreground job is the session's shell, or one the key passes through to
+ *      (a shell at its prompt at any depth, emacs …: pass-list.ts), the byte goes on
+ *      untouched (^E is end-of-line at a readline prompt).
  *   2. Otherwise the byte is swallowed and echoed as the kernel echoes ^\ (the model
  *      gives the exact bytes: `^E` under ECHO+ECHOCTL).
  *   3. Unless NOFLSH, typed-ahead input is flushed: the rest of the chunk, what is
@@ -24,8 +25,10 @@ export interface InputPathContext {
   /** The slave's current termios, with the session's ckpt character. */
   termios(): Termios;
   foregroundPgrp(): number;
-  /** The shell's process group: the session leader's own. */
-  readonly shellPgrp: number;
+  /** Whether the key is an ordinary byte for the job in `pgrp` (the session's shell, pass-list.ts). */
+  passes(pgrp: number): boolean;
+  /** `chunk` went to the program; `termios` were the slave's modes when it arrived. */
+  typed(chunk: Buffer, termios: Termios): void;
   readonly writer: InputWriter;
   /** Discard what the program on the slave has not read yet. */
   flushSlaveInput(): void;
@@ -55,7 +58,7 @@ export class InputPath {
       }
       const pgrp = this.foregroundPgrp();
       const events = this.model.input(byte);
-      if (pgrp === undefined || pgrp === this.context.shellPgrp) continue;
+      if (pgrp === undefined || this.context.passes(pgrp)) continue;
 
       const echo = Buffer.concat(events.flatMap((event) => (event.kind === 'echo' ? [event.bytes] : [])));
       if ((termios.lflag & NOFLSH) !== 0) {
@@ -71,6 +74,7 @@ export class InputPath {
       this.context.checkpointKey(pgrp, byte, echo);
     }
     this.context.writer.write(chunk.subarray(pending));
+    this.context.typed(chunk, termios);
   }
 
   /** undefined when the slave is gone (the session is ending). */

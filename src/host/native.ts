@@ -18,6 +18,7 @@ interface NativeAddon {
   setTermios(fd: number, termios: KernelTermios, drain: boolean): void;
   getForegroundPgrp(fd: number): number;
   flush(fd: number, queue: number): void;
+  flow(fd: number, action: number): void;
   queuedInput(fd: number): number;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   closeOnExecFrom(fd: number): void;
@@ -25,8 +26,10 @@ interface NativeAddon {
   setCoreLimit(soft: number): void;
 }
 
-/** TCIFLUSH from <asm-generic/termbits.h>. */
+/** TCIFLUSH, TCOOFF and TCOON from <asm-generic/termbits.h>. */
 const TCIFLUSH = 0;
+const TCOOFF = 0;
+const TCOON = 1;
 
 const addon = createRequire(import.meta.url)(
   new URL('../../tty/bin/ckpty_native.node', import.meta.url).pathname,
@@ -63,6 +66,19 @@ export function foregroundPgrp(masterFd: number): number {
  */
 export function flushSlaveInput(slavePath: string): void {
   withSlave(slavePath, (fd) => addon.flush(fd, TCIFLUSH));
+}
+
+/**
+ * Stop the program's output (its writes wait, as after ^S), or start it again. Stopped,
+ * whatever it wrote before is all there is: the master can read it to the end.
+ */
+export function stopSlaveOutput(slavePath: string, stop: boolean): void {
+  withSlave(slavePath, (fd) => addon.flow(fd, stop ? TCOOFF : TCOON));
+}
+
+/** Output the program wrote that the master has not read yet (TIOCINQ on the master). */
+export function unreadOutput(masterFd: number): number {
+  return addon.queuedInput(masterFd);
 }
 
 /** How many typed bytes the program on the slave could read now (TIOCINQ). */

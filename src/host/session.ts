@@ -1,20 +1,35 @@
 /**
  * A ckpty session: a program (usually the user's shell) on a pty, with the checkpoint
- * key in front of the kernel's line discipline and a control channel for `stty ckpt`.
- * Front ends — plain mode, the full-screen terminal, the recorder — feed it keyboard
+ * key in front of the kernel's line discipline, a control channel for `stty ckpt`, and
+ * the screen the program draws, emulated off the main thread (screen/emulator.ts): a
+ * freeze stores it in the image and afterwards puts the terminal back as the shell had
+ * it. Front ends — plain mode, the full-screen terminal, the recorder — feed it keyboard
  * bytes with write() and render its events; none of them is part of this class.
  */
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CKPT_DEFAULT, VEOF, type Termios } from '../termios/termios.js';
+import { formatGnuSaved } from '../termios/stty.js';
 import { ResidentFreezer } from '../freezer/native.js';
-import { checkpointJob, foregroundJob, type ForegroundJob } from './checkpoint.js';
+import { Emulator } from '../screen/emulator.js';
+import { checkpointJob, foregroundJob, soleProgram, type ForegroundJob } from './checkpoint.js';
 import { ControlServer } from './control.js';
-import { SOCKET_ENV } from '../base/control-protocol.js';
+import { SOCKET_ENV, type ThawNotice } from '../base/control-protocol.js';
 import type { CheckpointAction, CheckpointOutcome, SessionEventMap } from './events.js';
 import { InputPath } from './input.js';
 import { InputWriter } from './input-writer.js';
-import { closeDescriptorsOnExec, flushSlaveInput, foregroundPgrp, slaveQueuedInput, slaveTermios, withCoreFilesAllowed } from './native.js';
+import { DEFAULT_PASS, matchesList, SHELLS } from './pass-list.js';
+import { ShellModes } from './shell-modes.js';
+import {
+  closeDescriptorsOnExec,
+  flushSlaveInput,
+  foregroundPgrp,
+  slaveQueuedInput,
+  slaveTermios,
+  stopSlaveOutput,
+  unreadOutput,
+  withCoreFilesAllowed,
+} from './native.js';
 import { spawnPty, type Pty } from './pty.js';
 
 export interface SessionOptions {
@@ -32,10 +47,23 @@ export interface SessionOptions {
   nameTemplate?: string;
   /** The key takes snapshots (the job runs on) instead of freezing. */
   snapshot?: boolean;
+  /** Programs the key passes through to (pass-list.ts); default DEFAULT_PASS. */
+  pass?: readonly string[];
+  /** Lines of history the screen keeps (the full-screen terminal browses them); default 0. */
+  scrollback?: number;
 }
 
 const END_INPUT_WAIT_MS = 2000;
 const CTRL_D = 0x04;
+const CR = 0x0d;
+const LF = 0x0a;
+/** How long a process group's "a shell at its prompt" holds for keystrokes (a key press looks again). */
+const PROMPT_CHECK_MS = 300;
+/** How long a checkpoint waits for the output the job wrote before it to be read (unless held by a front end). */
+const DRAIN_MS = 500;
+
+/** Why reading the program's output is held: a front end's back pressure, the screen's. */
+type Hold = 'front' | 'screen';
 
 /** Where the in-session `stty` lives; the session puts it first on PATH. */
 export const SHIM_DIRECTORY = fileURLToPath(new URL('../../tty/', import.meta.url)).replace(/\/$/, '');
@@ -50,6 +78,12 @@ export class Session extends EventEmitter<SessionEventMap> {
   /** Started with the session: a key press then costs a fork in it, not spawning a program. */
   private readonly freezer = new ResidentFreezer();
   private exited = false;
+  /** The screen the program draws. */
+  readonly screen: Emulator;
+  private readonly shellModes = new ShellModes();
+  private passList: string[];
+  private readonly holds = new Set<Hold>();
+  private promptCheck: { pgrp: number; at: number; prompt: boolean } | undefined;
 
   private constructor(
     private readonly pty: Pty,
@@ -59,15 +93,21 @@ export class Session extends EventEmitter<SessionEventMap> {
     super();
     this.ckpt = options.key ?? CKPT_DEFAULT;
     this.size = { cols: options.cols ?? 80, rows: options.rows ?? 24 };
+    this.passList = [...(options.pass ?? DEFAULT_PASS)];
+    this.screen = new Emulator(
+      { ...this.size, scrollback: options.scrollback ?? 0 },
+      { pause: () => this.hold('screen'), resume: () => this.release('screen') },
+    );
     this.writer = new InputWriter(pty.masterFd);
     this.input = new InputPath({
       termios: () => this.termios(),
       foregroundPgrp: () => foregroundPgrp(pty.masterFd),
-      shellPgrp: pty.pid,
+      passes: (pgrp) => pgrp === pty.pid || matchesList(this.passList, soleProgram(pgrp, pty.pid) ?? []),
+      typed: (chunk, termios) => this.typed(chunk, termios),
       writer: this.writer,
       flushSlaveInput: () => this.flushSlaveInput(),
       checkpointKey: (pgrp, char, echo) => {
-        if (echo.length > 0) this.emit('output', echo);
+        if (echo.length > 0) this.show(echo);
         this.emit('key', { pgrp, char, echo });
         void this.checkpointGroup(pgrp, this.options.snapshot ? 'snapshot' : 'freeze');
       },
@@ -76,11 +116,12 @@ export class Session extends EventEmitter<SessionEventMap> {
     const removeControl = (): void => control.close();
     process.once('exit', removeControl);
     this.freezer.start();
-    pty.onData((data) => this.emit('output', data));
+    pty.onData((data) => this.show(data));
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
       this.writer.discard();
       this.freezer.stop();
+      this.screen.dispose();
       process.off('exit', removeControl);
       control.close();
       const status = signal ? 128 + signal : exitCode;
@@ -93,9 +134,12 @@ export class Session extends EventEmitter<SessionEventMap> {
     // program runs, and the program starts only after the socket is listening.
     let session: Session | undefined;
     const control = await ControlServer.listen({
-      get: () => ({ ckpt: session?.key ?? 0, tty: session?.tty ?? '' }),
-      set: (ckpt) => session?.setKey(ckpt),
-      thawed: (notice) => session?.emit('thawed', notice),
+      get: () => ({ ckpt: session?.key ?? 0, tty: session?.tty ?? '', pass: [...(session?.pass ?? [])] }),
+      set: (change) => {
+        if (change.ckpt !== undefined) session?.setKey(change.ckpt);
+        if (change.pass !== undefined) session?.setPass(change.pass);
+      },
+      thawed: (notice) => session?.thawed(notice),
     });
     const base = options.env ?? process.env;
     const env: Record<string, string> = {};
@@ -151,6 +195,15 @@ export class Session extends EventEmitter<SessionEventMap> {
     return this.size.rows;
   }
 
+  /** The programs the key passes through to. */
+  get pass(): readonly string[] {
+    return this.passList;
+  }
+
+  setPass(list: readonly string[]): void {
+    this.passList = [...list];
+  }
+
   setKey(ckpt: number): void {
     const previous = this.ckpt;
     if (ckpt === previous) return;
@@ -193,6 +246,7 @@ export class Session extends EventEmitter<SessionEventMap> {
     if (this.exited || (cols === this.size.cols && rows === this.size.rows)) return;
     this.size = { cols, rows };
     this.pty.resize(cols, rows);
+    this.screen.resize(cols, rows);
     this.emit('resize', { cols, rows });
   }
 
@@ -219,11 +273,20 @@ export class Session extends EventEmitter<SessionEventMap> {
 
   /** Stop reading the program's output (back pressure from a slow screen). */
   pause(): void {
-    this.pty.pause();
+    this.hold('front');
   }
 
   resume(): void {
-    this.pty.resume();
+    this.release('front');
+  }
+
+  /** Whether the foreground job is a shell waiting at its prompt (the session's, or one at any depth). */
+  shellAtPrompt(): boolean {
+    try {
+      return this.atPrompt(foregroundPgrp(this.pty.masterFd));
+    } catch {
+      return false;
+    }
   }
 
   /** Send a signal to the program (default SIGHUP, as a closing terminal does). */
@@ -242,6 +305,57 @@ export class Session extends EventEmitter<SessionEventMap> {
     }
   }
 
+  /** Bytes for the screen: to the emulator and to the front ends. */
+  private show(data: Buffer): void {
+    this.screen.write(data);
+    this.emit('output', data);
+  }
+
+  private hold(reason: Hold): void {
+    if (this.holds.size === 0) this.pty.pause();
+    this.holds.add(reason);
+  }
+
+  private release(reason: Hold): void {
+    if (!this.holds.delete(reason) || this.holds.size > 0) return;
+    this.pty.resume();
+  }
+
+  /**
+   * Keys went to the program. A line entered at a shell's prompt (CR or LF) may start a
+   * job, which begins from that prompt's line and modes: the screen marks them (repaint
+   * and leave at a freeze), and the terminal modes are what a frozen job leaves for it.
+   */
+  private typed(chunk: Buffer, termios: Termios): void {
+    if (!chunk.includes(CR) && !chunk.includes(LF)) return;
+    let pgrp: number;
+    try {
+      pgrp = foregroundPgrp(this.pty.masterFd);
+    } catch {
+      return;
+    }
+    if (!this.atPrompt(pgrp)) return;
+    this.shellModes.sample(termios);
+    this.screen.mark();
+  }
+
+  /** The session's shell, or a shell that is its job's only process (checked again after PROMPT_CHECK_MS). */
+  private atPrompt(pgrp: number): boolean {
+    if (pgrp === this.pty.pid) return true;
+    const now = performance.now();
+    const last = this.promptCheck;
+    if (last && last.pgrp === pgrp && now - last.at < PROMPT_CHECK_MS) return last.prompt;
+    const prompt = matchesList(SHELLS, soleProgram(pgrp, this.pty.pid) ?? []);
+    this.promptCheck = { pgrp, at: now, prompt };
+    return prompt;
+  }
+
+  /** A `ckpty thaw` in the session has rebuilt its program: the program's lines start below its thaw line. */
+  private thawed(notice: ThawNotice): void {
+    this.screen.mark();
+    this.emit('thawed', notice);
+  }
+
   private flushSlaveInput(): void {
     try {
       flushSlaveInput(this.pty.slavePath);
@@ -250,21 +364,65 @@ export class Session extends EventEmitter<SessionEventMap> {
     }
   }
 
+  /**
+   * While the job is checkpointed the terminal's output is stopped (as by ^S): the job's
+   * writes wait, so the screen stored in the image is everything the job wrote before it
+   * was frozen; and after a freeze, the bytes that put the terminal back as the shell had
+   * it (and the status) come before anything the shell prints once its job has ended.
+   */
   private async checkpointGroup(pgrp: number, action: CheckpointAction): Promise<CheckpointOutcome | undefined> {
     if (this.busy.has(pgrp)) return undefined;
     this.busy.add(pgrp);
+    this.stopOutput(true);
     try {
+      await this.drainOutput();
+      const { repaint } = await this.screen.snapshot();
+      const shellModes = this.shellModes.expected();
       const outcome = await checkpointJob({
         pgrp,
         leader: this.pty.pid,
         action,
         nameTemplate: this.options.nameTemplate,
         freezer: this.freezer,
+        ...(repaint && { screen: Buffer.from(repaint) }),
+        shellModes: shellModes && formatGnuSaved(shellModes).trim(),
       });
+      if (outcome?.kind === 'froze') {
+        const leave = await this.screen.leave();
+        if (leave.bytes) this.show(Buffer.from(leave.bytes));
+        if (leave.column !== undefined) this.emit('left', { column: leave.column });
+      }
       if (outcome) this.announce(outcome);
       return outcome;
     } finally {
       this.busy.delete(pgrp);
+      this.stopOutput(false);
+    }
+  }
+
+  private stopOutput(stop: boolean): void {
+    try {
+      stopSlaveOutput(this.pty.slavePath, stop);
+    } catch {
+      // The slave is gone: there is no output left to order.
+    }
+  }
+
+  /**
+   * Until every byte the program wrote has been read (and handed to the screen). What a
+   * program wrote reaches the master through the kernel's flip buffer, a moment after
+   * the write: the master is read until it has had nothing for a millisecond.
+   */
+  private async drainOutput(): Promise<void> {
+    const deadline = performance.now() + DRAIN_MS;
+    let quiet = 0;
+    while (!this.exited && quiet < 2 && performance.now() < deadline) {
+      try {
+        quiet = unreadOutput(this.pty.masterFd) === 0 ? quiet + 1 : 0;
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
 

@@ -7,6 +7,8 @@
  *   stty -g                      the system's string with ckpty's `:ckpt=HEX` field,
  *                                which `stty "$(stty -g)"` accepts back
  *   stty sane                    also resets ckpt to ^E
+ *   stty ckpt-pass LIST          the programs the key passes through to (pass-list.ts);
+ *                                `stty ckpt-pass` alone prints them
  * Words are validated by the termios model before anything is applied, so a bad ckpt
  * changes nothing. Anything this does not interpret (other terminals, unusual option
  * forms, a session that has gone away) is the system stty's alone.
@@ -27,7 +29,11 @@ import {
   type QuoteLocale,
 } from '../termios/stty.js';
 import { CONTROL_CHARS, COUNT_CHARS } from '../termios/words.js';
-import { askHost, SOCKET_ENV, type SessionKeyState } from '../base/control-protocol.js';
+import { askHost, SOCKET_ENV, type KeyChangeRequest, type SessionKeyState } from '../base/control-protocol.js';
+import { formatPassList, parsePassList } from './pass-list.js';
+
+/** The session's pass list word (not a termios setting: the host holds it, as it holds ckpt). */
+const PASS_WORD = 'ckpt-pass';
 
 interface SttyCommandLine {
   /** -F DEV / --file=DEV */
@@ -86,7 +92,14 @@ function scanCommandLine(args: readonly string[]): SttyCommandLine | undefined {
 
 /** Whether the words say anything about ckpt, so that the host must be involved. */
 function concernsCkpt(settings: readonly string[]): boolean {
-  return settings.some((word) => word === 'ckpt' || word === 'sane' || parseSaved(word)?.ckpt !== undefined);
+  return settings.some((word) => word === 'ckpt' || word === PASS_WORD || word === 'sane' || parseSaved(word)?.ckpt !== undefined);
+}
+
+/** `ckpt-pass LIST` taken out of the words: its value ('' when it is the last word), and the rest. */
+function takePassWord(settings: readonly string[]): { pass: string | undefined; rest: string[] } {
+  const at = settings.indexOf(PASS_WORD);
+  if (at < 0) return { pass: undefined, rest: [...settings] };
+  return { pass: settings[at + 1] ?? '', rest: [...settings.slice(0, at), ...settings.slice(at + 2)] };
 }
 
 /** The words for the system stty: `ckpt X` removed, ckpty's `-g` field cut off. */
@@ -210,27 +223,41 @@ async function main(systemPath: string, args: readonly string[]): Promise<number
     return 0;
   }
 
+  const { pass, rest } = takePassWord(line.settings);
+  if (pass === '' && rest.length === 0) {
+    process.stdout.write(`${PASS_WORD} = ${formatPassList(session.pass)}\n`);
+    return 0;
+  }
+  const passList = pass === undefined ? undefined : parsePassList(pass, session.pass);
+  if (typeof passList === 'string') {
+    process.stderr.write(`stty: ${PASS_WORD}: ${passList}\n`);
+    return 1;
+  }
   const base = { ...newPtyTermios(), ckpt: session.ckpt };
-  const result = applySttyArgs(base, line.settings);
+  const result = applySttyArgs(base, rest);
   if (!result.ok) {
     process.stderr.write(result.error.stderr(quoteLocale()));
     return 1;
   }
-  const words = systemWords(line.settings);
+  const words = systemWords(rest);
   if (words.length > 0) {
     const status = system.run([...deviceArgs, ...words]);
     if (status !== 0) return status;
   }
-  if (result.termios.ckpt === session.ckpt) return 0;
+  const change: KeyChangeRequest = {
+    ...(result.termios.ckpt !== session.ckpt && { ckpt: result.termios.ckpt }),
+    ...(passList && { pass: passList }),
+  };
+  if (change.ckpt === undefined && change.pass === undefined) return 0;
   let problem: string | undefined;
   try {
-    const [reply] = await askHost(socketPath, [{ op: 'set', ckpt: result.termios.ckpt }]);
+    const [reply] = await askHost(socketPath, [{ op: 'set', ...change }]);
     if (!reply?.ok) problem = reply?.error ?? 'no reply from the session';
   } catch (err) {
     problem = (err as Error).message;
   }
   if (problem === undefined) return 0;
-  process.stderr.write(`stty: cannot set ckpt: ${problem}\n`);
+  process.stderr.write(`stty: cannot set ${change.ckpt === undefined ? PASS_WORD : 'ckpt'}: ${problem}\n`);
   return 1;
 }
 

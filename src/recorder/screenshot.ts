@@ -3,7 +3,7 @@
  * READMEs), and the escape sequences that repaint it on another terminal (used when a
  * recording resumes after `Hide`). All pure functions of the snapshot.
  */
-import { paletteRgb } from './palette.js';
+import { paletteRgb } from '../screen/palette.js';
 import { frameGeometry, type FrameStyle } from './geometry.js';
 import { DEFAULT_STYLE, sameStyle, type CellStyle, type Color, type Run, type ScreenSnapshot } from './screen.js';
 

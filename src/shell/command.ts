@@ -3,12 +3,14 @@
  */
 import type { Command } from 'commander';
 import { CkptyError, ExitCode } from '../base/errors.js';
+import { PASS_OPTION_HELP, passOption } from '../host/pass-list.js';
 
 interface ShellOptions {
   shell?: string;
   key: string;
   nameTemplate: string;
   snapshot?: boolean;
+  pass?: string;
   quiet?: boolean;
   record?: string;
   recordInput?: boolean;
@@ -26,6 +28,7 @@ export function register(program: Command): void {
     .option('--key <char>', 'the checkpoint key, in stty syntax (^E, ^T, undef)', '^E')
     .option('--name-template <template>', "image name: %N name, %P pid, %U uid, %% a '%', relative to the job's directory", '%N.ckpt')
     .option('--snapshot', 'the key writes an image and lets the job run on')
+    .option('--pass <list>', PASS_OPTION_HELP)
     .option('--quiet', 'no status line after the key')
     .option('--record <file.cast>', 'record the session as an asciicast v2 file, with a marker at each freeze')
     .option('--record-input', 'record keyboard input too (it can hold passwords)')
@@ -46,6 +49,7 @@ export function register(program: Command): void {
         key,
         nameTemplate: options.nameTemplate,
         snapshot: options.snapshot === true,
+        pass: passOption(options.pass),
         quiet: options.quiet === true,
         ...(options.record ? { record: { path: options.record, input: options.recordInput === true } } : {}),
       });

@@ -32,6 +32,7 @@ import { Session, type SessionOptions } from '../host/session.js';
 import { statusLine } from '../host/status.js';
 import type { CheckpointOutcome } from '../host/events.js';
 import { recordSession } from '../recorder/recorder.js';
+import { HeldStatus } from './held-status.js';
 
 export interface PlainOptions extends SessionOptions {
   /** No status line after the key. */
@@ -60,11 +61,16 @@ export async function runPlain(options: PlainOptions): Promise<number> {
     }
   });
   session.on('key', () => line.markKey());
+  session.on('left', ({ column }) => line.restart(column));
+  const held = new HeldStatus(
+    session,
+    (text) => stdout.write(line.place(text, session.cols)),
+    (bell) => stdout.write(bell),
+  );
   if (!options.quiet) {
-    const report = (outcome: CheckpointOutcome): void => {
-      stdout.write(line.place(statusLine(outcome), session.cols));
-    };
-    session.on('froze', report);
+    // After a freeze the terminal is the shell's again (and the shell's output waits): the line goes now.
+    session.on('froze', (outcome) => stdout.write(line.place(statusLine(outcome), session.cols)));
+    const report = (outcome: CheckpointOutcome): void => void held.show(statusLine(outcome));
     session.on('snapshot', report);
     session.on('refused', report);
   }
@@ -93,6 +99,7 @@ export async function runPlain(options: PlainOptions): Promise<number> {
       stdin.pause();
       stdout.off('resize', onResize);
       for (const [name, handler] of signalHandlers) process.off(name, handler);
+      held.dispose();
       restore();
       resolve(status);
     });

@@ -5,8 +5,8 @@
  *
  * This module puts the parts together and carries out the host commands. The parts:
  * outer-terminal.ts (the user's terminal: raw keys, hang-ups), key-router.ts (where
- * each key goes), pane.ts and view.ts (the emulator and its painting), feed.ts (output
- * into the emulator), status-bar.ts, foreground.ts (the job it names), mode-mirror.ts,
+ * each key goes), pane.ts and view.ts (the frames of the session's screen worker and
+ * their painting), status-bar.ts, foreground.ts (the job it names), mode-mirror.ts,
  * overlays.ts and scrollback.ts (what takes the keyboard), thaw-at-prompt.ts.
  */
 import blessed from 'blessed';
@@ -19,7 +19,6 @@ import { workingDirectory } from '../host/processes.js';
 import { Session } from '../host/session.js';
 import { describeJob, statusLine, thawLine } from '../host/status.js';
 import { recordSession } from '../recorder/recorder.js';
-import { OutputFeed } from './feed.js';
 import { ForegroundWatch } from './foreground.js';
 import { listImages, type ImageEntry } from './images.js';
 import { KeyRouter } from './key-router.js';
@@ -27,7 +26,7 @@ import { DEFAULT_PREFIX, keyName, PrefixReader, type HostCommand } from './keys.
 import { ModeMirror } from './mode-mirror.js';
 import { dieOfHangUp, OuterTerminal } from './outer-terminal.js';
 import { ask, showHelp, showImageList } from './overlays.js';
-import { TerminalPane } from './pane.js';
+import { DEFAULT_SCROLLBACK, TerminalPane } from './pane.js';
 import { browseScrollback } from './scrollback.js';
 import { StatusBar } from './status-bar.js';
 import { keyLabel } from './status.js';
@@ -41,6 +40,7 @@ export interface TerminalOptions {
   key?: number;
   nameTemplate?: string;
   snapshot?: boolean;
+  pass?: readonly string[];
   prefix?: number;
   /** Record the session (`--record`, `--record-input`); status lines stay out, they are not in the pane. */
   record?: { path: string; input: boolean };
@@ -75,6 +75,8 @@ export async function runTerminal(options: TerminalOptions): Promise<number> {
       cols: screen.width as number,
       rows: paneRows(screen),
       env: paneEnvironment(),
+      scrollback: DEFAULT_SCROLLBACK,
+      ...(options.pass !== undefined && { pass: options.pass }),
       ...(options.key !== undefined && { key: options.key }),
       ...(options.nameTemplate !== undefined && { nameTemplate: options.nameTemplate }),
       ...(options.snapshot !== undefined && { snapshot: options.snapshot }),
@@ -103,7 +105,6 @@ function paneEnvironment(): NodeJS.ProcessEnv {
 
 class TerminalApp {
   private readonly pane: TerminalPane;
-  private readonly feed: OutputFeed;
   private readonly view: PaneView;
   private readonly status: StatusBar;
   private readonly foreground: ForegroundWatch;
@@ -119,23 +120,19 @@ class TerminalApp {
     private readonly session: Session,
     private readonly prefix: PrefixReader,
   ) {
-    this.pane = new TerminalPane({ cols: screen.width as number, rows: paneRows(screen), onReply: (reply) => session.write(reply) });
-    this.feed = new OutputFeed(this.pane, session);
-    this.view = new PaneView(screen, this.pane, () => ({ left: 0, top: 0, height: paneRows(screen) }), () => this.feed.behind);
+    this.pane = new TerminalPane(session.screen);
+    this.view = new PaneView(screen, this.pane, () => ({ left: 0, top: 0, height: paneRows(screen) }));
     this.foreground = new ForegroundWatch(session, () => this.status.update());
     this.status = new StatusBar(
       screen,
       prefix,
       () => ({ tty: session.tty, foreground: this.foreground.name, key: session.key }),
-      () => this.view.frames.request(),
+      () => this.view.request(),
     );
     this.keys = new KeyRouter(prefix, {
       overlayOpen: () => this.overlayOpen,
       toOverlay: (data) => this.widgetKeys.write(data),
-      toProgram: (data) => {
-        this.pane.userTyped();
-        session.write(data);
-      },
+      toProgram: (data) => session.write(data),
       command: (command) => this.command(command),
       unknownCommand: (key) => this.status.show(`${keyName(prefix.prefix)} ${key}: no such command (${keyName(prefix.prefix)} ? lists them)`),
       prefixChanged: () => this.status.update(),
@@ -145,7 +142,7 @@ class TerminalApp {
       terminate: () => this.hangUp(),
       hungUp: () => {
         // Draw nothing more on a terminal that is not there.
-        this.view.frames.cancel();
+        this.view.stop();
         this.hangUp();
       },
     });
@@ -154,10 +151,7 @@ class TerminalApp {
   async run(): Promise<number> {
     const { session, pane, screen } = this;
     const exited = new Promise<number>((resolve) => session.on('exit', (exit) => resolve(exit.status)));
-    session.on('output', (data) => {
-      this.foreground.output();
-      this.feed.push(data);
-    });
+    session.on('output', () => this.foreground.output());
     session.on('key', () => this.status.show('ckpt: checkpointing…'));
     session.on('froze', (outcome) => this.outcome(outcome));
     session.on('snapshot', (outcome) => this.outcome(outcome));
@@ -167,17 +161,15 @@ class TerminalApp {
       this.foreground.poll();
     });
     session.on('keyChanged', () => this.status.update());
-    pane.term.onWriteParsed(() => {
-      const modes = pane.term.modes;
-      const change = this.modes.update({
-        applicationCursorKeys: modes.applicationCursorKeysMode,
-        applicationKeypad: modes.applicationKeypadMode,
-        bracketedPaste: modes.bracketedPasteMode,
-      });
+    pane.on('frame', ({ modes }) => {
+      const change = this.modes.update(modes);
       if (change) screen.program.write(change);
     });
-    pane.term.onTitleChange((title) => (screen.title = title));
-    pane.term.onBell(() => screen.program.bell());
+    session.screen.on('reply', (reply) => session.write(reply));
+    session.screen.on('title', (title) => (screen.title = title));
+    session.screen.on('bell', () => screen.program.bell());
+    session.screen.on('failed', (error) => this.status.show(`the screen's emulator failed: ${error.message}; quit with ${keyName(this.prefix.prefix)} q`));
+    session.screen.frames(true);
     screen.on('resize', () => this.resize());
     this.outer.attach();
     this.status.update();
@@ -315,7 +307,6 @@ class TerminalApp {
   private resize(): void {
     const cols = this.screen.width as number;
     const rows = paneRows(this.screen);
-    this.pane.resize(cols, rows);
     this.session.resize(cols, rows);
     this.status.update();
   }
@@ -324,8 +315,7 @@ class TerminalApp {
     clearTimeout(this.forceKill);
     this.foreground.dispose();
     this.outer.detach();
-    this.view.frames.cancel();
-    this.pane.dispose();
+    this.view.stop();
     if (this.outer.hungUp) return;
     const release = this.modes.release();
     if (release) this.screen.program.write(release);

@@ -1,7 +1,8 @@
 /**
  * The scrollback mode: the pane shows its history, paged by the keyboard, with the
- * position on the status line; q or Esc goes back to the live screen. Opened as an
- * overlay: it has the keyboard (through blessed) until it calls `done`.
+ * position on the status line (as of the frame that shows it); q or Esc goes back to
+ * the live screen. Opened as an overlay: it has the keyboard (through blessed) until it
+ * calls `done`.
  */
 import type { Widgets } from 'blessed';
 import type { TerminalPane } from './pane.js';
@@ -23,6 +24,7 @@ export function browseScrollback({ screen, pane, view, status, paneRows }: Scrol
     status.show(`scrollback: ${pane.historyLength - pane.viewTop} of ${pane.historyLength} lines up — PgUp PgDn ↑ ↓ g G, q or Esc leaves`);
   const leave = (): void => {
     screen.removeListener('keypress', onKey);
+    pane.off('frame', show);
     pane.scrollToBottom();
     status.show('');
     done();
@@ -39,13 +41,11 @@ export function browseScrollback({ screen, pane, view, status, paneRows }: Scrol
       default:
         if (ch === 'g') pane.scrollToTop();
         else if (ch === 'G') pane.scrollToBottom();
-        else return;
     }
-    show();
   };
   // No window covers the pane here: its cursor stays shown.
   view.showCursor = true;
   screen.on('keypress', onKey);
+  pane.on('frame', show);
   pane.scrollBy(-page());
-  show();
 }

@@ -1,10 +1,12 @@
 /**
  * Puts a TerminalPane on a blessed screen: the pane is painted before blessed
  * renders its widgets (so overlays draw on top of it and the pane repaints the
- * cells they leave), and the outer cursor follows the program's cursor.
+ * cells they leave), and the outer cursor follows the program's cursor. A frame
+ * from the screen worker is drawn as it arrives (the worker already sends at most
+ * one per frame time); other redraws (the status line, overlays) are coalesced.
  */
 import type { Widgets } from 'blessed';
-import { FRAME_MS, FrameClock, QUICK_FRAME_MS, type ScreenRow, type TerminalPane } from './pane.js';
+import type { ScreenRow, TerminalPane } from './pane.js';
 
 /** blessed's screen buffer and cursor-tracking program; not in @types/blessed. */
 interface ScreenInternals {
@@ -20,25 +22,42 @@ export interface PaneRegion {
 }
 
 export class PaneView {
-  readonly frames: FrameClock;
   /** Off while an overlay has the keyboard: the program's cursor would show through. */
   showCursor = true;
   /** Rows repainted since the view was created (a measure for tests and benches). */
   rowsPainted = 0;
   private readonly internals: ScreenInternals;
+  private pending: NodeJS.Immediate | undefined;
+  private stopped = false;
 
-  /** `flooding()` tells whether output is still waiting to be parsed (frames slow down). */
   constructor(
     private readonly screen: Widgets.Screen,
     private readonly pane: TerminalPane,
     private readonly region: () => PaneRegion,
-    flooding: () => boolean = () => false,
   ) {
     this.internals = screen as unknown as ScreenInternals;
-    this.frames = new FrameClock(() => this.screen.render(), () => (flooding() ? FRAME_MS : QUICK_FRAME_MS));
     screen.on('prerender', () => this.paint());
     screen.on('render', () => this.placeCursor());
-    pane.term.onWriteParsed(() => this.frames.request());
+    pane.on('frame', () => this.render());
+  }
+
+  /** Redraw soon, together with whatever else asks in the meantime. */
+  request(): void {
+    if (this.stopped) return;
+    this.pending ??= setImmediate(() => this.render());
+  }
+
+  /** Draw nothing more (the terminal is gone, or the session is over). */
+  stop(): void {
+    this.stopped = true;
+    clearImmediate(this.pending);
+    this.pending = undefined;
+  }
+
+  private render(): void {
+    clearImmediate(this.pending);
+    this.pending = undefined;
+    if (!this.stopped) this.screen.render();
   }
 
   private paint(): void {

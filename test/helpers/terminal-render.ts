@@ -80,11 +80,6 @@ export function makeOuterRig(cols: number, rows: number): OuterRig {
   };
 }
 
-/** Resolves when `term` has parsed `data`. */
-export function feed(term: { write(data: string | Uint8Array, cb?: () => void): void }, data: string | Uint8Array): Promise<void> {
-  return new Promise((resolve) => term.write(data, resolve));
-}
-
 /** The visible rows as text; blanks blessed wrote and never-written cells look the same. */
 export function screenText(term: Terminal): string {
   const buffer = term.buffer.active;

@@ -21,6 +21,11 @@ export interface TmuxOptions {
   cwd?: string;
 }
 
+/** tmux's pane variables for the modes a program can set (tmux 3.3). */
+const TERMINAL_MODES =
+  'alternate_on cursor_flag keypad_cursor_flag keypad_flag mouse_any_flag mouse_button_flag mouse_standard_flag ' +
+  'mouse_sgr_flag mouse_utf8_flag insert_flag origin_flag wrap_flag scroll_region_upper scroll_region_lower cursor_x cursor_y';
+
 export class TmuxRig {
   /** Temporary HOME with a predictable bash prompt; also the default cwd. */
   readonly home: string;
@@ -64,6 +69,18 @@ export class TmuxRig {
 
   screen(): string {
     return this.lines().join('\n');
+  }
+
+  /** The visible screen with every cell's attributes (as SGR sequences): for comparing screens cell by cell. */
+  cells(): string {
+    return this.tmux('capture-pane', '-p', '-e', '-t', 'ui');
+  }
+
+  /** The modes the terminal is in: alternate screen, cursor, key encodings, mouse reporting, scroll region. */
+  modes(): Record<string, string> {
+    const names = TERMINAL_MODES.split(' ');
+    const values = this.tmux('display', '-p', '-t', 'ui', names.map((name) => `#{${name}}`).join(' ')).trim().split(' ');
+    return Object.fromEntries(names.map((name, i) => [name, values[i] ?? '']));
   }
 
   /** The last row: ckpty's status line. */

@@ -8,7 +8,10 @@
  *   getForegroundPgrp(fd) TIOCGPGRP on a master: the slave's foreground group.
  *   flush(fd, queue)     TCFLSH; on a slave fd, TCIFLUSH empties what the
  *                        program has not read yet (n_tty's read buffer).
- *   queuedInput(fd)      TIOCINQ on a slave: bytes typed that its reader can read now.
+ *   flow(fd, action)     TCXONC; on a slave fd, TCOOFF stops the program's output
+ *                        (its writes wait) and TCOON starts it again.
+ *   queuedInput(fd)      TIOCINQ on a slave: bytes typed that its reader can read now;
+ *                        on a master: output the program wrote that is not read yet.
  *   peerCredentials(fd)  SO_PEERCRED of a connected Unix socket.
  *   closeOnExecFrom(fd)  close_range(fd, ~0U, CLOSE_RANGE_CLOEXEC): every descriptor
  *                        from fd up is closed in programs this process starts.
@@ -160,15 +163,26 @@ static napi_value get_foreground_pgrp(napi_env env, napi_callback_info info)
     return int_ioctl(env, info, TIOCGPGRP, "TIOCGPGRP");
 }
 
+/* An ioctl on the descriptor in argument 0 that takes the int in argument 1. */
+static napi_value int_arg_ioctl(napi_env env, napi_callback_info info, unsigned long request, const char *name)
+{
+    int32_t fd, value;
+
+    if (!int_arg(env, info, 0, &fd) || !int_arg(env, info, 1, &value))
+        return NULL;
+    if (ioctl(fd, request, value) < 0)
+        return throw_errno(env, name, errno);
+    return NULL;
+}
+
 static napi_value flush(napi_env env, napi_callback_info info)
 {
-    int32_t fd, queue;
+    return int_arg_ioctl(env, info, TCFLSH, "TCFLSH");
+}
 
-    if (!int_arg(env, info, 0, &fd) || !int_arg(env, info, 1, &queue))
-        return NULL;
-    if (ioctl(fd, TCFLSH, queue) < 0)
-        return throw_errno(env, "TCFLSH", errno);
-    return NULL;
+static napi_value flow(napi_env env, napi_callback_info info)
+{
+    return int_arg_ioctl(env, info, TCXONC, "TCXONC");
 }
 
 static napi_value queued_input(napi_env env, napi_callback_info info)
@@ -251,6 +265,7 @@ static napi_value init(napi_env env, napi_value exports)
         {"setTermios", NULL, set_termios, NULL, NULL, NULL, napi_enumerable, NULL},
         {"getForegroundPgrp", NULL, get_foreground_pgrp, NULL, NULL, NULL, napi_enumerable, NULL},
         {"flush", NULL, flush, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"flow", NULL, flow, NULL, NULL, NULL, napi_enumerable, NULL},
         {"closeOnExecFrom", NULL, close_on_exec_from, NULL, NULL, NULL, napi_enumerable, NULL},
         {"queuedInput", NULL, queued_input, NULL, NULL, NULL, napi_enumerable, NULL},
         {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},

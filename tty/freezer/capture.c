@@ -527,11 +527,17 @@ int capture_grab_terminal(const struct capture *c)
 	return fd < 0 ? -1 : fd;
 }
 
-void capture_cook_terminal(const struct capture *c, int tty)
+void capture_cook_terminal(const struct capture *c, int tty, const struct ckpt_kernel_termios *shell)
 {
 	if (tty < 0)
 		return;
 	struct ckpt_kernel_termios t = c->tty.termios;
+	if (shell) {
+		t = *shell;
+		t.c_line = c->tty.termios.c_line;
+		ioctl(tty, TCSETS, &t);
+		return;
+	}
 	t.c_iflag = (t.c_iflag | ICRNL) & ~(tcflag_t)(INLCR | IGNCR);
 	t.c_oflag |= OPOST | ONLCR;
 	t.c_lflag |= ISIG | ICANON | IEXTEN | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE;

@@ -117,13 +117,14 @@ static bool killed_meanwhile(pid_t pid)
  * The job must end now that its image has its name: every task armed at once, so that
  * from here our death kills them too (then the directory is synced, which can take a
  * while); then exit_group in each process, up to its exit stop, where its terminal is
- * given back its line-editing modes before the shell can see it end.
+ * given back its line-editing modes (or the shell's, when the caller knows them) before
+ * the shell can see it end.
  *
  * Children before parents (members are in parent-first order), the job's top last: a
  * job thawed in a namespace of its own has the reaper as its top's parent, which ends
  * when the top has ended, and the kernel then kills what is left of the namespace.
  */
-static int end_job(struct job *job, int status, struct target *tg, struct ck_error *e)
+static int end_job(struct job *job, const struct freeze_request *r, struct target *tg, struct ck_error *e)
 {
 	int err = for_each_task(job, infect_arm_exitkill);
 	fault_point("armed");
@@ -133,7 +134,7 @@ static int end_job(struct job *job, int status, struct target *tg, struct ck_err
 		if (c->zombie)
 			continue;
 		int tty = capture_grab_terminal(c);
-		if ((err = infect_exit_begin(&c->threads[0].t, status)) == -ESRCH && killed_meanwhile(c->pid)) {
+		if ((err = infect_exit_begin(&c->threads[0].t, r->exit_status)) == -ESRCH && killed_meanwhile(c->pid)) {
 			c->threads[0].t.state = INFECT_DETACHED;
 			collect_threads(c);
 		} else if (err) {
@@ -141,7 +142,7 @@ static int end_job(struct job *job, int status, struct target *tg, struct ck_err
 			ret = ck_fail(e, CK_IO, -err, "exit", "", "cannot end it");
 			job_blame(job, c->pid, c->comm, e);
 		} else {
-			capture_cook_terminal(c, tty);
+			capture_cook_terminal(c, tty, r->has_shell_modes ? &r->shell_modes : NULL);
 			infect_exit_finish(&c->threads[0].t);
 			collect_threads(c);
 		}
@@ -220,7 +221,7 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 			if (!(failed = target_sync_name(&tg, e)) && (err = resume_job(&job)))
 				/* The image is complete; a process may not have got its registers back. */
 				failed = ck_fail(e, CK_NOT_RESTORED, -err, "resume", "", "cannot resume the job");
-		} else if ((failed = end_job(&job, r->exit_status, &tg, e))) {
+		} else if ((failed = end_job(&job, r, &tg, e))) {
 			/* Some run on: an image of a live job under the final name would thaw as a twin. */
 			target_remove_final(&tg);
 		}

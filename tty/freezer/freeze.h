@@ -16,6 +16,8 @@ struct freeze_request {
 	bool snapshot;
 	int exit_status; /* what the frozen processes end with */
 	struct buf screen; /* NT_CKPT_SCREEN, or empty; freeze_run takes it */
+	bool has_shell_modes; /* the terminal is left in shell_modes as the job ends */
+	struct ckpt_kernel_termios shell_modes;
 };
 
 struct frozen_member {

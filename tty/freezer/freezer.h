@@ -180,10 +180,11 @@ int capture_grab_terminal(const struct capture *c);
 
 /*
  * As a freeze ends the process: put back on its terminal (tty, from
- * capture_grab_terminal) the line-editing modes (ICANON, ECHO…, ISIG, ICRNL, OPOST)
- * it may have turned off.
+ * capture_grab_terminal) the shell's modes when the caller knows them (shell, else
+ * NULL), else the line-editing modes (ICANON, ECHO…, ISIG, ICRNL, OPOST) it may have
+ * turned off.
  */
-void capture_cook_terminal(const struct capture *c, int tty);
+void capture_cook_terminal(const struct capture *c, int tty, const struct ckpt_kernel_termios *shell);
 
 /* Mappings, mapped files' identities, and the runs of pages to store (pagemap). */
 int capture_memory(struct job *job, struct capture *c, struct ck_error *e);

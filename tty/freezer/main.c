@@ -9,6 +9,8 @@
  *   --report             one JSON line on stdout, success or failure (below)
  *   --screen-stdin       the session's repaint of the terminal comes on stdin (NT_CKPT_SCREEN)
  *   --honour-core-limit  a soft RLIMIT_CORE of 0 opts a process out (the key's rule)
+ *   --shell-modes SAVED  the terminal modes (`stty -g` form) the job's shell expects back:
+ *                        set as the job ends, instead of just the line-editing modes
  *   --serve              stay: one request per frame on stdin, one --report line each (serve())
  *   --check-template     only check --name-template (a session checks it before it starts)
  *
@@ -96,6 +98,28 @@ static int parse_size(const char *text, uint64_t *out)
 	return 0;
 }
 
+/* `stty -g`: iflag:oflag:cflag:lflag:cc0:cc1:… in hex (glibc prints 32 cc, the kernel has 19). */
+static int parse_saved_modes(const char *text, struct ckpt_kernel_termios *t)
+{
+	unsigned long flags[4];
+	int used = 0;
+	if (sscanf(text, "%lx:%lx:%lx:%lx%n", &flags[0], &flags[1], &flags[2], &flags[3], &used) != 4)
+		return -1;
+	*t = (struct ckpt_kernel_termios){ .c_iflag = (uint32_t)flags[0], .c_oflag = (uint32_t)flags[1],
+					   .c_cflag = (uint32_t)flags[2], .c_lflag = (uint32_t)flags[3] };
+	const char *p = text + used;
+	for (size_t i = 0; *p; i++) {
+		unsigned cc;
+		int n = 0;
+		if (sscanf(p, ":%x%n", &cc, &n) != 1 || cc > 0xff)
+			return -1;
+		if (i < sizeof t->c_cc)
+			t->c_cc[i] = (uint8_t)cc;
+		p += n;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct command *c, struct ck_error *e)
 {
 	*c = (struct command){ .request = { .exit_status = FROZEN_EXIT_STATUS, .target = { .owner_uid = -1, .owner_gid = -1 },
@@ -104,7 +128,7 @@ static int parse_args(int argc, char **argv, struct command *c, struct ck_error 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes = !strcmp(arg, "-o") || !strcmp(arg, "--output") || !strcmp(arg, "--name-template") ||
-			     !strcmp(arg, "--max-contents");
+			     !strcmp(arg, "--max-contents") || !strcmp(arg, "--shell-modes");
 		if (takes && !val)
 			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "option '%s' needs a value", arg);
 		if (!strcmp(arg, "-j") || !strcmp(arg, "--job"))
@@ -133,6 +157,10 @@ static int parse_args(int argc, char **argv, struct command *c, struct ck_error 
 			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "bad size '%s' (bytes, or with K, M or G)", argv[i]);
 		else if (!strcmp(arg, "--max-contents"))
 			continue;
+		else if (!strcmp(arg, "--shell-modes") && parse_saved_modes(argv[++i], &c->request.shell_modes))
+			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "bad terminal modes '%s' (stty -g form)", argv[i]);
+		else if (!strcmp(arg, "--shell-modes"))
+			c->request.has_shell_modes = true;
 		else if (arg[0] == '-' && arg[1])
 			return ck_fail(e, CK_USAGE, EINVAL, "arguments", "", "unknown option '%s'", arg);
 		else if (pid_text)

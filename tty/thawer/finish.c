@@ -1,10 +1,12 @@
 /* The terminal as the job left it, the screen painted again, and letting the job go. */
+#include "procfs.h"
 #include "thawer.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The terminal the job had: the first member's that had one (a pipeline's share it). */
@@ -61,6 +63,45 @@ bool thaw_in_foreground(const struct thaw *t)
 	return t->term_fd >= 0 && tcgetpgrp(t->term_fd) == getpgrp();
 }
 
+/*
+ * A program repaints for a terminal of another size when told (SIGWINCH); with its
+ * screen repainted for it (NT_CKPT_SCREEN) and the size unchanged it needs no telling.
+ */
+static bool needs_winch(const struct thaw *t)
+{
+	const struct ckpt_tty *tty = job_terminal(t);
+	struct winsize ws;
+	if (!tty)
+		return false;
+	if (!t->img.screen || t->term_fd < 0 || ioctl(t->term_fd, TIOCGWINSZ, &ws) < 0)
+		return true;
+	return ws.ws_row != tty->rows || ws.ws_col != tty->cols;
+}
+
+/*
+ * A program frozen in a syscall (a read of the terminal) re-enters it once resumed.
+ * A signal sent before it is back in would run its handler first and the syscall after,
+ * as if it had come just before the read: a program that checks a "resized" flag only
+ * when its read returns (nano) then takes the next key for the resize and drops it.
+ * Wait (briefly) until each such member sleeps in its syscall again, so that the
+ * signal interrupts it.
+ */
+static void await_syscalls(const struct thaw *t)
+{
+	struct timespec pause = { 0, 100 * 1000 };
+	for (size_t i = 0; i < t->img.job->nmembers; i++) {
+		const struct member_thaw *m = &t->members[i];
+		if (!m->image || m->image->threads[0].state->syscall_restart == CKPT_RESTART_NONE)
+			continue;
+		struct procfs_stat st;
+		for (int tries = 0; tries < 1000; tries++) {
+			if (procfs_stat_read(m->pid, &st) < 0 || st.state == 'S' || st.state == 'D')
+				break;
+			nanosleep(&pause, NULL);
+		}
+	}
+}
+
 int thaw_release(struct thaw *t, bool foreground, struct ck_error *e)
 {
 	const struct ckpt_image *img = &t->img;
@@ -80,9 +121,10 @@ int thaw_release(struct thaw *t, bool foreground, struct ck_error *e)
 		}
 	}
 	pid_t job = own_group ? -img->job->pgid : t->members[0].pid;
-	/* Full-screen programs repaint for the terminal they are in now. */
-	if (job_terminal(t))
+	if (needs_winch(t)) {
+		await_syscalls(t);
 		kill(job, SIGWINCH);
+	}
 	if (img->processes[0].process->flags & CKPT_PROC_WAS_STOPPED)
 		kill(job, SIGCONT);
 	return 0;

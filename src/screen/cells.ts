@@ -1,22 +1,20 @@
 /**
- * Conversion of @xterm/headless cells into blessed's screen cells.
- *
- * blessed keeps the screen as rows of `[attr, ch]` pairs; `attr` packs
+ * Conversion of @xterm/headless cells into the rows a painter draws: per cell a packed
+ * attribute and the text. The packing is blessed's, so the full-screen terminal copies
+ * cells into its screen as they are: blessed keeps the screen as rows of `[attr, ch]`
+ * pairs; `attr` packs
  * `flags << 18 | fg << 9 | bg` where fg/bg are palette indexes (0-255) or 0x1ff
  * for the terminal's default, and flags are bold 1, underline 2, blink 4,
  * inverse 8, invisible 16. Those are all the attributes blessed can draw: dim,
  * italic, strikethrough and overline have no bit and are dropped.
  */
 import type { IBufferCell, IBufferLine } from '@xterm/headless';
-import { nearestPaletteIndex } from '../recorder/palette.js';
+import { nearestPaletteIndex } from './palette.js';
 
 export const DEFAULT_COLOR = 0x1ff;
 export const DEFAULT_ATTR = (DEFAULT_COLOR << 9) | DEFAULT_COLOR;
 
 export const Flag = { bold: 1, underline: 2, blink: 4, inverse: 8, invisible: 16 } as const;
-
-/** One blessed screen cell: attribute and the text drawn there ('' after a wide char). */
-export type BlessedCell = [number, string];
 
 export function packAttr(flags: number, fg: number, bg: number): number {
   return (flags << 18) | (fg << 9) | bg;
@@ -55,34 +53,26 @@ export function cellText(cell: IBufferCell): string {
   return cell.getChars() || ' ';
 }
 
-/**
- * Writes `line` (or blanks when the buffer has no such line) into `row`, the
- * cells `[left, left + cols)` of one blessed screen row, and tells whether any
- * cell changed. Comparing against the row itself, not a private copy, means
- * cells another widget drew over (a closed overlay) are repainted too.
- */
-export function paintRow(
-  row: BlessedCell[],
-  left: number,
-  cols: number,
-  line: IBufferLine | undefined,
-  scratch: IBufferCell,
-): boolean {
-  let changed = false;
-  for (let x = 0; x < cols; x++) {
-    let attr = DEFAULT_ATTR;
-    let text = ' ';
-    if (line && line.getCell(x, scratch)) {
-      attr = cellAttr(scratch);
-      text = cellText(scratch);
-    }
-    const target = row[left + x];
-    if (target === undefined) break;
-    if (target[0] !== attr || target[1] !== text) {
-      target[0] = attr;
-      target[1] = text;
-      changed = true;
-    }
+/** One row as a painter gets it: a packed attribute and the text of each cell. */
+export interface RowCells {
+  attrs: Int32Array;
+  text: string[];
+}
+
+/** `line` (or blanks when the buffer has no such line) as `cols` cells. */
+export function readRow(line: IBufferLine | undefined, cols: number, scratch: IBufferCell): RowCells {
+  const attrs = new Int32Array(cols).fill(DEFAULT_ATTR);
+  const text = new Array<string>(cols).fill(' ');
+  for (let x = 0; line && x < cols; x++) {
+    if (!line.getCell(x, scratch)) break;
+    attrs[x] = cellAttr(scratch);
+    text[x] = cellText(scratch);
   }
-  return changed;
+  return { attrs, text };
+}
+
+export function sameRow(a: RowCells, b: RowCells): boolean {
+  if (a.text.length !== b.text.length) return false;
+  for (let x = 0; x < a.text.length; x++) if (a.attrs[x] !== b.attrs[x] || a.text[x] !== b.text[x]) return false;
+  return true;
 }

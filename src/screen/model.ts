@@ -1,0 +1,316 @@
+/**
+ * What a program's terminal shows: an @xterm/headless emulator fed with the program's
+ * output, and what ckpty needs from it — the rows to paint (with their changes since the
+ * last frame), a history to browse, the bytes that paint the screen again at a thaw
+ * (repaint), and the bytes that put the terminal back as the shell had it after a freeze
+ * (leave). It runs in the screen worker (worker.ts); being a plain class, tests drive it
+ * directly.
+ *
+ * The shell's side of the screen is remembered at mark(): called whenever the shell waits
+ * at its prompt, it notes the line the prompt is on (the job's output starts below it) and
+ * the modes (the ones to go back to). Until the next mark, output that positions the
+ * cursor anywhere (CUP, VPA, ED, DECSTBM, IL/DL, SU/SD, RI) "addresses" the screen: the job
+ * draws screens rather than lines.
+ */
+import xterm from '@xterm/headless';
+import type { IBufferCell, IMarker, Terminal } from '@xterm/headless';
+import serializeAddon from '@xterm/addon-serialize';
+import type { SerializeAddon } from '@xterm/addon-serialize';
+import { readRow, sameRow, type RowCells } from './cells.js';
+import { skippable } from './flood.js';
+import { defaultAttributes, onRowsChanged, parserAtRest, scrollRegion } from './internals.js';
+import { defaultModes, modeChanges, readModes, regionChange, type ScreenModes } from './modes.js';
+
+export interface ModelOptions {
+  cols: number;
+  rows: number;
+  /** Lines of history kept above the screen (for browsing it). */
+  scrollback: number;
+}
+
+export interface ModelEvents {
+  /** Answers to the program's queries (DA, DSR…): they must reach the program. */
+  reply?(data: string): void;
+  title?(title: string): void;
+  bell?(): void;
+}
+
+/** Changed rows of the view since the last frame, and where the cursor is. */
+export interface Frame {
+  rows: { y: number; cells: RowCells }[];
+  cursor: { x: number; y: number; visible: boolean };
+  /** Buffer line at the top of the view, and how many lines of history there are. */
+  viewTop: number;
+  historyLength: number;
+  modes: ScreenModes;
+}
+
+/**
+ * After a freeze: the bytes that put the terminal back, and, when they leave the
+ * alternate screen, the column the cursor is at on the normal one.
+ */
+export interface Leave {
+  bytes: string;
+  column?: number;
+}
+
+/** How a screen is painted again: the program's own screen, the whole normal screen, or its lines. */
+export type RepaintKind = 'alternate' | 'screen' | 'lines';
+
+const { Terminal: XTerminal } = xterm;
+const { SerializeAddon: Serializer } = serializeAddon as unknown as { SerializeAddon: new () => SerializeAddon };
+
+/** How the serializer starts the alternate screen's part. */
+const ALTERNATE_SWITCH = '\x1b[?1049h\x1b[H';
+
+const ADDRESSING_CSI = ['H', 'f', 'd', 'J', 'r', 'L', 'M', 'S', 'T'];
+
+export class ScreenModel {
+  readonly term: Terminal;
+  private readonly serializer: SerializeAddon;
+  private readonly scratch: IBufferCell;
+  private readonly scrollback: number;
+  private marker: IMarker | undefined;
+  private baseline: ScreenModes;
+  /** Nothing is known about where the job began until the first mark. */
+  private addressed = true;
+  /** Buffer line shown at the top while browsing the history; undefined when live. */
+  private scrollTop: number | undefined;
+  /** The view's rows as the last frame sent them. */
+  private sent: RowCells[] = [];
+  /** The view's rows that may have changed since the last frame (first > last: none). */
+  private changed = { first: 0, last: Infinity };
+
+  constructor(options: ModelOptions, events: ModelEvents = {}) {
+    this.scrollback = options.scrollback;
+    this.term = new XTerminal({ cols: options.cols, rows: options.rows, scrollback: options.scrollback, allowProposedApi: true });
+    this.serializer = new Serializer();
+    this.term.loadAddon(this.serializer as unknown as Parameters<Terminal['loadAddon']>[0]);
+    this.scratch = this.term.buffer.normal.getNullCell();
+    this.baseline = defaultModes(options.rows);
+    this.term.onData((reply) => {
+      if (reply.length > 0) events.reply?.(reply);
+    });
+    if (events.title) this.term.onTitleChange(events.title);
+    if (events.bell) this.term.onBell(events.bell);
+    const parser = this.term.parser;
+    const addressing = (): boolean => ((this.addressed = true), false);
+    for (const final of ADDRESSING_CSI) parser.registerCsiHandler({ final }, addressing);
+    parser.registerEscHandler({ final: 'M' }, addressing);
+    onRowsChanged(this.term, (rows) => this.rowsChanged(rows?.start ?? 0, rows?.end ?? Infinity));
+  }
+
+  private rowsChanged(first: number, last: number): void {
+    this.changed = { first: Math.min(this.changed.first, first), last: Math.max(this.changed.last, last) };
+  }
+
+  get cols(): number {
+    return this.term.cols;
+  }
+
+  get rows(): number {
+    return this.term.rows;
+  }
+
+  /**
+   * Parses `data`, leaving out what a flood of plain text would only scroll away
+   * (flood.ts) where the parser is between sequences and the whole screen scrolls.
+   * Resolves once parsed.
+   */
+  async write(data: Uint8Array): Promise<void> {
+    const keepLines = this.scrollback + 2 * this.term.rows;
+    // Fewer bytes than line feeds to keep: nothing to leave out (a keystroke's echo).
+    if (data.length <= keepLines) return this.parse(data);
+    let at = 0;
+    for (const skip of skippable(data, keepLines)) {
+      await this.parse(data.subarray(at, skip.start));
+      const { top, bottom } = scrollRegion(this.term);
+      at = parserAtRest(this.term) && top === 0 && bottom === this.term.rows - 1 ? skip.end : skip.start;
+    }
+    await this.parse(data.subarray(at));
+  }
+
+  private parse(data: Uint8Array): Promise<void> {
+    if (data.length === 0) return Promise.resolve();
+    // An (empty) user input makes xterm parse this write at once instead of in a later timer.
+    this.term.input('', true);
+    return new Promise((resolve) => this.term.write(data, resolve));
+  }
+
+  resize(cols: number, rows: number): void {
+    if (cols === this.term.cols && rows === this.term.rows) return;
+    this.term.resize(Math.max(1, cols), Math.max(1, rows));
+    this.sent = [];
+    this.rowsChanged(0, Infinity);
+    this.clampScroll();
+  }
+
+  /** The shell waits at its prompt: its line and its modes, for repaint() and leave(). */
+  mark(): void {
+    if (this.term.buffer.active.type !== 'normal') return;
+    this.marker?.dispose();
+    this.marker = this.term.registerMarker(0);
+    this.baseline = readModes(this.term);
+    this.addressed = false;
+  }
+
+  modes(): ScreenModes {
+    return readModes(this.term);
+  }
+
+  /** Whether a program owns the screen: the alternate screen, or cursor addressing since the prompt. */
+  owned(): boolean {
+    return this.addressed || this.term.buffer.active.type === 'alternate';
+  }
+
+  repaintKind(): RepaintKind {
+    if (this.term.buffer.active.type === 'alternate') return 'alternate';
+    return this.addressed ? 'screen' : 'lines';
+  }
+
+  /**
+   * Bytes that paint this screen on a terminal of the same size in its default modes,
+   * written at a thaw below `ckpty: thawed …`: the program's alternate screen; the whole
+   * normal screen (what was there is pushed into the history first); or, for a job that
+   * wrote lines, its lines since the prompt (at most a screenful) from the current line
+   * on. Then the cursor, its attributes and the modes the program had set.
+   */
+  repaint(): string {
+    const kind = this.repaintKind();
+    const buffer = this.term.buffer.active;
+    const rows = this.term.rows;
+    const modes = readModes(this.term);
+    const defaults = defaultModes(rows);
+    const cursorLine = buffer.baseY + buffer.cursorY;
+    let out = '';
+    // A cursor past the last column (the next character wraps) is put there by writing that line again.
+    const pendingWrap = buffer.cursorX >= this.term.cols;
+    if (kind === 'lines') {
+      const alive = this.marker && !this.marker.isDisposed ? this.marker.line + 1 : 0;
+      for (let y = Math.max(alive, cursorLine - rows + 1); y < cursorLine; y++) out += `\x1b[0m${this.row(y)}\x1b[0m\r\n`;
+      out += `\x1b[0m${this.row(cursorLine, true)}`;
+      if (!pendingWrap) out += `\r${buffer.cursorX > 0 ? `\x1b[${buffer.cursorX}C` : ''}`;
+    } else if (kind === 'alternate') {
+      out += `\x1b[?1049h\x1b[H\x1b[2J${this.alternateScreen()}`;
+    } else {
+      out += `\x1b[${rows};1H${'\n'.repeat(rows)}\x1b[H`;
+      for (let y = 0; y < rows; y++) {
+        const last = y === rows - 1;
+        const text = this.row(buffer.baseY + y, last);
+        if (text || last) out += `\x1b[${y + 1};1H\x1b[0m${text}`;
+      }
+    }
+    if (kind !== 'lines') {
+      out += regionChange(defaults, modes, false);
+      if (modes.origin) out += '\x1b[?6h';
+      const top = modes.origin ? modes.scrollRegion.top : 0;
+      out += pendingWrap
+        ? `\x1b[${buffer.cursorY - top + 1};1H\x1b[0m${this.row(cursorLine, true)}`
+        : `\x1b[${buffer.cursorY - top + 1};${buffer.cursorX + 1}H`;
+    }
+    return out + modeChanges({ ...defaults, origin: modes.origin }, modes);
+  }
+
+  /**
+   * After the job is gone: the bytes that take the terminal from the job's modes back
+   * to the ones the shell had at its prompt — the normal screen, the cursor, key
+   * encodings, mouse and focus reporting, the scroll region, default attributes.
+   * Bracketed paste goes off if the job left it on: a shell's line editor turns it on
+   * again with its next prompt (and off before it runs a command).
+   */
+  leave(): Leave {
+    const now = readModes(this.term);
+    const back = { ...this.baseline, bracketedPaste: false };
+    const leavesAlternate = now.altScreen && !back.altScreen;
+    let out = defaultAttributes(this.term) ? '' : '\x1b[0m';
+    if (leavesAlternate) out += '\x1b[?1049l';
+    // Leaving the alternate screen brings the normal screen's region back.
+    const region = leavesAlternate ? { ...now, scrollRegion: scrollRegion(this.term, 'normal') } : now;
+    out += regionChange(region, back, true) + modeChanges(now, back);
+    return leavesAlternate ? { bytes: out, column: this.term.buffer.normal.cursorX } : { bytes: out };
+  }
+
+  /**
+   * The alternate screen as the serializer writes it from the top left corner: it
+   * serializes that screen only after the normal one, behind its own switch to it.
+   */
+  private alternateScreen(): string {
+    const all = this.serializer.serialize({ scrollback: 0, excludeModes: true });
+    return all.slice(all.indexOf(ALTERNATE_SWITCH) + ALTERNATE_SWITCH.length);
+  }
+
+  /**
+   * One line of the normal screen as the serializer writes it, '' for a blank one. It ends by switching to the
+   * attributes the program writes with now; that is kept only for the `last` line painted.
+   */
+  private row(line: number, last = false): string {
+    const text = this.serializer.serialize({ range: { start: line, end: line }, excludeModes: true, excludeAltBuffer: true });
+    return last ? text : text.replace(/(\x1b\[[0-9;:]*m)+$/, '');
+  }
+
+  // The view: live rows, or the history while browsing it.
+
+  get viewTop(): number {
+    return this.scrollTop ?? this.term.buffer.active.baseY;
+  }
+
+  get historyLength(): number {
+    return this.term.buffer.active.baseY;
+  }
+
+  /** Moves the view `lines` up (negative) or down; reaching the bottom returns to live. */
+  scrollBy(lines: number): void {
+    const top = Math.max(0, Math.min(this.historyLength, this.viewTop + lines));
+    this.scrollTop = top >= this.historyLength ? undefined : top;
+    this.rowsChanged(0, Infinity);
+  }
+
+  scrollToTop(): void {
+    this.scrollTop = this.historyLength > 0 ? 0 : undefined;
+    this.rowsChanged(0, Infinity);
+  }
+
+  scrollToBottom(): void {
+    this.scrollTop = undefined;
+    this.rowsChanged(0, Infinity);
+  }
+
+  private clampScroll(): void {
+    if (this.scrollTop !== undefined && this.scrollTop >= this.historyLength) this.scrollTop = undefined;
+  }
+
+  /**
+   * The view's rows that changed since the last frame (all of them after a resize):
+   * those xterm reports changed, compared cell by cell with what was sent. While the view
+   * shows the history, the history itself moves under it: every row is looked at.
+   */
+  frame(): Frame {
+    this.clampScroll();
+    const buffer = this.term.buffer.active;
+    const top = this.viewTop;
+    const rows: Frame['rows'] = [];
+    const { first, last } = this.scrollTop === undefined ? this.changed : { first: 0, last: Infinity };
+    this.changed = { first: Infinity, last: -1 };
+    for (let y = first; y <= Math.min(last, this.term.rows - 1); y++) {
+      const cells = readRow(buffer.getLine(top + y), this.term.cols, this.scratch);
+      const before = this.sent[y];
+      if (before && sameRow(before, cells)) continue;
+      this.sent[y] = cells;
+      rows.push({ y, cells });
+    }
+    const modes = readModes(this.term);
+    const y = buffer.baseY + buffer.cursorY - top;
+    const x = Math.min(buffer.cursorX, this.term.cols - 1);
+    return {
+      rows,
+      cursor: { x, y, visible: modes.cursorVisible && y >= 0 && y < this.term.rows },
+      viewTop: top,
+      historyLength: this.historyLength,
+      modes,
+    };
+  }
+
+  dispose(): void {
+    this.term.dispose();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The program's output on its way from the main thread to the screen worker: a ring of
+ * shared memory. The main thread copies each read into it (a memory copy, no message);
+ * the worker parses from it in place and gives the space back once parsed.
+ *
+ * Requests (mark the prompt, resize, a question) travel as messages, which the worker may
+ * see later than the output written after them. So before each request the writer
+ * publishes a fence, the position the output was at: the reader never parses past the
+ * fence of a request it has not handled, and handles requests at exactly their place.
+ *
+ * Positions are byte counts since the start, modulo 2^32; the ring's size is a power of
+ * two, so a position's place in the ring survives the wrap.
+ */
+
+/** What both sides share; sent to the worker at its start. */
+export interface RingMemory {
+  data: SharedArrayBuffer;
+  /** WRITTEN, READ, SLEEPING, FENCES (how many), FULL, then the fences' positions. */
+  positions: SharedArrayBuffer;
+}
+
+const WRITTEN = 0;
+const READ = 1;
+/** 1 while the reader waits for a write (only then is waking it worth a system call). */
+const SLEEPING = 2;
+const FENCES = 3;
+/** 1 while the writer holds output that did not fit: the reader tells it when it made room. */
+const FULL = 4;
+const FENCE_AT = 5;
+/** Requests that may be on their way at once (human-paced: marks, resizes, questions). */
+const FENCE_SLOTS = 1024;
+
+export function createRing(bytes: number): RingMemory {
+  return { data: new SharedArrayBuffer(bytes), positions: new SharedArrayBuffer((FENCE_AT + FENCE_SLOTS) * 4) };
+}
+
+/** Atomics.waitAsync (Node 16+; not in TypeScript's ES2022 library). */
+const { waitAsync } = Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
+};
+
+class RingSide {
+  protected readonly bytes: Uint8Array;
+  /** Int32 for Atomics.wait/notify; positions are read as unsigned. */
+  protected readonly positions: Int32Array;
+
+  constructor(memory: RingMemory) {
+    this.bytes = new Uint8Array(memory.data);
+    this.positions = new Int32Array(memory.positions);
+  }
+
+  /** Everything written so far (the position the writer is at). */
+  get written(): number {
+    return Atomics.load(this.positions, WRITTEN) >>> 0;
+  }
+
+  get read(): number {
+    return Atomics.load(this.positions, READ) >>> 0;
+  }
+
+  /** Bytes written and not yet given back by the reader. */
+  get unread(): number {
+    return (this.written - this.read) >>> 0;
+  }
+}
+
+export class RingWriter extends RingSide {
+  private fences = 0;
+
+  /** Whether the writer holds output that did not fit (the reader says when it made room). */
+  set full(full: boolean) {
+    Atomics.store(this.positions, FULL, full ? 1 : 0);
+  }
+
+  /** Copies what fits of `data` in; returns how many bytes it took. */
+  write(data: Uint8Array): number {
+    const size = this.bytes.length;
+    const taken = Math.min(data.length, size - this.unread);
+    const at = this.written % size;
+    const first = Math.min(taken, size - at);
+    this.bytes.set(data.subarray(0, first), at);
+    this.bytes.set(data.subarray(first, taken), 0);
+    Atomics.store(this.positions, WRITTEN, (this.written + taken) | 0);
+    this.wake();
+    return taken;
+  }
+
+  /** Before a request is sent: its place in the output. */
+  fence(): void {
+    Atomics.store(this.positions, FENCE_AT + (this.fences % FENCE_SLOTS), this.written | 0);
+    Atomics.store(this.positions, FENCES, ++this.fences | 0);
+    this.wake();
+  }
+
+  private wake(): void {
+    if (Atomics.exchange(this.positions, SLEEPING, 0) === 1) Atomics.notify(this.positions, WRITTEN);
+  }
+}
+
+export class RingReader extends RingSide {
+  /** Requests handled so far. */
+  private handled = 0;
+
+  /** Where parsing must stop now: the fence of the next request not handled, else all that is written. */
+  get end(): number {
+    const fences = Atomics.load(this.positions, FENCES) >>> 0;
+    return this.handled === fences ? this.written : Atomics.load(this.positions, FENCE_AT + (this.handled % FENCE_SLOTS)) >>> 0;
+  }
+
+  /** Whether the next request's place has been reached (it must be handled before more is parsed). */
+  get atFence(): boolean {
+    return this.handled !== Atomics.load(this.positions, FENCES) >>> 0 && this.end === this.read;
+  }
+
+  /** The next request was handled. */
+  passFence(): void {
+    this.handled++;
+  }
+
+  /** The unread bytes up to position `end`, in place: one piece, or two where the ring wraps. */
+  pieces(end: number): Uint8Array[] {
+    const size = this.bytes.length;
+    const length = (end - this.read) >>> 0;
+    const at = this.read % size;
+    const first = Math.min(length, size - at);
+    const pieces = [this.bytes.subarray(at, at + first)];
+    if (first < length) pieces.push(this.bytes.subarray(0, length - first));
+    return pieces;
+  }
+
+  /** The bytes up to `end` are parsed: the writer may use their space. Whether it waits for it. */
+  release(end: number): boolean {
+    Atomics.store(this.positions, READ, end | 0);
+    return Atomics.load(this.positions, FULL) === 1;
+  }
+
+  /** Resolves when something is written (or a fence set) after position `seen`. */
+  async whenWritten(seen: number): Promise<void> {
+    Atomics.store(this.positions, SLEEPING, 1);
+    const wait = waitAsync(this.positions, WRITTEN, seen | 0);
+    if (wait.async) await wait.value;
+  }
+}
