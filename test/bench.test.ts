@@ -1,6 +1,6 @@
 /**
  * `npm run bench` must not rot: its smoke run (--quick) measures every section against
- * the real ckpty, prints issue 16's paths with their peers and targets, the tables with
+ * the real ckpty, prints the targets' paths with their peers and targets, the tables with
  * the previous results beside them, and the targets, writes a results file that parses,
  * and leaves no scratch directory or process behind.
  */
@@ -102,12 +102,12 @@ describe('npm run bench --quick', () => {
     expect(run.stdout).toMatch(/ (pass|MISS|n\/a)$/m);
   });
 
-  it("prints issue 16's paths first, each with its peer from the same run, the ratio, the target and the verdict", () => {
+  it("prints the targets' paths first, each with its peer from the same run, the ratio, the target and the verdict", () => {
     const headline = run.stdout.slice(run.stdout.indexOf("Issue 16's paths"), run.stdout.indexOf('Freeze:'));
     expect(headline).toContain('(previous: previous-quick.json)');
     expect(headline).toMatch(/^path +ckpty +previous +peer \(this run\) +ratio +target +result$/m);
     const lines = (start: string) => headline.split('\n').filter((l) => l.startsWith(start));
-    // The rows of issue 16's table, with the peer the issue names.
+    // The rows of the targets' table, each with its peer.
     for (const [path = '', peer = ''] of [
       ['^E → status line, bc', 'gcore'],
       ['^E → status line, python3', 'gcore'],
@@ -120,10 +120,10 @@ describe('npm run bench --quick', () => {
       ['full-screen `ckpty`: cat', 'relay'],
       ['full-screen `ckpty`: cat', 'tmux'],
       ['full-screen `ckpty`: keystroke p99', 'relay'],
-      ['4-thread program (issue 12): freezer alone (key path)', 'gcore'],
-      ['4-thread program (issue 12): `ckpty thaw` until it answers', 'native thawer'],
-      ['3-process pipeline (issue 13): `ckpty freeze PID`', 'gcore'],
-      ['3-process pipeline (issue 13): `ckpty thaw` until it answers', 'native thawer'],
+      ['4-thread program: freezer alone (key path)', 'gcore'],
+      ['4-thread program: `ckpty thaw` until it answers', 'native thawer'],
+      ['3-process pipeline: `ckpty freeze PID`', 'gcore'],
+      ['3-process pipeline: `ckpty thaw` until it answers', 'native thawer'],
     ]) {
       const line = lines(path).find((l) => l.includes(` ${peer} `));
       expect(line, `${path} vs ${peer}`).toBeDefined();

@@ -1,5 +1,5 @@
 /**
- * Every descriptor kind of issue 14, frozen and thawed. test/fixtures/descriptors.c
+ * Every descriptor kind (docs/descriptors.md), frozen and thawed. test/fixtures/descriptors.c
  * puts each kind into a known state and, on SIGUSR1, prints what a program can observe
  * of it (bytes read back, counters, events delivered, timers' time left). The oracle is
  * the same fixture asked without a freeze: a freeze and a thaw in between must not

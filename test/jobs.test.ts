@@ -1,5 +1,5 @@
 /**
- * The whole foreground job (issue 13): real programs of several processes, typed into
+ * The whole foreground job (docs/native.md): real programs of several processes, typed into
  * bash on a real pty, frozen with `ckpty freeze --job` (or the key in a `ckpty shell`
  * session) and thawed by typing `ckpty thaw` — as root (in this pid namespace when the
  * numbers are free) and as the unprivileged user (in a namespace of the thaw's own).

@@ -1,5 +1,5 @@
 /**
- * The headline table: every path of issue 16's performance table (and the thread and job
+ * The headline table: every path of the performance targets (docs/testing.md, "Benchmarks") (and the thread and job
  * rows of issues 12 and 13) with its peer measured in the same run, the ratio, the
  * previous results file's number, the target and whether it passes.
  */
@@ -11,7 +11,7 @@ import { formatBytes, formatMs, formatNumber, renderTable } from './format.js';
 const MIB = 1 << 20;
 
 interface Headline {
-  /** The path, as issue 16's table words it. */
+  /** The path, as the targets' table words it. */
   path: string;
   /** ckpty's row, and its peer's (named so in the table). */
   row: string;
@@ -60,7 +60,7 @@ function headlines(results: Results): Headline[] {
   rows.push({ path: 'full-screen `ckpty`: cat', row: 'throughput/fullscreen', peer: 'throughput/relay', peerName: 'relay', target: 'throughput-fullscreen' });
   rows.push({ path: 'full-screen `ckpty`: cat', row: 'throughput/fullscreen', peer: 'throughput/tmux', peerName: 'tmux', target: 'throughput-fullscreen-vs-tmux' });
   rows.push({ path: 'full-screen `ckpty`: keystroke p99', row: 'keys/fullscreen', peer: 'keys/relay', peerName: 'relay', target: 'keys-fullscreen' });
-  for (const [key, label] of [['threads-4', '4-thread program (issue 12)'], ['pipeline-3', '3-process pipeline (issue 13)']] as const) {
+  for (const [key, label] of [['threads-4', '4-thread program'], ['pipeline-3', '3-process pipeline']] as const) {
     rows.push({ path: `${label}: freezer alone (key path)`, row: `freeze/${key}/key`, peer: `freeze/${key}/gcore`, peerName: 'gcore' });
     rows.push({ path: `${label}: \`ckpty freeze PID\``, row: `freeze/${key}/cli`, peer: `freeze/${key}/gcore`, peerName: 'gcore' });
     rows.push({ path: `${label}: \`ckpty thaw\` until it answers`, row: `thaw/${key}/cli`, peer: `thaw/${key}/native`, peerName: 'native thawer' });

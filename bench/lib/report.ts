@@ -1,5 +1,5 @@
 /**
- * The printed report: the headline table (issue 16's paths with their peers and
+ * The printed report: the headline table (the targets' paths with their peers and
  * targets), one table per section with the previous results file's number beside each
  * row, then every target with pass/miss.
  */

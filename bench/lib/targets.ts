@@ -77,7 +77,7 @@ export function sizesIn(results: Results, pattern: RegExp): number[] {
     .sort((a, b) => a - b);
 }
 
-/** The dirty-memory size the `ckpty freeze` rows are judged at: 256 MiB (issue 16's row) if measured, else the largest. */
+/** The dirty-memory size the `ckpty freeze` rows are judged at: 256 MiB (the target's row) if measured, else the largest. */
 export function cliLargeSize(results: Results): number | undefined {
   const sizes = sizesIn(results, /^freeze\/dirty-(\d+)M\/cli$/).filter((mib) => mib > 1);
   return sizes.includes(256) ? 256 : sizes.at(-1);
@@ -125,7 +125,7 @@ function smallMemoryTarget(results: Results): Target[] {
   ];
 }
 
-/** `ckpty freeze PID` of a large process: faster than gcore, and within 1.2x of dd conv=fsync (issue 16). */
+/** `ckpty freeze PID` of a large process: faster than gcore, and within 1.2x of dd conv=fsync (the target). */
 function cliLargeTargets(results: Results): Target[] {
   const mib = cliLargeSize(results);
   if (!mib) return [];
@@ -199,7 +199,7 @@ function imageSizeTargets(results: Results): Target[] {
 }
 
 function thawTargets(results: Results): Target[] {
-  // What the CLI adds to the native thawer: issue 16 wants at most 2x, on bc.
+  // What the CLI adds to the native thawer: the target is at most 2x, on bc.
   const cli = ratioTarget({
     id: 'thaw-bc-cli',
     text: 'bc: `ckpty thaw` until it answers within 2x of the native thawer alone',

@@ -217,7 +217,8 @@ static const uint8_t RESTORE_RT[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 
 /* Look for both sequences in the task's memory [start, end); fill what is still 0 in sites. */
 static void scan_for_sites(int mem_fd, uint64_t start, uint64_t end, struct infect_guard_sites *sites)
 {
-	enum { CHUNK = 256 << 10, OVERLAP = sizeof RESTORE_RT - 1 };
+	enum { CHUNK = 256 << 10,
+	       OVERLAP = sizeof RESTORE_RT - 1 };
 	static uint8_t buf[CHUNK + OVERLAP];
 	for (uint64_t at = start; at < end && !(sites->syscall_ret && sites->restore_rt); at += CHUNK) {
 		size_t want = end - at < CHUNK + OVERLAP ? (size_t)(end - at) : CHUNK + OVERLAP;
@@ -414,18 +415,34 @@ int infect_guard(struct infect *t, const struct infect_guard_sites *sites)
 	/* An invalid alternate stack: the kernel then keeps the one the task has. */
 	f.uc.uc_stack.ss_flags = 3;
 	f.uc.uc_mcontext = (struct kernel_sigcontext){
-		.r8 = r.r8, .r9 = r.r9, .r10 = r.r10, .r11 = r.r11, .r12 = r.r12, .r13 = r.r13, .r14 = r.r14,
-		.r15 = r.r15, .rdi = r.rdi, .rsi = r.rsi, .rbp = r.rbp, .rbx = r.rbx, .rdx = r.rdx, .rax = r.rax,
-		.rcx = r.rcx, .rsp = r.rsp, .rip = r.rip, .eflags = r.eflags,
-		.cs = (uint16_t)r.cs, .ss = (uint16_t)r.ss, .fpstate = fpstate,
+		.r8 = r.r8,
+		.r9 = r.r9,
+		.r10 = r.r10,
+		.r11 = r.r11,
+		.r12 = r.r12,
+		.r13 = r.r13,
+		.r14 = r.r14,
+		.r15 = r.r15,
+		.rdi = r.rdi,
+		.rsi = r.rsi,
+		.rbp = r.rbp,
+		.rbx = r.rbx,
+		.rdx = r.rdx,
+		.rax = r.rax,
+		.rcx = r.rcx,
+		.rsp = r.rsp,
+		.rip = r.rip,
+		.eflags = r.eflags,
+		.cs = (uint16_t)r.cs,
+		.ss = (uint16_t)r.ss,
+		.fpstate = fpstate,
 	};
 	f.uc.uc_sigmask = t->sigmask;
 	memcpy(area, &f, sizeof f);
 	/* Without both magics the kernel restores the FXSAVE part only, and the AVX state is lost. */
 	uint64_t xcr0;
 	memcpy(&xcr0, xstate + XCR0_AT, sizeof xcr0);
-	struct _fpx_sw_bytes sw = { .magic1 = FP_XSTATE_MAGIC1, .extended_size = (uint32_t)xsize + 4,
-				    .xstate_bv = xcr0, .xstate_size = (uint32_t)xsize };
+	struct _fpx_sw_bytes sw = { .magic1 = FP_XSTATE_MAGIC1, .extended_size = (uint32_t)xsize + 4, .xstate_bv = xcr0, .xstate_size = (uint32_t)xsize };
 	memcpy(xstate + SW_BYTES_AT, &sw, sizeof sw);
 	memcpy(area + (fpstate - frame), xstate, xsize);
 	uint32_t magic2 = FP_XSTATE_MAGIC2;

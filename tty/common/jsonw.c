@@ -3,7 +3,9 @@
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if it is not one. */
 static int utf8_sequence(const unsigned char *p)
 {
-	int len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+	int len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0	   ? 3
+					     : p[0] >= 0xc2 && p[0] < 0xe0 ? 2
+									   : 0;
 	for (int i = 1; i < len; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;

@@ -257,7 +257,8 @@ static int capture_posix_timers(struct capture *c, struct infect *t, uint64_t sc
 			break;
 		}
 		tm.sigev_value = value;
-		tm.notify = !strcmp(notify, "none") ? SIGEV_NONE : !strcmp(who, "tid") ? SIGEV_THREAD_ID : SIGEV_SIGNAL;
+		tm.notify = !strcmp(notify, "none") ? SIGEV_NONE : !strcmp(who, "tid") ? SIGEV_THREAD_ID
+										       : SIGEV_SIGNAL;
 		if (tm.notify != SIGEV_THREAD_ID)
 			tm.notify_tid = 0;
 		struct itimerspec spec;
@@ -377,7 +378,8 @@ static int capture_by_injection(struct capture *c, const char *status, struct ck
 			hold_err = h;
 	}
 	if (err || unmap_err || hold_err) {
-		err = err ? err : unmap_err ? unmap_err : hold_err;
+		err = err ? err : unmap_err ? unmap_err
+					    : hold_err;
 		return ck_fail(e, ck_class_of_errno(-err), -err, "inject", "", "injected syscall failed");
 	}
 	c->mm.brk = (uint64_t)brk;
@@ -426,11 +428,16 @@ static int capture_identity(struct capture *c, char **status, struct ck_error *e
 	c->pgid = st.pgrp;
 	c->tpgid = st.tpgid;
 	c->mm = (struct ckpt_mm){
-		.start_code = st.start_code, .end_code = st.end_code,
-		.start_data = st.start_data, .end_data = st.end_data,
-		.start_brk = st.start_brk, .start_stack = st.start_stack,
-		.arg_start = st.arg_start, .arg_end = st.arg_end,
-		.env_start = st.env_start, .env_end = st.env_end,
+		.start_code = st.start_code,
+		.end_code = st.end_code,
+		.start_data = st.start_data,
+		.end_data = st.end_data,
+		.start_brk = st.start_brk,
+		.start_stack = st.start_stack,
+		.arg_start = st.arg_start,
+		.arg_end = st.arg_end,
+		.env_start = st.env_start,
+		.env_end = st.env_end,
 	};
 	const char *v;
 	if ((v = procfs_field(*status, "Uid")))

@@ -75,7 +75,8 @@ static uint64_t now_ns(void)
 /* ckpty's exit code for a failure class: the freezer's own two are mapped, the rest are shared. */
 static int exit_code_of(enum ck_class cls)
 {
-	return cls == CK_TARGET ? CK_IO : cls == CK_NOT_RESTORED ? 1 : (int)cls;
+	return cls == CK_TARGET ? CK_IO : cls == CK_NOT_RESTORED ? 1
+								 : (int)cls;
 }
 
 static int parse_size(const char *text, uint64_t *out)
@@ -105,8 +106,7 @@ static int parse_saved_modes(const char *text, struct ckpt_kernel_termios *t)
 	int used = 0;
 	if (sscanf(text, "%lx:%lx:%lx:%lx%n", &flags[0], &flags[1], &flags[2], &flags[3], &used) != 4)
 		return -1;
-	*t = (struct ckpt_kernel_termios){ .c_iflag = (uint32_t)flags[0], .c_oflag = (uint32_t)flags[1],
-					   .c_cflag = (uint32_t)flags[2], .c_lflag = (uint32_t)flags[3] };
+	*t = (struct ckpt_kernel_termios){ .c_iflag = (uint32_t)flags[0], .c_oflag = (uint32_t)flags[1], .c_cflag = (uint32_t)flags[2], .c_lflag = (uint32_t)flags[3] };
 	const char *p = text + used;
 	for (size_t i = 0; *p; i++) {
 		unsigned cc;
@@ -122,8 +122,7 @@ static int parse_saved_modes(const char *text, struct ckpt_kernel_termios *t)
 
 static int parse_args(int argc, char **argv, struct command *c, struct ck_error *e)
 {
-	*c = (struct command){ .request = { .exit_status = FROZEN_EXIT_STATUS, .target = { .owner_uid = -1, .owner_gid = -1 },
-					    .rules = { .max_contents = 64u << 20 } } };
+	*c = (struct command){ .request = { .exit_status = FROZEN_EXIT_STATUS, .target = { .owner_uid = -1, .owner_gid = -1 }, .rules = { .max_contents = 64u << 20 } } };
 	const char *pid_text = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -255,7 +254,8 @@ static void compose(const struct command *c, const struct ck_error *e, bool rest
 {
 	bool bare = !strcmp(e->stage, "arguments") || !strcmp(e->stage, "usage") || !strcmp(e->stage, "find");
 	/* Failures of the file name it in their path; writing it (a full disk) is the image's too. */
-	const char *about_image = e->path[0] ? e->path : !strcmp(e->stage, "write") && image[0] ? image : NULL;
+	const char *about_image = e->path[0] ? e->path : !strcmp(e->stage, "write") && image[0] ? image
+												: NULL;
 	char subject[sizeof((struct freeze_outcome *)0)->path + 64] = "";
 	if (about_image)
 		snprintf(subject, sizeof subject, "cannot write the image %s: ", about_image);

@@ -86,10 +86,15 @@ static int file_index(struct file_table *ft, const char *path, const char *stat_
 		if (files[i].dev == st.st_dev && files[i].ino == st.st_ino)
 			return (int)i;
 	struct ckpt_file f = {
-		.dev = st.st_dev, .ino = st.st_ino, .size = (uint64_t)st.st_size,
-		.mtime_sec = st.st_mtim.tv_sec, .mtime_nsec = st.st_mtim.tv_nsec,
-		.ctime_sec = st.st_ctim.tv_sec, .ctime_nsec = st.st_ctim.tv_nsec,
-		.mode = st.st_mode, .path = capture_string(ft->c, path),
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.size = (uint64_t)st.st_size,
+		.mtime_sec = st.st_mtim.tv_sec,
+		.mtime_nsec = st.st_mtim.tv_nsec,
+		.ctime_sec = st.st_ctim.tv_sec,
+		.ctime_nsec = st.st_ctim.tv_nsec,
+		.mode = st.st_mode,
+		.path = capture_string(ft->c, path),
 	};
 	bool image = S_ISREG(st.st_mode) && is_ckpty_image(path);
 	if (buf_append(&ft->c->files, &f, sizeof f) || buf_append(&ft->is_image, &image, sizeof image)) {
@@ -292,9 +297,13 @@ static int64_t plan_pages_by_scan(struct capture *c, int pagemap, const struct p
 	struct page_region_ regions[512];
 	uint64_t must_be_clear = PAGE_IS_PFNZERO_ | (policy == STORE_PRIVATE_COPIES ? PAGE_IS_FILE_ : 0);
 	struct pm_scan_arg_ arg = {
-		.size = sizeof arg, .start = v->start, .end = v->end,
-		.vec = (uint64_t)(uintptr_t)regions, .vec_len = sizeof regions / sizeof regions[0],
-		.category_inverted = must_be_clear, .category_mask = must_be_clear,
+		.size = sizeof arg,
+		.start = v->start,
+		.end = v->end,
+		.vec = (uint64_t)(uintptr_t)regions,
+		.vec_len = sizeof regions / sizeof regions[0],
+		.category_inverted = must_be_clear,
+		.category_mask = must_be_clear,
 		.category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_,
 	};
 	int64_t stored = 0;

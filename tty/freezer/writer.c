@@ -166,18 +166,27 @@ static int note_process(struct buf *b, const struct job *job, const struct captu
 static int note_job(struct buf *b, const struct job *job, uint64_t data_offset, uint64_t data_size)
 {
 	struct ckpt_job j = {
-		.nmembers = (uint32_t)job->nmembers, .pgid = job->ns_pgid, .status_member = job->status_member,
-		.monotonic_ns = job->monotonic_ns, .boottime_ns = job->boottime_ns,
-		.data_offset = data_offset, .data_size = data_size,
+		.nmembers = (uint32_t)job->nmembers,
+		.pgid = job->ns_pgid,
+		.status_member = job->status_member,
+		.monotonic_ns = job->monotonic_ns,
+		.boottime_ns = job->boottime_ns,
+		.data_offset = data_offset,
+		.data_size = data_size,
 	};
 	struct buf desc = { 0 };
 	int err = buf_append(&desc, &j, sizeof j);
 	for (size_t i = 0; i < job->nmembers && !err; i++) {
 		const struct capture *c = &job->members[i];
 		struct ckpt_member m = {
-			.pid = c->ns_pid, .parent = c->parent, .pgid = c->ns_pgid, .sid = c->ns_sid,
-			.state = c->zombie ? CKPT_MEMBER_ZOMBIE : CKPT_MEMBER_LIVE, .wait_status = c->wait_status,
-			.core_offset = c->core_offset, .core_size = c->core_size,
+			.pid = c->ns_pid,
+			.parent = c->parent,
+			.pgid = c->ns_pgid,
+			.sid = c->ns_sid,
+			.state = c->zombie ? CKPT_MEMBER_ZOMBIE : CKPT_MEMBER_LIVE,
+			.wait_status = c->wait_status,
+			.core_offset = c->core_offset,
+			.core_size = c->core_size,
 		};
 		memcpy(m.comm, c->comm, sizeof m.comm);
 		err = buf_append(&desc, &m, sizeof m);
@@ -266,8 +275,12 @@ static int build_head(struct buf *head, const struct job *job, const struct capt
 	uint64_t off = pages_off;
 	for (size_t i = 0; i < nruns && !err; i++) {
 		Elf64_Phdr load = {
-			.p_type = PT_LOAD, .p_flags = pflags(runs[i].prot), .p_offset = off,
-			.p_vaddr = runs[i].start, .p_filesz = runs[i].len, .p_memsz = runs[i].len,
+			.p_type = PT_LOAD,
+			.p_flags = pflags(runs[i].prot),
+			.p_offset = off,
+			.p_vaddr = runs[i].start,
+			.p_filesz = runs[i].len,
+			.p_memsz = runs[i].len,
 			.p_align = CKPT_PAGE_SIZE,
 		};
 		err = buf_append(head, &load, sizeof load);

@@ -17,9 +17,22 @@
 #include <unistd.h>
 
 static const char *const rlimit_names[CKPT_NRLIMITS] = {
-	"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
-	"RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
-	"RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+	"RLIMIT_CPU",
+	"RLIMIT_FSIZE",
+	"RLIMIT_DATA",
+	"RLIMIT_STACK",
+	"RLIMIT_CORE",
+	"RLIMIT_RSS",
+	"RLIMIT_NPROC",
+	"RLIMIT_NOFILE",
+	"RLIMIT_MEMLOCK",
+	"RLIMIT_AS",
+	"RLIMIT_LOCKS",
+	"RLIMIT_SIGPENDING",
+	"RLIMIT_MSGQUEUE",
+	"RLIMIT_NICE",
+	"RLIMIT_RTPRIO",
+	"RLIMIT_RTTIME",
 };
 
 /* The words for what a member's pre-exec copy reported. */
@@ -32,7 +45,8 @@ static int describe_failure(const struct thaw *t, const struct child_failure *f,
 	const struct ckpt_process_image *p = t->members[f->member].image;
 	switch (f->step) {
 	case CHILD_FDS:
-		return ck_fail(e, f->err == EACCES || f->err == EPERM ? CK_PERMISSION : f->err == ESTALE || f->err == ENOENT ? CK_CHANGED : CK_IO,
+		return ck_fail(e, f->err == EACCES || f->err == EPERM ? CK_PERMISSION : f->err == ESTALE || f->err == ENOENT ? CK_CHANGED
+															     : CK_IO,
 			       f->err == ESTALE ? 0 : f->err, "fds", "", "%s: cannot open fd %d again%s", who, f->index,
 			       f->err == ESTALE ? ": it is another file than at the freeze" : "");
 	case CHILD_CWD: {

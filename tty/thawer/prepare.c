@@ -86,13 +86,13 @@ static int check_vdso(struct thaw *t, struct ck_error *e)
 		return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "", "no vdso %s", own.size[0] ? "in the image" : "in this process");
 	if (p->vdso_size != own.size[0] || fnv1a64(code, own.size[0]) != p->vdso_hash)
 		return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "",
-				 "the image was made on another kernel (its vdso differs from this kernel's)");
+			       "the image was made on another kernel (its vdso differs from this kernel's)");
 	for (int k = 0; k < 3; k++) {
 		bool same = own.size[k] == t->image_vdso.size[k] &&
 			    own.start[k] - own.start[0] == t->image_vdso.start[k] - t->image_vdso.start[0];
 		if (!same)
 			return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "",
-					 "the image was made on another kernel (%s is laid out differently)", vdso_names[k]);
+				       "the image was made on another kernel (%s is laid out differently)", vdso_names[k]);
 	}
 	for (size_t i = 1; i < t->img.nprocesses; i++) {
 		struct vdso_layout other;
@@ -100,7 +100,7 @@ static int check_vdso(struct thaw *t, struct ck_error *e)
 		for (int k = 0; k < 3; k++)
 			if (other.size[k] != own.size[k] || other.start[k] - other.start[0] != own.start[k] - own.start[0])
 				return ck_fail(e, CK_UNSUPPORTED, 0, "compat", "",
-						 "the image was made on another kernel (%s is laid out differently)", vdso_names[k]);
+					       "the image was made on another kernel (%s is laid out differently)", vdso_names[k]);
 	}
 	const uint8_t *insn = memmem(code, own.size[0], "\x0f\x05", 2);
 	if (!insn)

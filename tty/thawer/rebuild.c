@@ -249,7 +249,7 @@ static int copy_run(struct rebuild *r, const Elf64_Phdr *l, uint8_t *chunk)
 		int err = infect_write(r->tr, l->p_vaddr + done, chunk, n);
 		if (err)
 			return ck_fail(r->e, CK_INTERNAL, -err, "memory", "", "cannot write the memory at 0x%llx",
-				      (unsigned long long)(l->p_vaddr + done));
+				       (unsigned long long)(l->p_vaddr + done));
 		done += n;
 	}
 	return 0;
@@ -297,15 +297,7 @@ static int set_mm(struct rebuild *r)
 	uint64_t scratch = r->m->scratch;
 	_Static_assert(AUXV_AT >= sizeof(struct prctl_mm_map), "auxv after the map");
 	struct prctl_mm_map map = {
-		.start_code = proc->mm.start_code, .end_code = proc->mm.end_code,
-		.start_data = proc->mm.start_data, .end_data = proc->mm.end_data,
-		.start_brk = proc->mm.start_brk, .brk = proc->mm.brk,
-		.start_stack = proc->mm.start_stack,
-		.arg_start = proc->mm.arg_start, .arg_end = proc->mm.arg_end,
-		.env_start = proc->mm.env_start, .env_end = proc->mm.env_end,
-		.auxv = (__u64 *)(uintptr_t)(scratch + AUXV_AT),
-		.auxv_size = (uint32_t)(p->auxv_len * 16),
-		.exe_fd = (uint32_t)-1, /* the exec already made /proc/PID/exe the program's */
+		.start_code = proc->mm.start_code, .end_code = proc->mm.end_code, .start_data = proc->mm.start_data, .end_data = proc->mm.end_data, .start_brk = proc->mm.start_brk, .brk = proc->mm.brk, .start_stack = proc->mm.start_stack, .arg_start = proc->mm.arg_start, .arg_end = proc->mm.arg_end, .env_start = proc->mm.env_start, .env_end = proc->mm.env_end, .auxv = (__u64 *)(uintptr_t)(scratch + AUXV_AT), .auxv_size = (uint32_t)(p->auxv_len * 16), .exe_fd = (uint32_t)-1, /* the exec already made /proc/PID/exe the program's */
 	};
 	if (p->auxv_len * 16 > THAW_SCRATCH_SIZE - AUXV_AT)
 		return ck_fail(r->e, CK_BAD_IMAGE, 0, "mm", "", "the auxiliary vector is too large");

@@ -37,7 +37,7 @@ struct vdso_layout {
 	uint64_t start[3], size[3]; /* indexed by kind - CKPT_VMA_VDSO; size 0 if absent */
 };
 
-#define VDSO_SLOT(kind) ((kind) - CKPT_VMA_VDSO)
+#define VDSO_SLOT(kind) ((kind)-CKPT_VMA_VDSO)
 
 struct procfs_maps;
 

@@ -102,8 +102,7 @@ static int set_thread_state(struct rebuild_threads *r, size_t k)
 					      (unsigned long long)s->rseq_addr);
 	}
 	/* On its alternate stack when frozen, or not: the stack is the same (SS_ONSTACK is a state, not a setting). */
-	stack_t ss = { .ss_sp = (void *)(uintptr_t)s->altstack_sp, .ss_size = s->altstack_size,
-		       .ss_flags = s->altstack_flags & ~SS_ONSTACK };
+	stack_t ss = { .ss_sp = (void *)(uintptr_t)s->altstack_sp, .ss_size = s->altstack_size, .ss_flags = s->altstack_flags & ~SS_ONSTACK };
 	if (!(ss.ss_flags & SS_DISABLE)) {
 		if (inject_put(th, r->e, scratch, &ss, sizeof ss) ||
 		    inject_call(th, r->e, &ret, SYS_sigaltstack, (long)scratch, 0, 0, 0, 0, 0))
@@ -223,8 +222,7 @@ static int set_timers(struct rebuild_threads *r)
 			    inject_call(leader, r->e, &ret, SYS_timer_settime, tm->id, 0, (long)scratch + 512, 0, 0, 0))
 				return -1;
 		} else {
-			static const int which[] = { [CKPT_TIMER_REAL] = ITIMER_REAL, [CKPT_TIMER_VIRTUAL] = ITIMER_VIRTUAL,
-						     [CKPT_TIMER_PROF] = ITIMER_PROF };
+			static const int which[] = { [CKPT_TIMER_REAL] = ITIMER_REAL, [CKPT_TIMER_VIRTUAL] = ITIMER_VIRTUAL, [CKPT_TIMER_PROF] = ITIMER_PROF };
 			struct itimerval tv = {
 				{ (time_t)(tm->interval_ns / 1000000000u), (suseconds_t)(tm->interval_ns % 1000000000u / 1000) },
 				{ (time_t)(tm->value_ns / 1000000000u), (suseconds_t)(tm->value_ns % 1000000000u / 1000) },
