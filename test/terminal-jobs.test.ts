@@ -8,6 +8,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatBytes } from '../src/base/format.js';
+import { runCli } from './helpers/freezer.js';
+import { ROOT } from './helpers/fixtures.js';
 import { TmuxRig } from './helpers/terminal-tmux.js';
 
 let rigs: TmuxRig[] = [];
@@ -101,6 +103,26 @@ describe('the key acts on jobs, not on shells at their prompt or programs that u
     rig.keys('Enter');
     await rig.waitFor((s) => /^123$/m.test(s), 'echo 123');
     expect(rig.screen()).not.toContain('ckpt:');
+  });
+
+  it('a nested bash frozen from outside and thawed: the same $$, and an external command runs', async () => {
+    const rig = await start();
+    run(rig, 'bash --norc');
+    await rig.waitFor((s) => /^bash-[\d.]+[#$]$/m.test(s), 'the nested prompt');
+    run(rig, 'echo $$ > nested.pid');
+    await rig.waitFor(() => readFileSync(join(rig.cwd, 'nested.pid'), 'latin1').endsWith('\n'), 'the pid file');
+    const pid = readFileSync(join(rig.cwd, 'nested.pid'), 'latin1').trim();
+    const frozen = await runCli(['freeze', pid], { root: ROOT });
+    expect(frozen.stderr).toBe('');
+    // The outer shell's prompt, printed where the nested one left the cursor.
+    await rig.waitFor((s) => s.trimEnd().endsWith('ck$'), 'the outer prompt');
+    run(rig, 'clear; ckpty thaw bash.ckpt');
+    await rig.waitFor((s) => s.includes('ckpty: thawed'), 'the thaw');
+    run(rig, 'echo "pid=$$"; /bin/echo external-ran');
+    await rig.waitFor((s) => /^external-ran$/m.test(s), 'the external command');
+    expect(rig.screen()).toMatch(new RegExp(`^pid=${pid}$`, 'm'));
+    run(rig, 'exit');
+    await rig.waitFor((s) => s.trimEnd().endsWith('ck$'), 'the outer prompt again');
   });
 
   it('emacs -nw -Q gets ^E: end of line, and nothing is printed over its buffer', async () => {
@@ -220,6 +242,7 @@ describe('the full-screen terminal: programs with ISIG off, frozen with ^] f', (
   it.each([
     ['nano', 'nano notes.txt', (s: string) => s.includes('GNU nano'), 'hello world', 'nano.ckpt'],
     ['vim.tiny', 'vim.tiny -u NONE notes.txt', (s: string) => s.includes('notes.txt'), 'ihello world', 'vim.tiny.ckpt'],
+    ['vim', 'vim -u NONE notes.txt', (s: string) => s.includes('notes.txt'), 'ihello world', 'vim.ckpt'],
   ])('%s: the shell gets its terminal back; after the thaw the same screen', async (_, command, ready, typed, image) => {
     const rig = await start([]);
     await freezeAndThaw(rig, { command, ready, typed, image, freeze: () => rig.keys('C-]', 'f'), pane });
