@@ -27,7 +27,10 @@ export interface InputPathContext {
   foregroundPgrp(): number;
   /** Whether the key is an ordinary byte for the job in `pgrp` (the session's shell, pass-list.ts). */
   passes(pgrp: number): boolean;
-  /** `chunk` went to the program; `termios` were the slave's modes when it arrived. */
+  /**
+   * `chunk` is about to go to the program; `termios` are the slave's modes. Called
+   * before it is written: once a line is written the shell may start a job at once.
+   */
   typed(chunk: Buffer, termios: Termios): void;
   readonly writer: InputWriter;
   /** Discard what the program on the slave has not read yet. */
@@ -43,6 +46,7 @@ export class InputPath {
 
   receive(chunk: Buffer): void {
     const termios = this.context.termios();
+    this.context.typed(chunk, termios);
     this.model.setTermios(termios);
     // LNEXT is a canonical-mode character (the model drops its state when ICANON goes
     // off), so in non-canonical mode — shells' line editors, full-screen programs,
@@ -74,7 +78,6 @@ export class InputPath {
       this.context.checkpointKey(pgrp, byte, echo);
     }
     this.context.writer.write(chunk.subarray(pending));
-    this.context.typed(chunk, termios);
   }
 
   /** undefined when the slave is gone (the session is ending). */

@@ -322,9 +322,11 @@ export class Session extends EventEmitter<SessionEventMap> {
   }
 
   /**
-   * Keys went to the program. A line entered at a shell's prompt (CR or LF) may start a
-   * job, which begins from that prompt's line and modes: the screen marks them (repaint
-   * and leave at a freeze), and the terminal modes are what a frozen job leaves for it.
+   * Keys are going to the program. A line entered at a shell's prompt (CR or LF) may
+   * start a job, which begins from that prompt's line and modes: the screen marks them
+   * (repaint and leave at a freeze), and the terminal modes are what a frozen job leaves
+   * for it. Looked at before the line is written: under load the shell could otherwise
+   * have started the job (and given it the terminal) before we ask whose turn it is.
    */
   private typed(chunk: Buffer, termios: Termios): void {
     if (!chunk.includes(CR) && !chunk.includes(LF)) return;
