@@ -103,7 +103,7 @@ describe('npm run bench --quick', () => {
   });
 
   it("prints the targets' paths first, each with its peer from the same run, the ratio, the target and the verdict", () => {
-    const headline = run.stdout.slice(run.stdout.indexOf("Issue 16's paths"), run.stdout.indexOf('Freeze:'));
+    const headline = run.stdout.slice(run.stdout.indexOf("The targets' paths"), run.stdout.indexOf('Freeze:'));
     expect(headline).toContain('(previous: previous-quick.json)');
     expect(headline).toMatch(/^path +ckpty +previous +peer \(this run\) +ratio +target +result$/m);
     const lines = (start: string) => headline.split('\n').filter((l) => l.startsWith(start));

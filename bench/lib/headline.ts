@@ -114,7 +114,7 @@ export function renderHeadline(results: Results, targets: readonly Target[], pre
   if (body.length === 0) return undefined;
   const since = previous ? `previous: ${previous.file.replace(/^.*\//, '')}` : 'previous: none';
   return (
-    `Issue 16's paths (and 12's, 13's): ckpty and its peer from this run (${since})\n` +
+    `The targets' paths: ckpty and its peer from this run (${since})\n` +
     renderTable(['path', 'ckpty', 'previous', 'peer (this run)', 'ratio', 'target', 'result'], body)
   );
 }

@@ -72,7 +72,12 @@ export async function startShell(options: ShellOptions = {}): Promise<Shell> {
     since,
     waitFor: async (pattern, timeoutMs = 10_000) => {
       let match: RegExpMatchArray | null = null;
-      await until(() => (match = since().match(pattern)) !== null, timeoutMs, `${pattern} on the terminal (have: ${JSON.stringify(since().slice(-300))})`);
+      try {
+        await until(() => (match = since().match(pattern)) !== null, timeoutMs, `${pattern} on the terminal`);
+      } catch (err) {
+        // What the terminal shows by then, to see why.
+        throw new Error(`${(err as Error).message} (have: ${JSON.stringify(since().slice(-600))})`);
+      }
       return match as unknown as RegExpMatchArray;
     },
     foreground: () => terminalForeground(pty.pid),
