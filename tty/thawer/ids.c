@@ -36,18 +36,48 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+/*
+ * Does anything here hold the number `id`? As a process or a thread (/proc/ID exists
+ * for both; kill(2) does not see threads), or as a process group: a zombie of the job's
+ * previous life that nobody has reaped yet keeps its group's number, and clone3 then
+ * refuses that number as a PID.
+ */
+static bool id_taken(pid_t id)
+{
+	if (id <= 1)
+		return true; /* never the job's; and kill(-1) is everyone */
+	char path[32];
+	snprintf(path, sizeof path, "/proc/%d", (int)id);
+	return access(path, F_OK) == 0 || (kill(-id, 0) == 0 || errno != ESRCH);
+}
+
 /* Every ID the job needs is free here: each member's PID, each thread's TID, its group's. */
 static bool ids_free_here(const struct thaw *t)
 {
 	const struct ckpt_image *img = &t->img;
 	for (size_t i = 0; i < img->job->nmembers; i++)
-		if (kill(img->members[i].pid, 0) == 0 || errno != ESRCH)
+		if (id_taken(img->members[i].pid))
 			return false;
 	for (size_t i = 0; i < img->nprocesses; i++)
 		for (size_t k = 0; k < img->processes[i].process->nthreads; k++)
-			if (kill(img->processes[i].threads[k].state->tid, 0) == 0 || errno != ESRCH)
+			if (id_taken(img->processes[i].threads[k].state->tid))
 				return false;
-	return kill(img->job->pgid, 0) != 0 && errno == ESRCH;
+	return !id_taken(img->job->pgid);
+}
+
+/*
+ * The job's IDs, free now or in a moment: a job frozen a moment ago may still have
+ * zombies (its own ended members) waiting for init to reap them, holding its numbers.
+ */
+static bool ids_free_soon(const struct thaw *t)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	for (int tries = 0; tries < 30; tries++) {
+		if (ids_free_here(t))
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
 }
 
 int ids_choose(struct thaw *t, bool new_ids, struct ck_error *e)
@@ -62,7 +92,7 @@ int ids_choose(struct thaw *t, bool new_ids, struct ck_error *e)
 		t->ids = IDS_NEW;
 		return 0;
 	}
-	t->ids = geteuid() == 0 && ids_free_here(t) ? IDS_HERE : IDS_NAMESPACE;
+	t->ids = geteuid() == 0 && ids_free_soon(t) ? IDS_HERE : IDS_NAMESPACE;
 	return 0;
 }
 
