@@ -244,6 +244,8 @@ describe('the full-screen terminal: programs with ISIG off, frozen with ^] f', (
     // Vim's empty buffer (lines of ~), not the command line that names the file.
     ['vim.tiny', 'vim.tiny -u NONE notes.txt', (s: string) => /^~/m.test(s), 'ihello world', 'vim.tiny.ckpt'],
     ['vim', 'vim -u NONE notes.txt', (s: string) => /^~/m.test(s), 'ihello world', 'vim.ckpt'],
+    // mc without its subshell: with one, the subshell is another job on a pty of mc's (refused by name).
+    ['mc -u', 'mc -u', (s: string) => s.includes('1Help') && s.includes('10Quit'), '', 'mc.ckpt'],
   ])('%s: the shell gets its terminal back; after the thaw the same screen', async (_, command, ready, typed, image) => {
     const rig = await start([]);
     await freezeAndThaw(rig, { command, ready, typed, image, freeze: () => rig.keys('C-]', 'f'), pane });
