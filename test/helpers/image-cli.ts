@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ROOT } from './fixtures.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = resolve(ROOT, 'bin/ckpty');
 
 export interface CliResult {

@@ -102,8 +102,11 @@ static int write_file(const char *path, const char *text)
 	if (fd < 0)
 		return -errno;
 	ssize_t n = write(fd, text, strlen(text));
-	int err = n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno
-							 : -EIO;
+	int err = 0;
+	if (n < 0)
+		err = -errno;
+	else if (n != (ssize_t)strlen(text))
+		err = -EIO;
 	close(fd);
 	return err;
 }
