@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { CkptyError, ExitCode, type ExitCodeValue } from '../base/errors.js';
+import { LineSplitter } from '../base/json-lines.js';
 import { cannotRun, howItEnded, nativeProgramPath, parseNativeReport } from '../base/native-programs.js';
 
 export const FREEZER_PATH = nativeProgramPath('ckpty-freezer');
@@ -85,11 +86,16 @@ export function freezerArgs(request: FreezeRequest): string[] {
   return args;
 }
 
+/** Throws the CkptyError the freezer worded, when its report is a failure. */
+function throwIfFailure(report: Record<string, unknown> | undefined): void {
+  if (typeof report?.error === 'string') throw new CkptyError(report.error, Number(report.exitCode) as ExitCodeValue);
+}
+
 /** A report line: the freeze's report, or the CkptyError the freezer worded. */
 function outcomeOf(line: string, ended: string): FreezerReport {
   const report = parseNativeReport(line);
   if (!report) throw new CkptyError(`the freezer ${ended}${line.trim() ? `: ${line.trim()}` : ''}`, ExitCode.internal);
-  if (typeof report.error === 'string') throw new CkptyError(report.error, Number(report.exitCode) as ExitCodeValue);
+  throwIfFailure(report);
   return report as unknown as FreezerReport;
 }
 
@@ -97,8 +103,7 @@ function outcomeOf(line: string, ended: string): FreezerReport {
 export function checkNameTemplate(template: string): void {
   const run = spawnSync(FREEZER_PATH, ['--report', '--check-template', '--name-template', template], { encoding: 'latin1' });
   if (run.error) throw cannotRun('freezer', FREEZER_PATH, run.error);
-  const report = parseNativeReport(run.stdout);
-  if (typeof report?.error === 'string') throw new CkptyError(report.error, Number(report.exitCode) as ExitCodeValue);
+  throwIfFailure(parseNativeReport(run.stdout));
 }
 
 /** Run the freezer once: resolves with its report, rejects with a CkptyError in its words. */
@@ -132,7 +137,7 @@ export function runFreezer(request: FreezeRequest): Promise<FreezerReport> {
  */
 export class ResidentFreezer {
   private child: ChildProcessWithoutNullStreams | undefined;
-  private pending = '';
+  private readonly lines = new LineSplitter();
   private waiting: ((line: string | Error) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -143,12 +148,7 @@ export class ResidentFreezer {
     this.child = child;
     child.stdin.on('error', () => undefined);
     child.stdout.on('data', (chunk: Buffer) => {
-      this.pending += chunk.toString('latin1');
-      for (let newline = this.pending.indexOf('\n'); newline >= 0; newline = this.pending.indexOf('\n')) {
-        const line = this.pending.slice(0, newline);
-        this.pending = this.pending.slice(newline + 1);
-        this.waiting.shift()?.(line);
-      }
+      for (const line of this.lines.push(chunk.toString('latin1'))) this.waiting.shift()?.(line);
     });
     const gone = (error: Error): void => {
       if (this.child !== child) return;
