@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildFixture, stopProcesses, until } from './helpers/fixtures.js';
 import { gdb } from './helpers/freezer.js';
-import { AS, freezeForegroundJob, startJobShell, thawInShell, type JobShell } from './helpers/job-shell.js';
+import { AS, freezeForegroundJob, isThawer, startJobShell, thawInShell, type JobShell } from './helpers/job-shell.js';
 
 afterEach(stopProcesses);
 /** The NSpid line: one pid per pid namespace the process is in, outermost first. */
@@ -33,13 +33,7 @@ function thawersBelow(js: JobShell): number {
     }
     return kids.flatMap((kid) => [kid, ...below(kid)]);
   };
-  return below(js.shell.pty.pid).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0]?.endsWith('ckpty-thawer') ?? false;
-    } catch {
-      return false;
-    }
-  }).length;
+  return below(js.shell.pty.pid).filter(isThawer).length;
 }
 
 const THREADS_PY = `

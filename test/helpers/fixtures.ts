@@ -115,7 +115,7 @@ export function tempDir(prefix: string, owner?: TestUser): string {
 
 /** Remove the directories tempDir made (for afterAll: images can be large). */
 export function removeTempDirs(): void {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 export interface StartOptions {

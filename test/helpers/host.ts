@@ -31,6 +31,8 @@ export function testEnvironment(cwd: string, extra: Record<string, string> = {})
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: cwd,
+    // No history file: bash writes one at its HUP, into HOME, while a test removes the directory.
+    HISTFILE: '/dev/null',
     TERM: 'xterm',
     LANG: 'C.UTF-8',
     SHELL: '/bin/bash',

@@ -4,9 +4,10 @@
  * foreground is frozen with `ckpty freeze --job` run as the same user, and `ckpty thaw`
  * is typed into the shell.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { cliRootFor, tempDir, testUser, type TestUser } from './fixtures.js';
+import { cliRootFor, tempDir, testUser, until, type TestUser } from './fixtures.js';
 import { runCli } from './freezer.js';
 import { CLI } from './thaw.js';
 import { startShell, type Shell } from './thaw-shell.js';
@@ -38,11 +39,25 @@ export async function freezeForegroundJob(js: JobShell, name: string): Promise<{
   return { image, report: JSON.parse(run.stdout) as Record<string, unknown> };
 }
 
-/** Type `ckpty thaw IMAGE` and wait until the job runs; returns the thaw's line. */
+/** Does the process run ckpty's thawer (a thaw, or its reaper in a namespace)? */
+export function isThawer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0]?.endsWith('ckpty-thawer') ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Type `ckpty thaw IMAGE` and wait until the job runs with the terminal: the thaw prints
+ * its line before it gives the terminal to the job's group. Returns the thaw's line.
+ */
 export async function thawInShell(js: JobShell, image: string): Promise<string> {
   js.shell.mark();
   js.shell.type(`ckpty thaw ${image}\r`);
-  return (await js.shell.waitFor(/ckpty: thawed [^\r\n]+/))[0];
+  const line = (await js.shell.waitFor(/ckpty: thawed [^\r\n]+/))[0];
+  await until(() => !isThawer(js.shell.foreground()), 5000, 'the thawed job in the foreground');
+  return line;
 }
 
 /** The users a test runs as: root, and the unprivileged test user. */

@@ -35,7 +35,7 @@ export class TmuxRig {
     this.home = mkdtempSync(join(tmpdir(), 'ckpty-ui-'));
     chmodSync(this.home, 0o755);
     this.cwd = options.cwd ?? this.home;
-    writeFileSync(join(this.home, '.bashrc'), "PS1='ck$ '\nunset PROMPT_COMMAND\n");
+    writeFileSync(join(this.home, '.bashrc'), "PS1='ck$ '\nunset PROMPT_COMMAND HISTFILE\n");
     // `ckpty` on PATH, as an installed one would be.
     mkdirSync(join(this.home, 'bin'));
     symlinkSync(CKPTY_BIN, join(this.home, 'bin', 'ckpty'));
