@@ -98,7 +98,7 @@ describe('npm run bench --quick', () => {
     expect(run.stdout).toMatch(/^machine: .+, \d+ cores, [\d.]+ GiB RAM, Linux /m);
     // A table: header, dashes under each column, rows.
     expect(run.stdout).toMatch(/^subject +how +median +spread +n +previous +size +compared in this run\n-+ +-+ +-+/m);
-    expect(run.stdout).toMatch(/^bc +ckpty key path \(freezeProcess\) +[\d.]+ m?s +[\d.]+–[\d.]+ +1 +[\d.]+ KiB/m);
+    expect(run.stdout).toMatch(/^bc +ckpty key path \(resident freezer\) +[\d.]+ m?s +[\d.]+–[\d.]+ +1 +[\d.]+ KiB/m);
     expect(run.stdout).toMatch(/ (pass|MISS|n\/a)$/m);
   });
 

@@ -9,6 +9,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
 import { formatBytes } from '../src/base/format.js';
 import { describeFreeze, freezeProcess } from '../src/freezer/freeze.js';
+import { ResidentFreezer } from '../src/freezer/native.js';
+import { openImage } from '../src/image/file.js';
 import {
   ROOT,
   buildFixture,
@@ -246,5 +248,44 @@ describe('`ckpty freeze` on real programs', () => {
       const [before, after] = await lineCountAfter(counter, 100);
       expect(after).toBeGreaterThan(before);
     });
+  });
+});
+
+describe("a session's resident freezer", () => {
+  const freezer = new ResidentFreezer();
+  afterEach(() => freezer.stop());
+
+  it('takes the screen after the request (the job is seized meanwhile), and keeps its frames in step through late, failed and unneeded screens', async () => {
+    const counter = await buildFixture('counter');
+    const dir = tempDir('ckpty-resident');
+    const screenOf = async (path: string): Promise<string> => new TextDecoder().decode((await openImage(path)).screen ?? undefined);
+
+    // Late: made 300 ms after the request; the freeze waits for it, the image holds it.
+    const late = startProcess(counter, ['10'], { cwd: dir });
+    await late.waitFor(/count 2\n/);
+    const started = performance.now();
+    const paint = '\x1b[H\x1b[2Jcount 2\r\n';
+    const screen = new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(new TextEncoder().encode(paint)), 300));
+    const first = await freezeProcess(late.pid, { output: join(dir, 'late.ckpt'), screen }, freezer);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect((await late.exited).code).toBe(FROZEN_EXIT_STATUS);
+    expect(await screenOf(first.path)).toBe(paint);
+
+    // Failed: the image has no screen, and the freezer answers the next request.
+    const failed = startProcess(counter, ['10'], { cwd: dir });
+    await failed.waitFor(/count 2\n/);
+    const second = await freezeProcess(failed.pid, { output: join(dir, 'failed.ckpt'), screen: Promise.reject(new Error('no worker')) }, freezer);
+    expect((await openImage(second.path)).screen).toBeNull();
+
+    // Unneeded: refused before the capture (no such process), while the screen is still on its way.
+    const never = new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(new Uint8Array(100_000).fill(65)), 100));
+    await expect(freezeProcess(2 ** 22 + 1, { output: join(dir, 'none.ckpt'), screen: never }, freezer)).rejects.toThrow(/no process/);
+
+    // Still in step: a screen larger than a pipe holds, after all that.
+    const big = startProcess(counter, ['10'], { cwd: dir });
+    await big.waitFor(/count 2\n/);
+    const large = `\x1b[H${'x'.repeat(200_000)}`;
+    const third = await freezeProcess(big.pid, { output: join(dir, 'big.ckpt'), screen: Promise.resolve(new TextEncoder().encode(large)) }, freezer);
+    expect(await screenOf(third.path)).toBe(large);
   });
 });

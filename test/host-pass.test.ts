@@ -35,6 +35,24 @@ describe('the pass list', () => {
     expect(matchesList(['bash'], ['bashful'])).toBe(false);
     expect(matchesList(['a.b'], ['axb'])).toBe(false);
     expect(matchesList(DEFAULT_PASS, [])).toBe(false);
+    expect(matchesList(['a*a'], ['a'])).toBe(false);
+    expect(matchesList(['*'], [''])).toBe(true);
+  });
+
+  it('matches * as a regular expression would, on every short pattern and name (an oracle, seeded)', () => {
+    let seed = 42;
+    const pick = (alphabet: string, max: number): string => {
+      let out = '';
+      for (let n = (seed = (seed * 1103515245 + 12345) >>> 0) % (max + 1); n > 0; n--)
+        out += alphabet[(seed = (seed * 1103515245 + 12345) >>> 0) % alphabet.length];
+      return out;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const pattern = pick('ab*', 6);
+      const name = pick('ab', 6);
+      const oracle = new RegExp(`^${pattern.replaceAll('*', '.*')}$`).test(name);
+      expect(matchesList([pattern], [name]), `${pattern} ~ ${name}`).toBe(oracle);
+    }
   });
 });
 

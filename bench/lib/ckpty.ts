@@ -5,5 +5,6 @@
  */
 export { findProgram } from '../../dist/base/find-program.js';
 export { freezeProcess } from '../../dist/freezer/freeze.js';
+export { ResidentFreezer } from '../../dist/freezer/native.js';
 export { readStat, type ProcStat } from '../../dist/freezer/proc.js';
 export { Session } from '../../dist/host/session.js';

@@ -84,7 +84,7 @@ export function cliLargeSize(results: Results): number | undefined {
 }
 
 const SMALL_PROGRAM_METHODS = [
-  ['key', 10, 'key path (freezeProcess)'],
+  ['key', 10, 'key path (resident freezer)'],
   // "Pressing the key on a small interactive program … at least 10x faster than gcore".
   ['keypress', 10, '^E to status line in `ckpty shell`'],
   ['cli', 3, '`ckpty freeze` CLI'],

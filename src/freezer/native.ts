@@ -27,8 +27,11 @@ export interface FreezeRequest {
   closeOutsideSockets?: boolean;
   /** The most bytes of one deleted file or memfd stored. */
   maxContents?: number;
-  /** What the terminal shows, as bytes that paint it again (NT_CKPT_SCREEN). */
-  screen?: Uint8Array;
+  /**
+   * What the terminal shows, as bytes that paint it again (NT_CKPT_SCREEN). It may come
+   * later than the request: the freezer reads it once the job is captured.
+   */
+  screen?: Uint8Array | PromiseLike<Uint8Array | undefined>;
   /** The modes (`stty -g` form) the job's shell expects back when the job ends. */
   shellModes?: string;
 }
@@ -111,9 +114,9 @@ export function runFreezer(request: FreezeRequest): Promise<FreezerReport> {
   return new Promise((resolvePromise, reject) => {
     const args = ['--report', ...(request.screen ? ['--screen-stdin'] : []), ...freezerArgs(request)];
     const child = spawn(FREEZER_PATH, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    // The screen is read whole before the process is seized; a freezer that refused early just closes it.
+    // Read once the job is captured; a freezer that refused early just closes it.
     child.stdin.on('error', () => undefined);
-    child.stdin.end(request.screen);
+    void screenBytes(request).then((screen) => child.stdin.end(screen));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -129,9 +132,19 @@ export function runFreezer(request: FreezeRequest): Promise<FreezerReport> {
   });
 }
 
+/** The request's screen once it is made; none if making it failed (the image then has none). */
+async function screenBytes(request: FreezeRequest): Promise<Uint8Array> {
+  try {
+    return (await request.screen) ?? new Uint8Array();
+  } catch {
+    return new Uint8Array();
+  }
+}
+
 /**
  * The freezer of a session, started once and fed one request at a time over a pipe
- * (frames: "ARGS_LEN SCREEN_LEN\n", NUL-terminated arguments, the screen). Each
+ * (frames: "ARGS_LEN\n" and the NUL-terminated arguments, then "SCREEN_LEN\n" and the
+ * screen, sent when it is ready: the job is seized meanwhile). Each
  * request runs in a fresh child of it; if the resident program itself is gone, the
  * next request starts another.
  */
@@ -176,7 +189,9 @@ export class ResidentFreezer {
     this.start();
     const child = this.child as ChildProcessWithoutNullStreams;
     const args = Buffer.from(freezerArgs(request).map((arg) => `${arg}\0`).join(''));
-    const screen = request.screen ?? new Uint8Array();
+    child.stdin.write(Buffer.concat([Buffer.from(`${args.length}\n`), args]));
+    // Always sent, even empty: the next request's frames come after it.
+    void screenBytes(request).then((screen) => child.stdin.write(Buffer.concat([Buffer.from(`${screen.length}\n`), screen])));
     return new Promise((resolvePromise, reject) => {
       this.waiting.push((line) => {
         if (line instanceof Error) reject(line);
@@ -188,7 +203,6 @@ export class ResidentFreezer {
           }
         }
       });
-      child.stdin.write(Buffer.concat([Buffer.from(`${args.length} ${screen.length}\n`), args, screen]));
     });
   }
 }

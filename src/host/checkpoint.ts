@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { CkptyError } from '../base/errors.js';
 import { processLabel } from '../base/format.js';
 import { freezeProcess } from '../freezer/freeze.js';
-import type { ResidentFreezer } from '../freezer/native.js';
+import type { FreezeRequest, ResidentFreezer } from '../freezer/native.js';
 import type { ProcStat } from '../freezer/proc.js';
 import { THAWER_PATH } from '../thawer/native.js';
 import type { CheckpointAction, CheckpointOutcome, JobMember } from './events.js';
@@ -27,8 +27,8 @@ export interface CheckpointRequest {
   nameTemplate?: string;
   /** The session's freezer. */
   freezer: ResidentFreezer;
-  /** What the terminal shows, as bytes that paint it again (stored in the image). */
-  screen?: Uint8Array;
+  /** What the terminal shows, as bytes that paint it again (stored in the image); it may come later. */
+  screen?: FreezeRequest['screen'];
   /** The modes (`stty -g` form) the job's shell expects back when a frozen job ends. */
   shellModes?: string;
 }

@@ -62,8 +62,20 @@ export function formatPassList(list: readonly string[]): string {
 
 /** Whether any of `names` (a process's comm, its executable's name) matches a pattern of `list`. */
 export function matchesList(list: readonly string[], names: readonly string[]): boolean {
-  return list.some((pattern) => {
-    const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
-    return names.some((name) => regex.test(name));
-  });
+  return list.some((pattern) => names.some((name) => matches(pattern, name)));
+}
+
+/** `*` matches any characters, everything else itself (no RegExp: this runs on every key press). */
+function matches(pattern: string, name: string): boolean {
+  const [first = '', ...rest] = pattern.split('*');
+  if (rest.length === 0) return pattern === name;
+  const last = rest.pop() ?? '';
+  if (!name.startsWith(first) || !name.endsWith(last) || name.length < first.length + last.length) return false;
+  let at = first.length;
+  for (const part of rest) {
+    at = name.indexOf(part, at);
+    if (at < 0 || at + part.length > name.length - last.length) return false;
+    at += part.length;
+  }
+  return true;
 }

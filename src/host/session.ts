@@ -116,6 +116,8 @@ export class Session extends EventEmitter<SessionEventMap> {
     const removeControl = (): void => control.close();
     process.once('exit', removeControl);
     this.freezer.start();
+    // The key's first look at the job (passes, above) runs cold otherwise: ~2 ms of compiling.
+    setImmediate(() => soleProgram(pty.pid, pty.pid));
     pty.onData((data) => this.show(data));
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
@@ -371,14 +373,17 @@ export class Session extends EventEmitter<SessionEventMap> {
    * writes wait, so the screen stored in the image is everything the job wrote before it
    * was frozen; and after a freeze, the bytes that put the terminal back as the shell had
    * it (and the status) come before anything the shell prints once its job has ended.
+   * The freezer starts at once; the screen follows once the job's last output is read
+   * and painted (the freezer reads it after the capture).
    */
   private async checkpointGroup(pgrp: number, action: CheckpointAction): Promise<CheckpointOutcome | undefined> {
     if (this.busy.has(pgrp)) return undefined;
     this.busy.add(pgrp);
     this.stopOutput(true);
     try {
-      await this.drainOutput();
-      const { repaint } = await this.screen.snapshot();
+      // Asked together (one trip to the screen worker): the leave is as it will be after
+      // a freeze, since the job can write nothing more until the freeze is over.
+      const screen = this.drainOutput().then(() => Promise.all([this.screen.snapshot(), this.screen.leave()]));
       const shellModes = this.shellModes.expected();
       const outcome = await checkpointJob({
         pgrp,
@@ -386,13 +391,14 @@ export class Session extends EventEmitter<SessionEventMap> {
         action,
         nameTemplate: this.options.nameTemplate,
         freezer: this.freezer,
-        ...(repaint && { screen: Buffer.from(repaint) }),
+        // Never rejects: a screen that could not be made is an image without one.
+        screen: screen.then(([{ repaint }]) => (repaint ? Buffer.from(repaint) : undefined), () => undefined),
         shellModes: shellModes && formatGnuSaved(shellModes).trim(),
       });
       if (outcome?.kind === 'froze') {
-        const leave = await this.screen.leave();
-        if (leave.bytes) this.show(Buffer.from(leave.bytes));
-        if (leave.column !== undefined) this.emit('left', { column: leave.column });
+        const leave = await screen.then(([, leave]) => leave, () => undefined);
+        if (leave?.bytes) this.show(Buffer.from(leave.bytes));
+        if (leave?.column !== undefined) this.emit('left', { column: leave.column });
       }
       if (outcome) this.announce(outcome);
       return outcome;
@@ -418,12 +424,13 @@ export class Session extends EventEmitter<SessionEventMap> {
   private async drainOutput(): Promise<void> {
     const deadline = performance.now() + DRAIN_MS;
     let quiet = 0;
-    while (!this.exited && quiet < 2 && performance.now() < deadline) {
+    for (;;) {
       try {
         quiet = unreadOutput(this.pty.masterFd) === 0 ? quiet + 1 : 0;
       } catch {
         return;
       }
+      if (this.exited || quiet >= 2 || performance.now() >= deadline) return;
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }

@@ -115,17 +115,29 @@ void procfs_maps_free(struct procfs_maps *maps)
 
 int procfs_stat_read(pid_t pid, struct procfs_stat *st)
 {
-	char *text;
-	int err = procfs_read(pid, "stat", &text, NULL);
+	/*
+	 * One read of a buffer that holds any stat line (52 numbers and a 15-byte comm): a
+	 * job's freeze reads hundreds of them, and the kernel makes the line whole at once.
+	 */
+	char text[2048], path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n;
+	do
+		n = read(fd, text, sizeof text - 1);
+	while (n < 0 && errno == EINTR);
+	int err = n < 0 ? -errno : 0;
+	close(fd);
 	if (err)
 		return err;
+	text[n] = 0;
 	memset(st, 0, sizeof *st);
 	/* "pid (comm) state …": comm may hold spaces and parentheses; the fields follow the last ')'. */
 	char *open_paren = strchr(text, '('), *close_paren = strrchr(text, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren) {
-		free(text);
+	if (!open_paren || !close_paren || close_paren < open_paren)
 		return -EPROTO;
-	}
 	size_t comm_len = (size_t)(close_paren - open_paren - 1);
 	if (comm_len >= sizeof st->comm)
 		comm_len = sizeof st->comm - 1;
@@ -134,15 +146,15 @@ int procfs_stat_read(pid_t pid, struct procfs_stat *st)
 	/* Field numbers as in proc(5); field 3 (state) is the first after the comm. */
 	uint64_t field[53] = { 0 };
 	char *save = NULL;
-	int n = 3;
-	for (char *tok = strtok_r(close_paren + 1, " \n", &save); tok && n < 53; tok = strtok_r(NULL, " \n", &save), n++) {
-		if (n == 3)
+	int fields = 3;
+	for (char *tok = strtok_r(close_paren + 1, " \n", &save); tok && fields < 53;
+	     tok = strtok_r(NULL, " \n", &save), fields++) {
+		if (fields == 3)
 			st->state = tok[0];
 		else
-			field[n] = strtoull(tok, NULL, 10);
+			field[fields] = strtoull(tok, NULL, 10);
 	}
-	free(text);
-	if (n < 52)
+	if (fields < 52)
 		return -EPROTO;
 	st->ppid = (int32_t)field[4];
 	st->pgrp = (int32_t)field[5];

@@ -179,12 +179,35 @@ static int describe_job(const struct job *job, struct freeze_outcome *out)
 	return 0;
 }
 
+/*
+ * The screen, to the end of fd, up to the format's bound. Read once the job is
+ * captured: the session makes it (reads the job's last output, repaints) meanwhile.
+ */
+static int read_screen(int fd, struct buf *screen, struct ck_error *e)
+{
+	for (;;) {
+		if (screen->len > CKPT_MAX_SCREEN_SIZE)
+			return ck_fail(e, CK_USAGE, EFBIG, "usage", "", "the screen on stdin is larger than %u bytes",
+				       CKPT_MAX_SCREEN_SIZE);
+		if (buf_append(screen, NULL, 64 << 10))
+			return ck_fail(e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
+		screen->len -= 64 << 10;
+		ssize_t n = read(fd, screen->data + screen->len, 64 << 10);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ck_fail(e, CK_IO, errno, "usage", "", "cannot read the screen on stdin");
+		if (n == 0)
+			return 0;
+		screen->len += (size_t)n;
+	}
+}
+
 int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_error *e)
 {
 	memset(out, 0, sizeof *out);
 	out->restored = true;
-	struct job job = { .rules = r->rules, .flags = r->snapshot ? CKPT_PROC_SNAPSHOT : 0, .screen = r->screen };
-	r->screen = (struct buf){ 0 };
+	struct job job = { .rules = r->rules, .flags = r->snapshot ? CKPT_PROC_SNAPSHOT : 0 };
 	struct target tg;
 	if (target_open(&tg, &r->target, e)) {
 		snprintf(out->path, sizeof out->path, "%s", tg.path);
@@ -201,11 +224,11 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 
 	fault_point("seizing"); /* the tests start the seize at a moment of their choosing */
 
-	int failed = job_seize(&job, &r->job, e) || job_check(&job, e);
+	int failed = job_seize(&job, &r->job, e);
 	uint64_t seized = clock_ns(CLOCK_MONOTONIC), at = seized;
 	fault_point("seized");
 	uint64_t *stage = out->stage_ns;
-	failed = failed || capture_job(&job, e);
+	failed = failed || capture_job(&job, e) || (r->screen_fd >= 0 && read_screen(r->screen_fd, &job.screen, e));
 	stage[0] = clock_ns(CLOCK_MONOTONIC) - at;
 	at += stage[0];
 	failed = failed || image_write(&job, tg.fd, &out->bytes, e);

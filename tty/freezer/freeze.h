@@ -15,7 +15,7 @@ struct freeze_request {
 	struct target_spec target;
 	bool snapshot;
 	int exit_status; /* what the frozen processes end with */
-	struct buf screen; /* NT_CKPT_SCREEN, or empty; freeze_run takes it */
+	int screen_fd; /* NT_CKPT_SCREEN comes on it, read once the job is captured; -1: none */
 	bool has_shell_modes; /* the terminal is left in shell_modes as the job ends */
 	struct ckpt_kernel_termios shell_modes;
 };

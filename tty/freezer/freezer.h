@@ -149,7 +149,10 @@ uint64_t objects_plan(struct job *job, uint64_t at);
 int objects_read(struct job *job, size_t object, uint64_t off, void *dst, size_t len);
 void objects_free(struct job *job);
 
-/* What the job is (see job.c): find every member and seize every thread, until no more appear. */
+/*
+ * What the job is (see job.c): find every member and seize every thread, until no more
+ * appear; then the refusals that need it seized, each naming the member and the reason.
+ */
 struct job_spec {
 	pid_t pid; /* the process named */
 	bool whole_group; /* its whole process group; otherwise it and its descendants in its group */
@@ -162,9 +165,6 @@ void job_blame(const struct job *job, pid_t pid, const char *comm, struct ck_err
 /* The refusals of the named process (st: its stat) that need no seizing: a zombie, init, a kernel thread, ckpty itself. */
 struct procfs_stat;
 int job_refuse_early(const struct job_spec *spec, const struct procfs_stat *st, struct ck_error *e);
-
-/* Refusals before anything is disturbed: each names the member and the reason. */
-int job_check(struct job *job, struct ck_error *e);
 
 /* Let every task go as it was seized (error paths); returns -errno if one could not be. */
 int job_release(struct job *job);

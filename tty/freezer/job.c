@@ -44,8 +44,34 @@ static void scan_free(struct scan *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* Every process /proc shows us, with its stat line. */
-static int scan_processes(struct scan *s)
+static struct capture *member_of(const struct job *job, pid_t pid)
+{
+	for (size_t i = 0; i < job->nmembers; i++)
+		if (job->members[i].pid == pid)
+			return &job->members[i];
+	return NULL;
+}
+
+static int by_pid(const void *a, const void *b)
+{
+	pid_t x = ((const struct seen *)a)->pid, y = ((const struct seen *)b)->pid;
+	return (x > y) - (x < y);
+}
+
+static const struct seen *find_seen(const struct scan *s, pid_t pid)
+{
+	struct seen key = { .pid = pid };
+	return s->n ? bsearch(&key, s->procs, s->n, sizeof *s->procs, by_pid) : NULL;
+}
+
+/*
+ * Every process /proc shows us, with its stat line. A scan after the first (before)
+ * reads the lines only of processes it did not see, and of the job's members (which
+ * may have become zombies): the others cannot have joined the job meanwhile but by
+ * setpgid, a race no scan closes (one could join just after the last). A job's freeze
+ * reads each stat line about once instead of once per round.
+ */
+static int scan_processes(struct scan *s, const struct scan *before, const struct job *job)
 {
 	DIR *dir = opendir("/proc");
 	if (!dir)
@@ -66,19 +92,19 @@ static int scan_processes(struct scan *s)
 			s->procs = bigger;
 			s->cap = cap;
 		}
-		if (procfs_stat_read((pid_t)pid, &s->procs[s->n].st) == 0)
-			s->procs[s->n++].pid = (pid_t)pid;
+		struct seen *p = &s->procs[s->n];
+		const struct seen *known = before ? find_seen(before, (pid_t)pid) : NULL;
+		if (known && !member_of(job, (pid_t)pid))
+			*p = *known;
+		else if (procfs_stat_read((pid_t)pid, &p->st) == 0)
+			p->pid = (pid_t)pid;
+		else
+			continue;
+		s->n++;
 	}
 	closedir(dir);
+	qsort(s->procs, s->n, sizeof *s->procs, by_pid);
 	return 0;
-}
-
-static const struct seen *find_seen(const struct scan *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->procs[i].pid == pid)
-			return &s->procs[i];
-	return NULL;
 }
 
 /* Is pid one of ckpty's thaw supervisors? Its executable is the thawer beside us. */
@@ -114,14 +140,6 @@ static bool in_job(const struct scan *s, const struct seen *p, const struct job_
 		at = parent;
 	}
 	return false;
-}
-
-static struct capture *member_of(struct job *job, pid_t pid)
-{
-	for (size_t i = 0; i < job->nmembers; i++)
-		if (job->members[i].pid == pid)
-			return &job->members[i];
-	return NULL;
 }
 
 static struct capture *add_member(struct job *job, pid_t pid)
@@ -387,6 +405,66 @@ int job_refuse_early(const struct job_spec *spec, const struct procfs_stat *st, 
 	return refused ? ck_fail(e, CK_UNSUPPORTED, 0, "seize", "", "%s", refused) : 0;
 }
 
+/* Refuse a live member that is a set-uid program, or (for the key) opted out; checked once it is seized. */
+static int check_member(const struct job *job, const struct capture *c, struct ck_error *e)
+{
+	char *status;
+	if (procfs_read(c->pid, "status", &status, NULL))
+		return ck_fail(e, CK_NOT_FOUND, ESRCH, "check", "", "it ended during the freeze");
+	const char *keys[] = { "Uid", "Gid" };
+	bool changed_ids = false;
+	for (int k = 0; k < 2; k++) {
+		const char *v = procfs_field(status, keys[k]);
+		unsigned a = 0, b = 0, s = 0, f = 0;
+		if (v && sscanf(v, "%u %u %u %u", &a, &b, &s, &f) == 4 && (a != b || a != s || a != f))
+			changed_ids = true;
+	}
+	free(status);
+	if (changed_ids)
+		return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "it runs with changed user or group ids (set-uid/set-gid)");
+	char exe_link[64];
+	struct stat exe;
+	snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)c->pid);
+	if (stat(exe_link, &exe) == 0 && (exe.st_mode & (S_ISUID | S_ISGID)))
+		return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "it is a set-uid or set-gid program");
+	struct rlimit core;
+	if (job->rules.honour_core_limit && prlimit(c->pid, RLIMIT_CORE, NULL, &core) == 0 && core.rlim_cur == 0)
+		return ck_fail(e, CK_PERMISSION, 0, "check", "",
+			       "its core file size limit (RLIMIT_CORE, ulimit -c) is 0: it opted out of the checkpoint key");
+	return 0;
+}
+
+/*
+ * Refusals before anything is disturbed, each naming the member and the reason; s is
+ * the seize's last scan, made once every member was stopped.
+ */
+static int check_job(const struct job *job, const struct scan *s, struct ck_error *e)
+{
+	for (size_t i = 0; i < job->nmembers; i++) {
+		const struct capture *c = &job->members[i];
+		if (!c->zombie && check_member(job, c, e)) {
+			job_blame(job, c->pid, c->comm, e);
+			return -1;
+		}
+	}
+	/* A member's child outside the job would lose its parent, and not come back. */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct seen *p = &s->procs[i];
+		const struct capture *parent = member_of(job, p->st.ppid);
+		if (!parent || member_of(job, p->pid) || p->st.state == 'Z' || is_thaw_supervisor(p->pid))
+			continue;
+		/* Its line may be a round old: only a child that is still one, and alive, is refused. */
+		struct procfs_stat now;
+		if (procfs_stat_read(p->pid, &now) || now.ppid != p->st.ppid || now.state == 'Z' || now.state == 'X')
+			continue;
+		ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "its child %s[%d] is not in the job (process group %d)", now.comm,
+			(int)p->pid, (int)now.pgrp);
+		job_blame(job, parent->pid, parent->comm, e);
+		return -1;
+	}
+	return 0;
+}
+
 int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 {
 	struct procfs_stat named;
@@ -400,8 +478,11 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 	int ret = 0;
 	for (size_t added = 1; added && !ret;) {
 		added = 0;
-		scan_free(&s);
-		if ((err = scan_processes(&s))) {
+		struct scan before = s;
+		s = (struct scan){ 0 };
+		err = scan_processes(&s, &before, job);
+		scan_free(&before);
+		if (err) {
 			ret = ck_fail(e, CK_IO, -err, "seize", "", "cannot list the processes");
 			break;
 		}
@@ -455,60 +536,8 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 		ret = link_members(job, &s, e);
 	if (!ret)
 		order_members(job, named.pgrp == spec->pid || !spec->whole_group ? spec->pid : named.pgrp);
-	scan_free(&s);
-	return ret;
-}
-
-/* Refuse a live member that is a set-uid program, or (for the key) opted out; checked once it is seized. */
-static int check_member(const struct job *job, const struct capture *c, struct ck_error *e)
-{
-	char *status;
-	if (procfs_read(c->pid, "status", &status, NULL))
-		return ck_fail(e, CK_NOT_FOUND, ESRCH, "check", "", "it ended during the freeze");
-	const char *keys[] = { "Uid", "Gid" };
-	bool changed_ids = false;
-	for (int k = 0; k < 2; k++) {
-		const char *v = procfs_field(status, keys[k]);
-		unsigned a = 0, b = 0, s = 0, f = 0;
-		if (v && sscanf(v, "%u %u %u %u", &a, &b, &s, &f) == 4 && (a != b || a != s || a != f))
-			changed_ids = true;
-	}
-	free(status);
-	if (changed_ids)
-		return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "it runs with changed user or group ids (set-uid/set-gid)");
-	char exe_link[64];
-	struct stat exe;
-	snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)c->pid);
-	if (stat(exe_link, &exe) == 0 && (exe.st_mode & (S_ISUID | S_ISGID)))
-		return ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "it is a set-uid or set-gid program");
-	struct rlimit core;
-	if (job->rules.honour_core_limit && prlimit(c->pid, RLIMIT_CORE, NULL, &core) == 0 && core.rlim_cur == 0)
-		return ck_fail(e, CK_PERMISSION, 0, "check", "",
-			       "its core file size limit (RLIMIT_CORE, ulimit -c) is 0: it opted out of the checkpoint key");
-	return 0;
-}
-
-int job_check(struct job *job, struct ck_error *e)
-{
-	for (size_t i = 0; i < job->nmembers; i++) {
-		const struct capture *c = &job->members[i];
-		if (!c->zombie && check_member(job, c, e)) {
-			job_blame(job, c->pid, c->comm, e);
-			return -1;
-		}
-	}
-	/* A member's child outside the job would lose its parent, and not come back. */
-	struct scan s = { 0 };
-	int ret = scan_processes(&s) ? ck_fail(e, CK_IO, errno, "check", "", "cannot list the processes") : 0;
-	for (size_t i = 0; !ret && i < s.n; i++) {
-		const struct seen *p = &s.procs[i];
-		const struct capture *parent = member_of(job, p->st.ppid);
-		if (parent && !member_of(job, p->pid) && p->st.state != 'Z' && !is_thaw_supervisor(p->pid)) {
-			ret = ck_fail(e, CK_UNSUPPORTED, 0, "check", "", "its child %s[%d] is not in the job (process group %d)",
-				      p->st.comm, (int)p->pid, (int)p->st.pgrp);
-			job_blame(job, parent->pid, parent->comm, e);
-		}
-	}
+	if (!ret)
+		ret = check_job(job, &s, e);
 	scan_free(&s);
 	return ret;
 }

@@ -7,7 +7,8 @@
  *                [--close-outside-sockets] [--max-contents SIZE] PID
  * and for ckpty's own callers:
  *   --report             one JSON line on stdout, success or failure (below)
- *   --screen-stdin       the session's repaint of the terminal comes on stdin (NT_CKPT_SCREEN)
+ *   --screen-stdin       the session's repaint of the terminal comes on stdin (NT_CKPT_SCREEN),
+ *                        read to its end once the job is captured (the caller may still be making it)
  *   --honour-core-limit  a soft RLIMIT_CORE of 0 opts a process out (the key's rule)
  *   --shell-modes SAVED  the terminal modes (`stty -g` form) the job's shell expects back:
  *                        set as the job ends, instead of just the line-editing modes
@@ -49,6 +50,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,27 +183,6 @@ static int parse_args(int argc, char **argv, struct command *c, struct ck_error 
 	return 0;
 }
 
-/* All of stdin, up to the format's bound for a screen. */
-static int read_screen(struct buf *screen, struct ck_error *e)
-{
-	for (;;) {
-		if (screen->len > CKPT_MAX_SCREEN_SIZE)
-			return ck_fail(e, CK_USAGE, EFBIG, "usage", "", "the screen on stdin is larger than %u bytes",
-				       CKPT_MAX_SCREEN_SIZE);
-		if (buf_append(screen, NULL, 64 << 10))
-			return ck_fail(e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
-		screen->len -= 64 << 10;
-		ssize_t n = read(0, screen->data + screen->len, 64 << 10);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ck_fail(e, CK_IO, errno, "usage", "", "cannot read the screen on stdin");
-		if (n == 0)
-			return 0;
-		screen->len += (size_t)n;
-	}
-}
-
 /*
  * What a freeze of the named process needs before anything is touched: its name and
  * owner (the image's name and owner), and where the image goes.
@@ -238,7 +219,8 @@ static int prepare(struct command *c, struct ck_error *e)
 		r->target.name = c->name;
 		r->target.in_cwd_of = r->job.pid;
 	}
-	return c->screen_stdin ? read_screen(&r->screen, e) : 0;
+	r->screen_fd = c->screen_stdin ? 0 : -1;
+	return 0;
 }
 
 static bool is_refusal(enum ck_class cls)
@@ -341,28 +323,23 @@ static void print_result(const struct command *c, const struct freeze_outcome *o
 }
 
 /*
- * One freeze as the arguments ask; returns the exit status. The screen comes from the
- * caller (a serve() frame) or, with --screen-stdin, from stdin.
+ * One freeze as the arguments ask; returns the exit status. With --screen-stdin the
+ * screen comes on stdin (from a serve() frame, or from the caller directly).
  */
-static int run(int argc, char **argv, uint64_t started, const char *screen, size_t screen_len)
+static int run(int argc, char **argv, uint64_t started)
 {
 	struct command c;
 	struct ck_error e = { 0 };
 	struct freeze_outcome outcome = { .restored = true };
 	int failed = parse_args(argc, argv, &c, &e);
-	if (!failed && screen_len && buf_append(&c.request.screen, screen, screen_len))
-		failed = ck_fail(&e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
-	if (!failed && c.check_template) {
-		buf_free(&c.request.screen);
+	if (!failed && c.check_template)
 		return 0;
-	}
 	failed = failed || prepare(&c, &e) || freeze_run(&c.request, &outcome, &e);
 	if (failed)
 		print_failure(&c, &e, &outcome);
 	else
 		print_result(&c, &outcome, (double)(now_ns() - started) / 1e6);
 	fflush(stdout);
-	buf_free(&c.request.screen);
 	freeze_outcome_free(&outcome);
 	return failed ? exit_code_of(e.cls) : 0;
 }
@@ -380,19 +357,75 @@ static int read_exactly(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* One request of serve(), in a child of ours; its --report line is copied to stdout. */
-static void serve_one(int argc, char **argv, const char *screen, size_t screen_len)
+/* A frame's header on stdin: a length and a newline. -1 at the end of stdin or for anything else. */
+static int read_length(size_t *len)
+{
+	char header[32];
+	size_t used = 0;
+	while (used + 1 < sizeof header && read_exactly(0, header + used, 1) == 0 && header[used] != '\n')
+		used++;
+	if (used == 0 || header[used] != '\n')
+		return -1;
+	header[used] = 0;
+	char *end;
+	unsigned long long n = strtoull(header, &end, 10);
+	if (*end || !isdigit((unsigned char)header[0]))
+		return -1;
+	*len = (size_t)n;
+	return 0;
+}
+
+/*
+ * Copy the screen's frame ("SCREEN_LEN\n", the bytes) from stdin to the request's
+ * pipe, all of it even when the request no longer reads (it refused early): the next
+ * frame starts after it. -1 at the end of stdin or a malformed frame.
+ */
+static int forward_screen(int to)
+{
+	size_t len;
+	if (read_length(&len) || len > CKPT_MAX_SCREEN_SIZE)
+		return -1;
+	bool reading = true;
+	char chunk[16 << 10];
+	for (size_t n; len > 0; len -= n) {
+		n = len < sizeof chunk ? len : sizeof chunk;
+		if (read_exactly(0, chunk, n))
+			return -1;
+		for (size_t done = 0; reading && done < n;) {
+			ssize_t w = write(to, chunk + done, n - done);
+			if (w < 0 && errno != EINTR)
+				reading = false; /* EPIPE: the request ended without it */
+			done += w > 0 ? (size_t)w : 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One request of serve(), in a child of ours; its --report line is copied to stdout.
+ * The child starts at once and reads the screen from a pipe we fill from the screen's
+ * frame: the session makes the screen while the job is being seized and captured.
+ */
+static int serve_one(int argc, char **argv)
 {
 	uint64_t started = now_ns();
-	int out[2];
+	int out[2], screen[2];
+	if (pipe(screen) < 0)
+		return -1;
 	pid_t child = pipe(out) == 0 ? fork() : -1;
 	if (child == 0) {
+		signal(SIGPIPE, SIG_DFL);
 		dup2(out[1], 1);
+		dup2(screen[0], 0);
 		close(out[0]);
 		close(out[1]);
-		close(0);
-		_exit(run(argc, argv, started, screen, screen_len));
+		close(screen[0]);
+		close(screen[1]);
+		_exit(run(argc, argv, started));
 	}
+	close(screen[0]);
+	int framed = forward_screen(screen[1]);
+	close(screen[1]);
 	struct buf reply = { 0 };
 	if (child > 0) {
 		close(out[1]);
@@ -413,40 +446,40 @@ static void serve_one(int argc, char **argv, const char *screen, size_t screen_l
 		fwrite(reply.data, 1, reply.len, stdout);
 	fflush(stdout);
 	buf_free(&reply);
+	return framed;
 }
 
 /*
  * The session's resident freezer: ready before the key is pressed, so a press costs
- * a fork, not Node spawning a program. Each request is a frame on stdin,
- *   "ARGS_LEN SCREEN_LEN\n", the arguments each ending in NUL, then the screen,
- * and gets one --report line on stdout. Each runs in a child of ours: a freeze that
- * fails or dies leaves this process as it was. Ends at the end of stdin.
+ * a fork, not Node spawning a program. Each request is two frames on stdin:
+ *   "ARGS_LEN\n" and the arguments, each ending in NUL; then "SCREEN_LEN\n" and the
+ * screen (possibly 0 bytes), which may come a little later. Each gets one --report
+ * line on stdout, and runs in a child of ours: a freeze that fails or dies leaves this
+ * process as it was. Ends at the end of stdin.
  */
 static int serve(void)
 {
+	signal(SIGPIPE, SIG_IGN); /* a request that ended before its screen came */
 	for (;;) {
-		char header[64];
-		size_t used = 0;
-		while (used + 1 < sizeof header && read_exactly(0, header + used, 1) == 0 && header[used] != '\n')
-			used++;
-		if (used == 0 || header[used] != '\n')
+		size_t args_len;
+		if (read_length(&args_len))
 			return 0;
-		header[used] = 0;
-		size_t args_len, screen_len;
-		if (sscanf(header, "%zu %zu", &args_len, &screen_len) != 2 || args_len > 1 << 16 || screen_len > CKPT_MAX_SCREEN_SIZE)
+		if (args_len > 1 << 16)
 			return CK_USAGE;
-		char *frame = malloc(args_len + screen_len + 1);
-		if (!frame || read_exactly(0, frame, args_len + screen_len)) {
-			free(frame);
-			return frame ? 0 : CK_INTERNAL;
+		char *args = malloc(args_len + 1);
+		if (!args || read_exactly(0, args, args_len)) {
+			free(args);
+			return args ? 0 : CK_INTERNAL;
 		}
-		char *argv[64] = { "ckpty-freezer", "--report" };
-		int argc = 2;
-		if (args_len && frame[args_len - 1] == 0)
-			for (size_t at = 0; at < args_len && argc < 63; at += strlen(frame + at) + 1)
-				argv[argc++] = frame + at;
-		serve_one(argc, argv, frame + args_len, screen_len);
-		free(frame);
+		char *argv[64] = { "ckpty-freezer", "--report", "--screen-stdin" };
+		int argc = 3;
+		if (args_len && args[args_len - 1] == 0)
+			for (size_t at = 0; at < args_len && argc < 63; at += strlen(args + at) + 1)
+				argv[argc++] = args + at;
+		int framed = serve_one(argc, argv);
+		free(args);
+		if (framed)
+			return 0;
 	}
 }
 
@@ -456,5 +489,5 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--serve"))
 			return serve();
-	return run(argc, argv, started, NULL, 0);
+	return run(argc, argv, started);
 }

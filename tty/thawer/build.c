@@ -5,9 +5,11 @@
  * thaw_release(); anything that fails takes down what was built.
  */
 #include "thawer.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,15 +147,26 @@ static pid_t make_group(struct thaw *t, struct ck_error *e)
 		return ck_fail(e, errno == EEXIST ? CK_UNSUPPORTED : CK_INTERNAL, errno, "ids", "",
 			       "cannot make the job's process group %d", (int)img->job->pgid);
 	if (pid == 0) {
+		fault_point("placeholder"); /* the tests hold it here, as a busy machine may */
 		setpgid(0, 0);
 		pause();
 		_exit(0);
 	}
+	/* As a shell does, both of us: the members join the group as soon as they are told to go. */
+	if (setpgid(pid, pid) < 0) {
+		int err = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return ck_fail(e, CK_INTERNAL, err, "ids", "", "cannot make the job's process group %d", (int)img->job->pgid);
+	}
 	return pid;
 }
 
-/* Trace member m's copy from before its exec, let it go, rebuild it from its exec on. */
-static int take_member(struct thaw *t, int m, pid_t pid, struct ck_error *e)
+/*
+ * Trace member m's copy from before its exec, let it go, rebuild it from its exec on.
+ * reports: the read end of the pipe a copy says on what failed before its exec.
+ */
+static int take_member(struct thaw *t, int m, pid_t pid, int reports, struct ck_error *e)
 {
 	struct member_thaw *mt = &t->members[m];
 	mt->pid = pid;
@@ -169,10 +182,15 @@ static int take_member(struct thaw *t, int m, pid_t pid, struct ck_error *e)
 		return ck_fail(e, CK_INTERNAL, errno, "spawn", "", "cannot start the new process");
 	int err = reach_exec_exit(pid);
 	if (err == -ESRCH) {
-		/* It could not exec: its report says why. */
+		/*
+		 * It could not exec: its report says why, written before it ended (a copy killed
+		 * by a signal said nothing), after other copies' "here" in any order.
+		 */
 		struct child_failure f;
-		if (read(t->fail_fd, &f, sizeof f) == sizeof f && f.step)
-			return describe_failure(t, &f, e);
+		struct pollfd said = { .fd = reports, .events = POLLIN };
+		while (poll(&said, 1, 0) == 1 && read(reports, &f, sizeof f) == sizeof f)
+			if (f.step)
+				return describe_failure(t, &f, e);
 	}
 	mt->threads = calloc(mt->image->process->nthreads, sizeof *mt->threads);
 	if (!mt->threads)
@@ -262,7 +280,7 @@ int thaw_build(struct thaw *t, struct ck_error *e)
 				if (!pids[i] || t->members[i].pid || (!leader_ready && (int)i != leader) ||
 				    zombie != (pass == 0) || !zombie_children_gone(t, i))
 					continue;
-				ret = take_member(t, (int)i, pids[i], e);
+				ret = take_member(t, (int)i, pids[i], report[0], e);
 				taken++;
 			}
 		if (!ret && seen == n && taken < n && !leader_ready)
