@@ -17,6 +17,7 @@
  * outside see the job's processes under other numbers.
  */
 #include "thawer.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,45 +37,61 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+/* Who holds a number the job needs: nobody, only what may let it go soon, or a live task. */
+enum holder { HELD_BY_NONE,
+	      HELD_FOR_NOW,
+	      HELD_BY_LIVE };
+
 /*
- * Does anything here hold the number `id`? As a process or a thread (/proc/ID exists
- * for both; kill(2) does not see threads), or as a process group: a zombie of the job's
- * previous life that nobody has reaped yet keeps its group's number, and clone3 then
- * refuses that number as a PID.
+ * Who holds the number `id` here? A process or a thread (/proc/ID exists for both;
+ * kill(2) does not see threads), or a process group: a zombie of the job's previous
+ * life that nobody has reaped yet keeps its own number and its group's, and clone3
+ * then refuses that number as a PID. A zombie goes once reaped; a live task stays.
  */
-static bool id_taken(pid_t id)
+static enum holder id_holder(pid_t id)
 {
 	if (id <= 1)
-		return true; /* never the job's; and kill(-1) is everyone */
+		return HELD_BY_LIVE; /* never the job's; and kill(-1) is everyone */
+	struct procfs_stat st;
+	if (procfs_stat_read(id, &st) == 0)
+		return st.state == 'Z' || st.state == 'X' ? HELD_FOR_NOW : HELD_BY_LIVE;
 	char path[32];
 	snprintf(path, sizeof path, "/proc/%d", (int)id);
-	return access(path, F_OK) == 0 || (kill(-id, 0) == 0 || errno != ESRCH);
+	if (access(path, F_OK) == 0)
+		return HELD_FOR_NOW; /* going as we look */
+	return kill(-id, 0) == 0 || errno != ESRCH ? HELD_FOR_NOW : HELD_BY_NONE;
 }
 
-/* Every ID the job needs is free here: each member's PID, each thread's TID, its group's. */
-static bool ids_free_here(const struct thaw *t)
+/* Every ID the job needs here: each member's PID, each thread's TID, its group's; the worst holder. */
+static enum holder ids_holder(const struct thaw *t)
 {
 	const struct ckpt_image *img = &t->img;
-	for (size_t i = 0; i < img->job->nmembers; i++)
-		if (id_taken(img->members[i].pid))
-			return false;
-	for (size_t i = 0; i < img->nprocesses; i++)
-		for (size_t k = 0; k < img->processes[i].process->nthreads; k++)
-			if (id_taken(img->processes[i].threads[k].state->tid))
-				return false;
-	return !id_taken(img->job->pgid);
+	enum holder worst = id_holder(img->job->pgid);
+	for (size_t i = 0; i < img->job->nmembers && worst != HELD_BY_LIVE; i++) {
+		enum holder h = id_holder(img->members[i].pid);
+		worst = h > worst ? h : worst;
+	}
+	for (size_t i = 0; i < img->nprocesses && worst != HELD_BY_LIVE; i++)
+		for (size_t k = 0; k < img->processes[i].process->nthreads && worst != HELD_BY_LIVE; k++) {
+			enum holder h = id_holder(img->processes[i].threads[k].state->tid);
+			worst = h > worst ? h : worst;
+		}
+	return worst;
 }
 
 /*
- * The job's IDs, free now or in a moment: a job frozen a moment ago may still have
- * zombies (its own ended members) waiting for init to reap them, holding its numbers.
+ * The job's IDs, free now or in a moment: a job frozen or ended a moment ago may still
+ * have zombies waiting for init to reap them, holding its numbers (an init reaps within
+ * milliseconds; one that reaps in batches, as on these test machines, takes a second
+ * or more, and the thaw goes to a namespace instead). A live holder is not waited for.
  */
 static bool ids_free_soon(const struct thaw *t)
 {
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	for (int tries = 0; tries < 30; tries++) {
-		if (ids_free_here(t))
-			return true;
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	for (int tries = 0; tries < 10; tries++) {
+		enum holder h = ids_holder(t);
+		if (h != HELD_FOR_NOW)
+			return h == HELD_BY_NONE;
 		nanosleep(&pause, NULL);
 	}
 	return false;
