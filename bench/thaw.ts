@@ -49,7 +49,7 @@ async function thawUntilAnswer(ctx: BenchContext, thawer: ThawerName, image: str
     await probe(pty, kind);
     return performance.now() - started;
   } finally {
-    await pty.close();
+    await pty.closeChildrenFirst();
   }
 }
 

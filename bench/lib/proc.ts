@@ -27,6 +27,13 @@ function descendsFrom(pid: number, root: number, parent: ReadonlyMap<number, num
   return false;
 }
 
+/** SIGKILL everything `root` started, directly or not, but not `root` itself. */
+export function killDescendants(root: number): void {
+  const processes = allProcesses();
+  const parent = new Map(processes.map((p) => [p.pid, p.ppid]));
+  for (const p of processes) if (p.pid !== root && descendsFrom(p.pid, root, parent)) sigkill(p.pid);
+}
+
 /**
  * SIGKILL a pty's session leader, everything in its session (thawed programs included)
  * and everything it started in sessions of their own (the shell inside `ckpty shell`).

@@ -4,7 +4,7 @@
  */
 import * as nodePty from 'node-pty';
 import { track, untrack } from './cleanup.js';
-import { killSession } from './proc.js';
+import { killDescendants, killSession } from './proc.js';
 
 /** Text kept for expect(): enough for any prompt or answer, bounded for GiB-sized output. */
 const KEEP = 1 << 20;
@@ -122,6 +122,17 @@ export class PtyProcess {
   }
 
   /** Kill the pty's whole session and wait for node-pty to notice. */
+  /**
+   * End what the session leader started and let the leader end by itself, then close:
+   * a thaw collects its job's processes, where killing it with them leaves their zombies
+   * to init, holding the numbers the next thaw of the same image wants.
+   */
+  async closeChildrenFirst(): Promise<void> {
+    killDescendants(this.pid);
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+    await this.close();
+  }
+
   async close(): Promise<void> {
     killSession(this.pid);
     untrack.session(this.pid);
