@@ -192,13 +192,14 @@ export async function runFreezeBench(ctx: BenchContext): Promise<void> {
   }
 }
 
+/** How old a session is when the bench presses its key (see keypressOnce). */
+const SESSION_WARM_MS = 1500;
+
 /**
  * The key itself: bc or python3 as the foreground job of a shell in `ckpty shell`, ^E
  * typed at the outer terminal, timed until the status line is out. This is the key path
  * end to end: the host's input layer, its choice of the job, freezeProcess, the status line.
  */
-const SESSION_WARM_MS = 1500;
-
 async function keypressOnce(ctx: BenchContext, subject: FreezeSubject): Promise<Measurement> {
   const image = join(ctx.workDir, `keypress-${subject.key}.ckpt`);
   track.path(image);

@@ -121,7 +121,6 @@ export class PtyProcess {
     return `pid ${this.pid}`;
   }
 
-  /** Kill the pty's whole session and wait for node-pty to notice. */
   /**
    * End what the session leader started and let the leader end by itself, then close:
    * a thaw collects its job's processes, where killing it with them leaves their zombies
@@ -133,6 +132,7 @@ export class PtyProcess {
     await this.close();
   }
 
+  /** Kill the pty's whole session and wait for node-pty to notice. */
   async close(): Promise<void> {
     killSession(this.pid);
     untrack.session(this.pid);

@@ -180,10 +180,10 @@ static int describe_job(const struct job *job, struct freeze_outcome *out)
 }
 
 /*
- * The screen, to the end of fd, up to the format's bound. Read once the job is
+ * The screen, to the end of stdin, up to the format's bound. Read once the job is
  * captured: the session makes it (reads the job's last output, repaints) meanwhile.
  */
-static int read_screen(int fd, struct buf *screen, struct ck_error *e)
+static int read_screen(struct buf *screen, struct ck_error *e)
 {
 	for (;;) {
 		if (screen->len > CKPT_MAX_SCREEN_SIZE)
@@ -192,7 +192,7 @@ static int read_screen(int fd, struct buf *screen, struct ck_error *e)
 		if (buf_append(screen, NULL, 64 << 10))
 			return ck_fail(e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
 		screen->len -= 64 << 10;
-		ssize_t n = read(fd, screen->data + screen->len, 64 << 10);
+		ssize_t n = read(STDIN_FILENO, screen->data + screen->len, 64 << 10);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -228,7 +228,7 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 	uint64_t seized = clock_ns(CLOCK_MONOTONIC), at = seized;
 	fault_point("seized");
 	uint64_t *stage = out->stage_ns;
-	failed = failed || capture_job(&job, e) || (r->screen_fd >= 0 && read_screen(r->screen_fd, &job.screen, e));
+	failed = failed || capture_job(&job, e) || (r->screen_on_stdin && read_screen(&job.screen, e));
 	stage[0] = clock_ns(CLOCK_MONOTONIC) - at;
 	at += stage[0];
 	failed = failed || image_write(&job, tg.fd, &out->bytes, e);

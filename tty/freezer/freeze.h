@@ -15,7 +15,7 @@ struct freeze_request {
 	struct target_spec target;
 	bool snapshot;
 	int exit_status; /* what the frozen processes end with */
-	int screen_fd; /* NT_CKPT_SCREEN comes on it, read once the job is captured; -1: none */
+	bool screen_on_stdin; /* NT_CKPT_SCREEN comes on stdin, read once the job is captured */
 	bool has_shell_modes; /* the terminal is left in shell_modes as the job ends */
 	struct ckpt_kernel_termios shell_modes;
 };

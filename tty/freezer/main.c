@@ -219,7 +219,7 @@ static int prepare(struct command *c, struct ck_error *e)
 		r->target.name = c->name;
 		r->target.in_cwd_of = r->job.pid;
 	}
-	r->screen_fd = c->screen_stdin ? 0 : -1;
+	r->screen_on_stdin = c->screen_stdin;
 	return 0;
 }
 

@@ -62,20 +62,25 @@ static enum holder id_holder(pid_t id)
 	return kill(-id, 0) == 0 || errno != ESRCH ? HELD_FOR_NOW : HELD_BY_NONE;
 }
 
+/* The worse of `so_far` and the holder of `id` (a live holder ends the search: nothing is worse). */
+static enum holder worse_holder(enum holder so_far, pid_t id)
+{
+	if (so_far == HELD_BY_LIVE)
+		return so_far;
+	enum holder h = id_holder(id);
+	return h > so_far ? h : so_far;
+}
+
 /* Every ID the job needs here: each member's PID, each thread's TID, its group's; the worst holder. */
 static enum holder ids_holder(const struct thaw *t)
 {
 	const struct ckpt_image *img = &t->img;
 	enum holder worst = id_holder(img->job->pgid);
-	for (size_t i = 0; i < img->job->nmembers && worst != HELD_BY_LIVE; i++) {
-		enum holder h = id_holder(img->members[i].pid);
-		worst = h > worst ? h : worst;
-	}
-	for (size_t i = 0; i < img->nprocesses && worst != HELD_BY_LIVE; i++)
-		for (size_t k = 0; k < img->processes[i].process->nthreads && worst != HELD_BY_LIVE; k++) {
-			enum holder h = id_holder(img->processes[i].threads[k].state->tid);
-			worst = h > worst ? h : worst;
-		}
+	for (size_t i = 0; i < img->job->nmembers; i++)
+		worst = worse_holder(worst, img->members[i].pid);
+	for (size_t i = 0; i < img->nprocesses; i++)
+		for (size_t k = 0; k < img->processes[i].process->nthreads; k++)
+			worst = worse_holder(worst, img->processes[i].threads[k].state->tid);
 	return worst;
 }
 
