@@ -205,7 +205,17 @@ function track(child: ChildProcess, readOutput: () => string): TestProcess {
       resolveExit({ code, signal });
     });
   });
-  const entry = { kill: () => !done && child.kill('SIGKILL') };
+  // Its whole process group (it leads one, detached): a shell's pipeline goes with the shell.
+  const entry = {
+    kill: () => {
+      if (done) return;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    },
+  };
   running.add(entry);
   void exited.then(() => running.delete(entry));
   return {
