@@ -153,6 +153,8 @@ export class ResidentFreezer {
   private readonly lines = new LineSplitter();
   private waiting: ((line: string | Error) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  /** No request is outstanding: the next is written at once, not a turn later. */
+  private idle = true;
 
   /** Start the program now, before the first request needs it. */
   start(): void {
@@ -174,8 +176,13 @@ export class ResidentFreezer {
 
   /** One freeze, after those asked for before it. */
   freeze(request: FreezeRequest): Promise<FreezerReport> {
-    const turn = this.queue.then(() => this.ask(request));
-    this.queue = turn.catch(() => undefined);
+    const turn = this.idle ? this.ask(request) : this.queue.then(() => this.ask(request));
+    const queue = turn.catch(() => undefined);
+    this.queue = queue;
+    this.idle = false;
+    void queue.then(() => {
+      if (this.queue === queue) this.idle = true;
+    });
     return turn;
   }
 
@@ -185,7 +192,7 @@ export class ResidentFreezer {
     this.child = undefined;
   }
 
-  private ask(request: FreezeRequest): Promise<FreezerReport> {
+  private async ask(request: FreezeRequest): Promise<FreezerReport> {
     this.start();
     const child = this.child as ChildProcessWithoutNullStreams;
     const args = Buffer.from(freezerArgs(request).map((arg) => `${arg}\0`).join(''));

@@ -31,6 +31,8 @@ export interface CheckpointRequest {
   screen?: FreezeRequest['screen'];
   /** The modes (`stty -g` form) the job's shell expects back when a frozen job ends. */
   shellModes?: string;
+  /** The job's processes as the caller just found them (jobProcesses); else looked up. */
+  processes?: ProcStat[];
 }
 
 /**
@@ -43,18 +45,19 @@ export function foregroundJob(pgrp: number, leader: number): ForegroundJob | und
 }
 
 /**
- * The names of the job in `pgrp` when it is a single process — its comm and its
- * executable's name (`emacs` started as /usr/bin/emacs runs /usr/bin/emacs-nox) — else
- * undefined.
+ * The names of a job (its processes: jobProcesses) when it is a single process — its
+ * comm and its executable's name (`emacs` started as /usr/bin/emacs runs
+ * /usr/bin/emacs-nox) — else undefined.
  */
-export function soleProgram(pgrp: number, leader: number): string[] | undefined {
-  const [only, ...others] = jobProcesses(pgrp, leader);
+export function soleProgram(processes: readonly ProcStat[]): string[] | undefined {
+  const [only, ...others] = processes;
   if (!only || others.length > 0) return undefined;
   const exe = executablePath(only.pid);
   return exe ? [only.comm, basename(exe)] : [only.comm];
 }
 
-function jobProcesses(pgrp: number, leader: number): ProcStat[] {
+/** The live processes in process group `pgrp` of the session led by `leader`, ckpty's own thaw supervisors excluded. */
+export function jobProcesses(pgrp: number, leader: number): ProcStat[] {
   return processGroupMembers(pgrp, leader).filter((info) => !isThawSupervisor(info));
 }
 
@@ -75,7 +78,7 @@ function isThawSupervisor(info: ProcStat): boolean {
  * member just ended): there is nothing to report.
  */
 export async function checkpointJob(request: CheckpointRequest): Promise<CheckpointOutcome | undefined> {
-  const processes = jobProcesses(request.pgrp, request.leader);
+  const processes = request.processes ?? jobProcesses(request.pgrp, request.leader);
   // The image is named after the group's leader while it lives; the freezer puts it first.
   const target = processes.find((info) => info.pid === request.pgrp) ?? processes[0];
   if (!target) return undefined;

@@ -12,7 +12,8 @@ import { CKPT_DEFAULT, VEOF, type Termios } from '../termios/termios.js';
 import { formatGnuSaved } from '../termios/stty.js';
 import { ResidentFreezer } from '../freezer/native.js';
 import { Emulator } from '../screen/emulator.js';
-import { checkpointJob, foregroundJob, soleProgram, type ForegroundJob } from './checkpoint.js';
+import { checkpointJob, foregroundJob, jobProcesses, soleProgram, type ForegroundJob } from './checkpoint.js';
+import type { ProcStat } from '../freezer/proc.js';
 import { ControlServer } from './control.js';
 import { SOCKET_ENV, type ThawNotice } from '../base/control-protocol.js';
 import type { CheckpointAction, CheckpointOutcome, SessionEventMap } from './events.js';
@@ -84,6 +85,8 @@ export class Session extends EventEmitter<SessionEventMap> {
   private passList: string[];
   private readonly holds = new Set<Hold>();
   private promptCheck: { pgrp: number; at: number; prompt: boolean } | undefined;
+  /** The job the key's check just looked at (passesJob), for the freeze that follows. */
+  private keyJob: { pgrp: number; processes: ProcStat[] } | undefined;
 
   private constructor(
     private readonly pty: Pty,
@@ -102,22 +105,30 @@ export class Session extends EventEmitter<SessionEventMap> {
     this.input = new InputPath({
       termios: () => this.termios(),
       foregroundPgrp: () => foregroundPgrp(pty.masterFd),
-      passes: (pgrp) => pgrp === pty.pid || matchesList(this.passList, soleProgram(pgrp, pty.pid) ?? []),
+      passes: (pgrp) => pgrp === pty.pid || this.passesJob(pgrp),
       typed: (chunk, termios) => this.typed(chunk, termios),
       writer: this.writer,
       flushSlaveInput: () => this.flushSlaveInput(),
       checkpointKey: (pgrp, char, echo) => {
+        const processes = this.keyJob?.pgrp === pgrp ? this.keyJob.processes : undefined;
+        this.keyJob = undefined;
+        // The freezer's request is written first; the echo is shown while it works.
+        void this.checkpointGroup(pgrp, this.options.snapshot ? 'snapshot' : 'freeze', processes);
         if (echo.length > 0) this.show(echo);
         this.emit('key', { pgrp, char, echo });
-        void this.checkpointGroup(pgrp, this.options.snapshot ? 'snapshot' : 'freeze');
       },
     });
     // The socket's directory goes when the session ends, or with ckpty if that is first.
     const removeControl = (): void => control.close();
     process.once('exit', removeControl);
     this.freezer.start();
-    // The key's first look at the job (passes, above) runs cold otherwise: ~2 ms of compiling.
-    setImmediate(() => soleProgram(pty.pid, pty.pid));
+    // The key's first look at the job (passes, above) runs cold otherwise: ~2 ms of
+    // compiling and first calls. It looks at the shell's own group once instead.
+    setImmediate(() => {
+      foregroundPgrp(pty.masterFd);
+      this.passesJob(pty.pid);
+      this.keyJob = undefined;
+    });
     pty.onData((data) => this.show(data));
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
@@ -343,13 +354,23 @@ export class Session extends EventEmitter<SessionEventMap> {
     this.screen.mark();
   }
 
+  /**
+   * Whether the key passes through to the job in `pgrp` (the pass list); its processes
+   * are kept for the freeze that follows at once when it does not.
+   */
+  private passesJob(pgrp: number): boolean {
+    const processes = jobProcesses(pgrp, this.pty.pid);
+    this.keyJob = { pgrp, processes };
+    return matchesList(this.passList, soleProgram(processes) ?? []);
+  }
+
   /** The session's shell, or a shell that is its job's only process (checked again after PROMPT_CHECK_MS). */
   private atPrompt(pgrp: number): boolean {
     if (pgrp === this.pty.pid) return true;
     const now = performance.now();
     const last = this.promptCheck;
     if (last && last.pgrp === pgrp && now - last.at < PROMPT_CHECK_MS) return last.prompt;
-    const prompt = matchesList(SHELLS, soleProgram(pgrp, this.pty.pid) ?? []);
+    const prompt = matchesList(SHELLS, soleProgram(jobProcesses(pgrp, this.pty.pid)) ?? []);
     this.promptCheck = { pgrp, at: now, prompt };
     return prompt;
   }
@@ -373,17 +394,26 @@ export class Session extends EventEmitter<SessionEventMap> {
    * writes wait, so the screen stored in the image is everything the job wrote before it
    * was frozen; and after a freeze, the bytes that put the terminal back as the shell had
    * it (and the status) come before anything the shell prints once its job has ended.
-   * The freezer starts at once; the screen follows once the job's last output is read
-   * and painted (the freezer reads it after the capture).
+   * The freezer's request goes first, before the output is stopped and read to its end:
+   * the freezer needs longer to reach the job than this does to drain it. The screen
+   * follows once the job's last output is painted (the freezer reads it after the capture).
    */
-  private async checkpointGroup(pgrp: number, action: CheckpointAction): Promise<CheckpointOutcome | undefined> {
+  private async checkpointGroup(
+    pgrp: number,
+    action: CheckpointAction,
+    processes?: ProcStat[],
+  ): Promise<CheckpointOutcome | undefined> {
     if (this.busy.has(pgrp)) return undefined;
     this.busy.add(pgrp);
-    this.stopOutput(true);
     try {
-      // Asked together (one trip to the screen worker): the leave is as it will be after
-      // a freeze, since the job can write nothing more until the freeze is over.
-      const screen = this.drainOutput().then(() => Promise.all([this.screen.snapshot(), this.screen.leave()]));
+      // Snapshot and leave asked together (one trip to the screen worker): the leave is as
+      // it will be after a freeze, since the job can write nothing more until it is over.
+      const screen = Promise.resolve()
+        .then(() => {
+          this.stopOutput(true);
+          return this.drainOutput();
+        })
+        .then(() => Promise.all([this.screen.snapshot(), this.screen.leave()]));
       const shellModes = this.shellModes.expected();
       const outcome = await checkpointJob({
         pgrp,
@@ -394,6 +424,7 @@ export class Session extends EventEmitter<SessionEventMap> {
         // Never rejects: a screen that could not be made is an image without one.
         screen: screen.then(([{ repaint }]) => (repaint ? Buffer.from(repaint) : undefined), () => undefined),
         shellModes: shellModes && formatGnuSaved(shellModes).trim(),
+        processes,
       });
       if (outcome?.kind === 'froze') {
         const leave = await screen.then(([, leave]) => leave, () => undefined);

@@ -402,56 +402,117 @@ static int forward_screen(int to)
 }
 
 /*
- * One request of serve(), in a child of ours; its --report line is copied to stdout.
- * The child starts at once and reads the screen from a pipe we fill from the screen's
- * frame: the session makes the screen while the job is being seized and captured.
+ * A child of ours waiting for its request: forked while the session is idle, so that a
+ * press wakes a sleeping process rather than waiting for a new one to be scheduled
+ * (the scheduler runs a fresh child after the busy ones; a woken one at once).
  */
-static int serve_one(int argc, char **argv)
+struct spare {
+	pid_t pid;
+	int args; /* the request's arguments, each ending in NUL, then EOF */
+	int screen; /* the screen, then EOF (--screen-stdin) */
+	int reply; /* its --report line */
+};
+
+/* In the spare: read the arguments, then freeze as they ask. Nothing comes when serve() ends. */
+static int spare_run(int args_fd)
 {
+	struct buf args = { 0 };
+	char chunk[4096];
+	for (ssize_t n; (n = read(args_fd, chunk, sizeof chunk)) != 0;)
+		if (n > 0)
+			buf_append(&args, chunk, (size_t)n);
+		else if (errno != EINTR)
+			break;
+	if (args.len == 0 || args.data[args.len - 1] != 0)
+		return 0;
 	uint64_t started = now_ns();
-	int out[2], screen[2];
-	if (pipe(screen) < 0)
+	char *argv[64] = { "ckpty-freezer", "--report", "--screen-stdin" };
+	int argc = 3;
+	char *text = (char *)args.data;
+	for (size_t at = 0; at < args.len && argc < 63; at += strlen(text + at) + 1)
+		argv[argc++] = text + at;
+	return run(argc, argv, started);
+}
+
+static int spare_start(struct spare *s)
+{
+	int args[2], screen[2] = { -1, -1 }, reply[2] = { -1, -1 };
+	if (pipe(args) < 0)
 		return -1;
-	pid_t child = pipe(out) == 0 ? fork() : -1;
-	if (child == 0) {
+	if (pipe(screen) < 0 || pipe(reply) < 0 || (s->pid = fork()) < 0) {
+		int err = errno, fds[] = { args[0], args[1], screen[0], screen[1], reply[0], reply[1] };
+		for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		s->pid = 0;
+		errno = err;
+		return -1;
+	}
+	if (s->pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
-		dup2(out[1], 1);
 		dup2(screen[0], 0);
-		close(out[0]);
-		close(out[1]);
+		dup2(reply[1], 1);
+		close(args[1]);
 		close(screen[0]);
 		close(screen[1]);
-		_exit(run(argc, argv, started));
+		close(reply[0]);
+		close(reply[1]);
+		_exit(spare_run(args[0]));
 	}
+	close(args[0]);
 	close(screen[0]);
-	int framed = forward_screen(screen[1]);
-	close(screen[1]);
-	struct buf reply = { 0 };
-	if (child > 0) {
-		close(out[1]);
-		char chunk[4096];
-		for (ssize_t n; (n = read(out[0], chunk, sizeof chunk)) != 0;)
-			if (n > 0)
-				buf_append(&reply, chunk, (size_t)n);
-			else if (errno != EINTR)
-				break;
-		close(out[0]);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
+	close(reply[1]);
+	s->args = args[1];
+	s->screen = screen[1];
+	s->reply = reply[0];
+	return 0;
+}
+
+static void write_all(int fd, const char *data, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(fd, data + done, len - done);
+		if (w < 0 && errno != EINTR)
+			return;
+		done += w > 0 ? (size_t)w : 0;
 	}
-	if (reply.len == 0)
-		printf("{\"error\":\"the freezer ended without an answer\",\"exitCode\":70,\"errno\":0,\"errnoText\":\"\","
-		       "\"stage\":\"serve\",\"restored\":true}\n");
-	else
-		fwrite(reply.data, 1, reply.len, stdout);
-	fflush(stdout);
-	buf_free(&reply);
+}
+
+/*
+ * One request of serve(), in the spare; its --report line is copied to stdout as it
+ * comes (the spare's exit is not waited for first). The spare reads the screen from a
+ * pipe we fill from the screen's frame: the session makes the screen while the job is
+ * being seized and captured.
+ */
+static int serve_one(struct spare *s, const char *args, size_t args_len)
+{
+	write_all(s->args, args, args_len);
+	close(s->args);
+	int framed = forward_screen(s->screen);
+	close(s->screen);
+	size_t replied = 0;
+	char chunk[4096];
+	for (ssize_t n; (n = read(s->reply, chunk, sizeof chunk)) != 0;)
+		if (n > 0) {
+			write_all(1, chunk, (size_t)n);
+			replied += (size_t)n;
+		} else if (errno != EINTR)
+			break;
+	close(s->reply);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	s->pid = 0;
+	if (replied == 0) {
+		static const char none[] = "{\"error\":\"the freezer ended without an answer\",\"exitCode\":70,\"errno\":0,"
+					   "\"errnoText\":\"\",\"stage\":\"serve\",\"restored\":true}\n";
+		write_all(1, none, sizeof none - 1);
+	}
 	return framed;
 }
 
 /*
  * The session's resident freezer: ready before the key is pressed, so a press costs
- * a fork, not Node spawning a program. Each request is two frames on stdin:
+ * waking a spare child, not Node spawning a program. Each request is two frames on stdin:
  *   "ARGS_LEN\n" and the arguments, each ending in NUL; then "SCREEN_LEN\n" and the
  * screen (possibly 0 bytes), which may come a little later. Each gets one --report
  * line on stdout, and runs in a child of ours: a freeze that fails or dies leaves this
@@ -460,7 +521,9 @@ static int serve_one(int argc, char **argv)
 static int serve(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* a request that ended before its screen came */
+	struct spare spare = { 0 };
 	for (;;) {
+		int unavailable = !spare.pid && spare_start(&spare) ? errno : 0;
 		size_t args_len;
 		if (read_length(&args_len))
 			return 0;
@@ -471,12 +534,16 @@ static int serve(void)
 			free(args);
 			return args ? 0 : CK_INTERNAL;
 		}
-		char *argv[64] = { "ckpty-freezer", "--report", "--screen-stdin" };
-		int argc = 3;
-		if (args_len && args[args_len - 1] == 0)
-			for (size_t at = 0; at < args_len && argc < 63; at += strlen(args + at) + 1)
-				argv[argc++] = args + at;
-		int framed = serve_one(argc, argv);
+		int framed;
+		if (!unavailable)
+			framed = serve_one(&spare, args, args_len);
+		else {
+			framed = forward_screen(-1);
+			printf("{\"error\":\"cannot start the freezer\",\"exitCode\":70,\"errno\":%d,\"errnoText\":\"%s\","
+			       "\"stage\":\"serve\",\"restored\":true}\n",
+			       unavailable, strerror(unavailable));
+			fflush(stdout);
+		}
 		free(args);
 		if (framed)
 			return 0;
