@@ -94,8 +94,9 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   write(data: Uint8Array): void {
     if (this.stopped) return;
     if (this.waiting.length === 0) {
-      data = data.subarray(this.ring.write(data));
-      if (data.length === 0) return;
+      const taken = this.ring.write(data);
+      if (taken === data.length) return;
+      data = data.subarray(taken);
       // Say so before looking again: room made after this is announced, room made before is found.
       this.ring.full = true;
       data = data.subarray(this.ring.write(data));

@@ -66,6 +66,8 @@ class RingSide {
 
 export class RingWriter extends RingSide {
   private fences = 0;
+  /** The ring as a Buffer: Buffer's copy is a memcpy, where a typed array's set into shared memory is not. */
+  private readonly target = Buffer.from(this.bytes.buffer);
 
   /** Whether the writer holds output that did not fit (the reader says when it made room). */
   set full(full: boolean) {
@@ -74,13 +76,15 @@ export class RingWriter extends RingSide {
 
   /** Copies what fits of `data` in; returns how many bytes it took. */
   write(data: Uint8Array): number {
-    const size = this.bytes.length;
-    const taken = Math.min(data.length, size - this.unread);
-    const at = this.written % size;
+    const size = this.target.length;
+    const written = this.written;
+    const taken = Math.min(data.length, size - ((written - this.read) >>> 0));
+    const at = written % size;
     const first = Math.min(taken, size - at);
-    this.bytes.set(data.subarray(0, first), at);
-    this.bytes.set(data.subarray(first, taken), 0);
-    Atomics.store(this.positions, WRITTEN, (this.written + taken) | 0);
+    const source = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    source.copy(this.target, at, 0, first);
+    if (first < taken) source.copy(this.target, 0, first, taken);
+    Atomics.store(this.positions, WRITTEN, (written + taken) | 0);
     this.wake();
     return taken;
   }
