@@ -10,6 +10,7 @@ import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
 import { formatBytes } from '../src/base/format.js';
 import { describeFreeze, freezeProcess } from '../src/freezer/freeze.js';
 import { ResidentFreezer } from '../src/freezer/native.js';
+import { readStat } from '../src/freezer/proc.js';
 import { openImage } from '../src/image/file.js';
 import {
   ROOT,
@@ -287,5 +288,43 @@ describe("a session's resident freezer", () => {
     const large = `\x1b[H${'x'.repeat(200_000)}`;
     const third = await freezeProcess(big.pid, { output: join(dir, 'big.ckpt'), screen: Promise.resolve(new TextEncoder().encode(large)) }, freezer);
     expect(await screenOf(third.path)).toBe(large);
+  });
+
+  it('has a child waiting before a request comes, answers requests made together in order, and leaves no process when stopped', async () => {
+    const counter = await buildFixture('counter');
+    const dir = tempDir('ckpty-resident');
+    const childrenOf = (pid: number): number[] => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    const gone = (pid: number): boolean => [undefined, 'Z'].includes(readStat(pid)?.state);
+    const residents = (): number[] => childrenOf(process.pid).filter((pid) => readStat(pid)?.comm === 'ckpty-freezer' && !gone(pid));
+    await until(() => residents().length === 0, 5000, "the previous test's freezer to end");
+    freezer.start();
+    let resident = 0;
+    await until(() => (resident = residents()[0] ?? 0) > 0);
+    let spare = 0;
+    await until(() => (spare = childrenOf(resident)[0] ?? 0) > 0, 5000, 'the spare child');
+    await until(() => readStat(spare)?.state === 'S', 5000, 'the spare to wait for its request');
+
+    const [a, b] = [startProcess(counter, ['10'], { cwd: dir }), startProcess(counter, ['10'], { cwd: dir })];
+    await Promise.all([a.waitFor(/count 2\n/), b.waitFor(/count 2\n/)]);
+    const [first, second] = await Promise.all([
+      freezeProcess(a.pid, { output: join(dir, 'a.ckpt') }, freezer),
+      freezeProcess(b.pid, { output: join(dir, 'b.ckpt') }, freezer),
+    ]);
+    expect([first.pid, first.path, second.pid, second.path]).toEqual([a.pid, join(dir, 'a.ckpt'), b.pid, join(dir, 'b.ckpt')]);
+    expect((await a.exited).code).toBe(FROZEN_EXIT_STATUS);
+    expect((await b.exited).code).toBe(FROZEN_EXIT_STATUS);
+    // The spare served the first request; another waits for the next.
+    expect(gone(spare)).toBe(true);
+    let next = 0;
+    await until(() => (next = childrenOf(resident)[0] ?? 0) > 0, 5000, 'the next spare');
+
+    freezer.stop();
+    await until(() => gone(resident) && gone(next), 5000, 'the resident freezer and its spare to end');
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Running tty/bin/ckpty-freezer, which does the whole freeze and words every outcome
  * (contract in tty/freezer/main.c): once per freeze (`runFreezer`), or resident for a
- * session (`ResidentFreezer`, its --serve mode), so that the checkpoint key costs a
- * fork in a small program rather than Node spawning one. Spawned directly, no shell.
+ * session (`ResidentFreezer`, its --serve mode), so that the checkpoint key wakes a child
+ * the small program forked beforehand rather than Node spawning one. Spawned directly,
+ * no shell.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { CkptyError, ExitCode, type ExitCodeValue } from '../base/errors.js';

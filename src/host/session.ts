@@ -76,7 +76,7 @@ export class Session extends EventEmitter<SessionEventMap> {
   private readonly writer: InputWriter;
   /** Process groups with a checkpoint in flight: another press for them is ignored. */
   private readonly busy = new Set<number>();
-  /** Started with the session: a key press then costs a fork in it, not spawning a program. */
+  /** Started with the session: a key press then wakes a child of it, not spawning a program. */
   private readonly freezer = new ResidentFreezer();
   private exited = false;
   /** The screen the program draws. */
