@@ -185,22 +185,15 @@ static int describe_job(const struct job *job, struct freeze_outcome *out)
  */
 static int read_screen(struct buf *screen, struct ck_error *e)
 {
-	for (;;) {
-		if (screen->len > CKPT_MAX_SCREEN_SIZE)
-			return ck_fail(e, CK_USAGE, EFBIG, "usage", "", "the screen on stdin is larger than %u bytes",
-				       CKPT_MAX_SCREEN_SIZE);
-		if (buf_append(screen, NULL, 64 << 10))
-			return ck_fail(e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
-		screen->len -= 64 << 10;
-		ssize_t n = read(STDIN_FILENO, screen->data + screen->len, 64 << 10);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ck_fail(e, CK_IO, errno, "usage", "", "cannot read the screen on stdin");
-		if (n == 0)
-			return 0;
-		screen->len += (size_t)n;
-	}
+	int err = buf_read_fd(screen, STDIN_FILENO, CKPT_MAX_SCREEN_SIZE);
+	if (err == -EFBIG)
+		return ck_fail(e, CK_USAGE, EFBIG, "usage", "", "the screen on stdin is larger than %u bytes",
+			       CKPT_MAX_SCREEN_SIZE);
+	if (err == -ENOMEM)
+		return ck_fail(e, CK_INTERNAL, ENOMEM, "usage", "", "out of memory");
+	if (err)
+		return ck_fail(e, CK_IO, -err, "usage", "", "cannot read the screen on stdin");
+	return 0;
 }
 
 int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_error *e)

@@ -26,6 +26,8 @@ struct buf {
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_pad(struct buf *b, size_t align);
 void buf_free(struct buf *b);
+/* Append what fd gives up to its end; -EFBIG once more than max bytes are in b, else -errno. */
+int buf_read_fd(struct buf *b, int fd, size_t max);
 
 /* One run of pages stored in a PT_LOAD. */
 struct frz_run {

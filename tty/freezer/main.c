@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #define FROZEN_EXIT_STATUS (128 + 33) /* DragonFly's SIGCKPT, as a shell reports a death by it */
+#define MAX_ARGS_LEN (1u << 16) /* a serve() request's arguments */
 #define USAGE "ckpty freeze [-j] [-o FILE] [--name-template T] [--snapshot] [--json] PID (ckpty freeze --help)"
 
 struct command {
@@ -375,6 +376,26 @@ static int read_length(size_t *len)
 	return 0;
 }
 
+/* -1 when fd takes no more (EPIPE: its reader is gone). */
+static int write_all(int fd, const char *data, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(fd, data + done, len - done);
+		if (w < 0 && errno != EINTR)
+			return -1;
+		done += w > 0 ? (size_t)w : 0;
+	}
+	return 0;
+}
+
+/* A failure of serve() itself, as a --report line: the freezer for the request could not answer. */
+static void report_serve_failure(const char *error, int err)
+{
+	dprintf(STDOUT_FILENO,
+		"{\"error\":\"%s\",\"exitCode\":%d,\"errno\":%d,\"errnoText\":\"%s\",\"stage\":\"serve\",\"restored\":true}\n",
+		error, exit_code_of(CK_INTERNAL), err, err ? strerror(err) : "");
+}
+
 /*
  * Copy the screen's frame ("SCREEN_LEN\n", the bytes) from stdin to the request's
  * pipe, all of it even when the request no longer reads (it refused early): the next
@@ -391,12 +412,8 @@ static int forward_screen(int to)
 		n = len < sizeof chunk ? len : sizeof chunk;
 		if (read_exactly(0, chunk, n))
 			return -1;
-		for (size_t done = 0; reading && done < n;) {
-			ssize_t w = write(to, chunk + done, n - done);
-			if (w < 0 && errno != EINTR)
-				reading = false; /* EPIPE: the request ended without it */
-			done += w > 0 ? (size_t)w : 0;
-		}
+		if (reading && write_all(to, chunk, n))
+			reading = false; /* the request ended without it */
 	}
 	return 0;
 }
@@ -417,13 +434,7 @@ struct spare {
 static int spare_run(int args_fd)
 {
 	struct buf args = { 0 };
-	char chunk[4096];
-	for (ssize_t n; (n = read(args_fd, chunk, sizeof chunk)) != 0;)
-		if (n > 0)
-			buf_append(&args, chunk, (size_t)n);
-		else if (errno != EINTR)
-			break;
-	if (args.len == 0 || args.data[args.len - 1] != 0)
+	if (buf_read_fd(&args, args_fd, MAX_ARGS_LEN) || args.len == 0 || args.data[args.len - 1] != 0)
 		return 0;
 	uint64_t started = now_ns();
 	char *argv[64] = { "ckpty-freezer", "--report", "--screen-stdin" };
@@ -468,16 +479,6 @@ static int spare_start(struct spare *s)
 	return 0;
 }
 
-static void write_all(int fd, const char *data, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t w = write(fd, data + done, len - done);
-		if (w < 0 && errno != EINTR)
-			return;
-		done += w > 0 ? (size_t)w : 0;
-	}
-}
-
 /*
  * One request of serve(), in the spare; its --report line is copied to stdout as it
  * comes (the spare's exit is not waited for first). The spare reads the screen from a
@@ -502,11 +503,8 @@ static int serve_one(struct spare *s, const char *args, size_t args_len)
 	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	s->pid = 0;
-	if (replied == 0) {
-		static const char none[] = "{\"error\":\"the freezer ended without an answer\",\"exitCode\":70,\"errno\":0,"
-					   "\"errnoText\":\"\",\"stage\":\"serve\",\"restored\":true}\n";
-		write_all(1, none, sizeof none - 1);
-	}
+	if (replied == 0)
+		report_serve_failure("the freezer ended without an answer", 0);
 	return framed;
 }
 
@@ -527,7 +525,7 @@ static int serve(void)
 		size_t args_len;
 		if (read_length(&args_len))
 			return 0;
-		if (args_len > 1 << 16)
+		if (args_len > MAX_ARGS_LEN)
 			return CK_USAGE;
 		char *args = malloc(args_len + 1);
 		if (!args || read_exactly(0, args, args_len)) {
@@ -539,10 +537,7 @@ static int serve(void)
 			framed = serve_one(&spare, args, args_len);
 		else {
 			framed = forward_screen(-1);
-			printf("{\"error\":\"cannot start the freezer\",\"exitCode\":70,\"errno\":%d,\"errnoText\":\"%s\","
-			       "\"stage\":\"serve\",\"restored\":true}\n",
-			       unavailable, strerror(unavailable));
-			fflush(stdout);
+			report_serve_failure("cannot start the freezer", unavailable);
 		}
 		free(args);
 		if (framed)

@@ -43,6 +43,23 @@ int buf_pad(struct buf *b, size_t align)
 	return buf_append(b, NULL, pad);
 }
 
+int buf_read_fd(struct buf *b, int fd, size_t max)
+{
+	for (;;) {
+		if (b->len > max)
+			return -EFBIG;
+		if (buf_append(b, NULL, 64 << 10))
+			return -ENOMEM;
+		b->len -= 64 << 10;
+		ssize_t n = read(fd, b->data + b->len, 64 << 10);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		b->len += (size_t)n;
+	}
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);
