@@ -85,7 +85,7 @@ export class Session extends EventEmitter<SessionEventMap> {
   private passList: string[];
   private readonly holds = new Set<Hold>();
   private promptCheck: { pgrp: number; at: number; prompt: boolean } | undefined;
-  /** The job the key's check just looked at (passesJob), for the freeze that follows. */
+  /** The job the key's check just looked at (InputPath's passes), for the freeze that follows. */
   private keyJob: { pgrp: number; processes: ProcStat[] } | undefined;
 
   private constructor(
@@ -105,7 +105,12 @@ export class Session extends EventEmitter<SessionEventMap> {
     this.input = new InputPath({
       termios: () => this.termios(),
       foregroundPgrp: () => foregroundPgrp(pty.masterFd),
-      passes: (pgrp) => pgrp === pty.pid || this.passesJob(pgrp),
+      passes: (pgrp) => {
+        if (pgrp === pty.pid) return true;
+        // Kept for the freeze that follows at once when the key does not pass.
+        this.keyJob = { pgrp, processes: jobProcesses(pgrp, pty.pid) };
+        return this.passesJob(this.keyJob.processes);
+      },
       typed: (chunk, termios) => this.typed(chunk, termios),
       writer: this.writer,
       flushSlaveInput: () => this.flushSlaveInput(),
@@ -126,8 +131,7 @@ export class Session extends EventEmitter<SessionEventMap> {
     // compiling and first calls. It looks at the shell's own group once instead.
     setImmediate(() => {
       foregroundPgrp(pty.masterFd);
-      this.passesJob(pty.pid);
-      this.keyJob = undefined;
+      this.passesJob(jobProcesses(pty.pid, pty.pid));
     });
     pty.onData((data) => this.show(data));
     pty.onExit(({ exitCode, signal }) => {
@@ -354,13 +358,8 @@ export class Session extends EventEmitter<SessionEventMap> {
     this.screen.mark();
   }
 
-  /**
-   * Whether the key passes through to the job in `pgrp` (the pass list); its processes
-   * are kept for the freeze that follows at once when it does not.
-   */
-  private passesJob(pgrp: number): boolean {
-    const processes = jobProcesses(pgrp, this.pty.pid);
-    this.keyJob = { pgrp, processes };
+  /** Whether the key passes through to a job of these processes (the pass list). */
+  private passesJob(processes: readonly ProcStat[]): boolean {
     return matchesList(this.passList, soleProgram(processes) ?? []);
   }
 
