@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { buildFixture, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
+import { buildFixture, childPids, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
 import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
@@ -36,7 +36,7 @@ describe('pipes between the processes of a job', () => {
     const script = `exec >${out} 2>&1; seq 1 10000000 | awk '{ s += $1; n++ } END { printf "%.0f %d\\n", s, n }'`;
     const job = startProcess('/bin/bash', ['-c', script], { user, cwd: dir });
     // Mid-stream: awk has read some of it, and bytes wait in the pipe.
-    await until(() => readFileSync(`/proc/${job.pid}/task/${job.pid}/children`, 'latin1').trim().split(' ').length === 2);
+    await until(() => childPids(job.pid).length === 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const frozen = await freezeProcess(job.pid, { job: true, output: join(dir, 'pipeline.ckpt') });
     expect(frozen.members.map((m) => m.comm).sort()).toEqual(['awk', 'bash', 'seq']);
@@ -204,7 +204,7 @@ describe('programs in a terminal', () => {
     await shell.waitFor(/ready pid=\d+/);
     await freezeForeground(shell, join(dir, 'devtty.ckpt'));
     await thaw(shell, join(dir, 'devtty.ckpt'));
-    const [thawer] = readFileSync(`/proc/${shell.pty.pid}/task/${shell.pty.pid}/children`, 'latin1').trim().split(' ').map(Number);
+    const [thawer] = childPids(shell.pty.pid);
     const program = thawedPid(thawer as number, Number(/thawed \S+\[(\d+)\]/.exec(shell.since())?.[1]));
     process.kill(program, 'SIGUSR1');
     await shell.waitFor(/devtty isatty=1 written=0\r\ndone/);

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CkptyError, ExitCode, type ExitCodeValue } from '../src/base/errors.js';
 import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
 import { FREEZER_PATH } from '../src/freezer/native.js';
-import { buildFixture, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';
+import { buildFixture, childPids, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';
 import { runCli } from './helpers/freezer.js';
 
 const mounts: string[] = [];
@@ -85,7 +85,7 @@ describe('unsupported processes are refused before they are touched', () => {
     // fdkinds | cat: freezing fdkinds alone would leave cat's end of the pipe behind.
     const shell = startProcess('/bin/sh', ['-c', `${await buildFixture('fdkinds')} | cat`]);
     await shell.waitFor(/tick 1\n/);
-    const [fdkinds] = readFileSync(`/proc/${shell.pid}/task/${shell.pid}/children`, 'latin1').trim().split(' ').map(Number);
+    const [fdkinds] = childPids(shell.pid);
     await expectRefused(fdkinds as number, ExitCode.unsupported, /open files the thaw cannot rebuild: fd 1 \(pipe shared with cat\[\d+\], outside the job\)$/);
     await expectRunsOn(shell);
   });
@@ -119,8 +119,7 @@ describe('unsupported processes are refused before they are touched', () => {
     const parent = startProcess('/bin/sh', ['-c', 'true & exec sleep 1000']);
     let zombie = 0;
     await until(() => {
-      const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'latin1').trim();
-      zombie = Number(children.split(' ')[0] ?? 0);
+      zombie = childPids(parent.pid)[0] ?? 0;
       return zombie > 0 && readFileSync(`/proc/${zombie}/stat`, 'latin1').includes(') Z ');
     });
     await expectRefused(zombie, ExitCode.unsupported, /: it has already exited \(zombie\)$/);

@@ -15,6 +15,7 @@ import { openImage } from '../src/image/file.js';
 import {
   ROOT,
   buildFixture,
+  childPids,
   cliRootFor,
   startOnPty,
   startProcess,
@@ -293,21 +294,14 @@ describe("a session's resident freezer", () => {
   it('has a child waiting before a request comes, answers requests made together in order, and leaves no process when stopped', async () => {
     const counter = await buildFixture('counter');
     const dir = tempDir('ckpty-resident');
-    const childrenOf = (pid: number): number[] => {
-      try {
-        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean).map(Number);
-      } catch {
-        return [];
-      }
-    };
     const gone = (pid: number): boolean => [undefined, 'Z'].includes(readStat(pid)?.state);
-    const residents = (): number[] => childrenOf(process.pid).filter((pid) => readStat(pid)?.comm === 'ckpty-freezer' && !gone(pid));
+    const residents = (): number[] => childPids(process.pid).filter((pid) => readStat(pid)?.comm === 'ckpty-freezer' && !gone(pid));
     await until(() => residents().length === 0, 5000, "the previous test's freezer to end");
     freezer.start();
     let resident = 0;
     await until(() => (resident = residents()[0] ?? 0) > 0);
     let spare = 0;
-    await until(() => (spare = childrenOf(resident)[0] ?? 0) > 0, 5000, 'the spare child');
+    await until(() => (spare = childPids(resident)[0] ?? 0) > 0, 5000, 'the spare child');
     await until(() => readStat(spare)?.state === 'S', 5000, 'the spare to wait for its request');
 
     const [a, b] = [startProcess(counter, ['10'], { cwd: dir }), startProcess(counter, ['10'], { cwd: dir })];
@@ -322,7 +316,7 @@ describe("a session's resident freezer", () => {
     // The spare served the first request; another waits for the next.
     expect(gone(spare)).toBe(true);
     let next = 0;
-    await until(() => (next = childrenOf(resident)[0] ?? 0) > 0, 5000, 'the next spare');
+    await until(() => (next = childPids(resident)[0] ?? 0) > 0, 5000, 'the next spare');
 
     freezer.stop();
     await until(() => gone(resident) && gone(next), 5000, 'the resident freezer and its spare to end');

@@ -4,14 +4,14 @@
  * into that bash brings it back as the foreground job, to be typed into.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { openImage } from '../src/image/file.js';
 import { parseSaved } from '../src/termios/stty.js';
 import { ECHO, ICANON, ISIG } from '../src/termios/termios.js';
-import { buildFixture, stopProcesses, tempDir } from './helpers/fixtures.js';
+import { buildFixture, childPids, stopProcesses, tempDir } from './helpers/fixtures.js';
 import { privateCopy } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw, type Shell } from './helpers/thaw-shell.js';
 
@@ -20,7 +20,7 @@ afterEach(stopProcesses);
 /** The processes of a running `ckpty thaw` job: the thawer and the program, its only child. */
 async function openRunning(shell: Shell): Promise<{ thawer: number; program: number }> {
   const thawer = await shell.child();
-  const kids = readFileSync(`/proc/${thawer}/task/${thawer}/children`, 'latin1').trim().split(/\s+/).map(Number);
+  const kids = childPids(thawer);
   expect(kids).toHaveLength(1);
   return { thawer, program: kids[0] as number };
 }

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildFixture, stopProcesses, until } from './helpers/fixtures.js';
+import { buildFixture, childPids, stopProcesses, until } from './helpers/fixtures.js';
 import { gdb } from './helpers/freezer.js';
 import { AS, freezeForegroundJob, isThawer, startJobShell, thawInShell, type JobShell } from './helpers/job-shell.js';
 
@@ -24,15 +24,7 @@ function readdirNumbers(dir: string): number[] {
 
 /** Processes running ckpty's thawer below the shell: the thaw, and its reaper in a namespace. */
 function thawersBelow(js: JobShell): number {
-  const below = (pid: number): number[] => {
-    let kids: number[] = [];
-    try {
-      kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-    return kids.flatMap((kid) => [kid, ...below(kid)]);
-  };
+  const below = (pid: number): number[] => childPids(pid).flatMap((kid) => [kid, ...below(kid)]);
   return below(js.shell.pty.pid).filter(isThawer).length;
 }
 

@@ -148,6 +148,15 @@ export interface TestProcess {
 const running = new Set<{ kill(): void }>();
 
 /** Wait until check() is true, polling. */
+/** The processes `pid`'s main thread started (none once it is gone). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { freezeProcess } from '../../src/freezer/freeze.js';
-import { startOnPty, until, type PtyProcess, type StartOptions } from './fixtures.js';
+import { childPids, startOnPty, until, type PtyProcess, type StartOptions } from './fixtures.js';
 import { CLI } from './thaw.js';
 
 export interface Shell {
@@ -28,14 +28,6 @@ export interface Shell {
   status(): Promise<number>;
   /** The terminal modes as `stty -g` prints them, asked at the prompt. */
   modes(): Promise<string>;
-}
-
-function children(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /** Syscalls a program waits for its terminal in: read, poll, select, pselect6, ppoll. */
@@ -83,7 +75,7 @@ export async function startShell(options: ShellOptions = {}): Promise<Shell> {
     foreground: () => terminalForeground(pty.pid),
     child: async () => {
       let pids: number[] = [];
-      await until(() => (pids = children(pty.pid)).length === 1, 5000, 'the shell to start a program');
+      await until(() => (pids = childPids(pty.pid)).length === 1, 5000, 'the shell to start a program');
       return pids[0] as number;
     },
     waitingForInput: (pid) => until(() => waitsForInput(pid), 5000, `process ${pid} to read its terminal`),

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThawResult } from '../../src/thawer/native.js';
-import { ROOT, type TestUser } from './fixtures.js';
+import { childPids, ROOT, type TestUser } from './fixtures.js';
 
 /** The `ckpty` command (bin/ckpty): `thaw` runs natively, the rest in Node. */
 export const CLI = join(ROOT, 'bin/ckpty');
@@ -128,7 +128,7 @@ export function thawedPid(thaw: number, pid: number): number {
     try {
       const ids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${at}/status`, 'latin1'))?.[1]?.split(/\s+/).map(Number) ?? [];
       if (ids.at(-1) === pid) return at;
-      queue.push(...readFileSync(`/proc/${at}/task/${at}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number));
+      queue.push(...childPids(at));
     } catch {
       // gone meanwhile
     }
