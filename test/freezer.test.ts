@@ -291,7 +291,7 @@ describe("a session's resident freezer", () => {
     expect(await screenOf(third.path)).toBe(large);
   });
 
-  it('has a child waiting before a request comes, answers requests made together in order, and leaves no process when stopped', async () => {
+  it('has a child waiting before a request comes, answers requests made together in order, replaces a child killed while it waits, and leaves no process when stopped', async () => {
     const counter = await buildFixture('counter');
     const dir = tempDir('ckpty-resident');
     const gone = (pid: number): boolean => [undefined, 'Z'].includes(readStat(pid)?.state);
@@ -317,6 +317,14 @@ describe("a session's resident freezer", () => {
     expect(gone(spare)).toBe(true);
     let next = 0;
     await until(() => (next = childPids(resident)[0] ?? 0) > 0, 5000, 'the next spare');
+
+    // A spare killed while it waits is replaced when the next request comes: that freeze works.
+    process.kill(next, 'SIGKILL');
+    const c = startProcess(counter, ['10'], { cwd: dir });
+    await c.waitFor(/count 2\n/);
+    expect((await freezeProcess(c.pid, { output: join(dir, 'c.ckpt') }, freezer)).pid).toBe(c.pid);
+    expect((await c.exited).code).toBe(FROZEN_EXIT_STATUS);
+    await until(() => (next = childPids(resident)[0] ?? 0) > 0, 5000, 'the spare after that');
 
     freezer.stop();
     await until(() => gone(resident) && gone(next), 5000, 'the resident freezer and its spare to end');

@@ -479,6 +479,18 @@ static int spare_start(struct spare *s)
 	return 0;
 }
 
+/* Whether the spare ended while it waited (it is then reaped, and its pipes closed). */
+static bool spare_gone(struct spare *s)
+{
+	if (waitpid(s->pid, NULL, WNOHANG) != s->pid)
+		return false;
+	close(s->args);
+	close(s->screen);
+	close(s->reply);
+	s->pid = 0;
+	return true;
+}
+
 /*
  * One request of serve(), in the spare; its --report line is copied to stdout as it
  * comes (the spare's exit is not waited for first). The spare reads the screen from a
@@ -521,7 +533,8 @@ static int serve(void)
 	signal(SIGPIPE, SIG_IGN); /* a request that ended before its screen came */
 	struct spare spare = { 0 };
 	for (;;) {
-		int unavailable = !spare.pid && spare_start(&spare) ? errno : 0;
+		if (!spare.pid)
+			spare_start(&spare); /* if it fails, it is tried again when the request comes */
 		size_t args_len;
 		if (read_length(&args_len))
 			return 0;
@@ -532,6 +545,8 @@ static int serve(void)
 			free(args);
 			return args ? 0 : CK_INTERNAL;
 		}
+		/* A spare that died while it waited (killed, out of memory) is replaced first. */
+		int unavailable = (!spare.pid || spare_gone(&spare)) && spare_start(&spare) ? errno : 0;
 		int framed;
 		if (!unavailable)
 			framed = serve_one(&spare, args, args_len);
