@@ -10,11 +10,14 @@ import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, chmodSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import blessed from 'blessed';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SCROLLBACK, TerminalPane } from '../src/terminal/pane.js';
 import { PaneView } from '../src/terminal/view.js';
+import { Emulator } from '../src/screen/emulator.js';
 import { ScreenModel, type Frame } from '../src/screen/model.js';
 import { nearestPaletteIndex } from '../src/screen/palette.js';
+import type { Ahead } from '../src/screen/print-ahead.js';
 import {
   colorDistance,
   compareScreens,
@@ -40,7 +43,7 @@ afterEach(() => {
 });
 
 /** A session's screen in-process: a ScreenModel whose frames go straight to the pane. */
-class LocalScreen extends EventEmitter<{ frame: [frame: Frame] }> {
+class LocalScreen extends EventEmitter<{ frame: [frame: Frame]; ahead: [ahead: Ahead] }> {
   readonly model: ScreenModel;
   private parsed: Promise<void> = Promise.resolve();
 
@@ -234,7 +237,6 @@ describe('pane renders what @xterm/headless holds', () => {
     const before = view.rowsPainted;
     await show('x');
     expect(view.rowsPainted - before).toBe(1);
-    const blessed = (await import('blessed')).default;
     const box = blessed.box({ parent: rig.screen, top: 2, left: 2, width: 20, height: 5, content: 'OVERLAY', border: 'line' });
     await render();
     expect(screenText(rig.outer)).toContain('OVERLAY');
@@ -316,5 +318,104 @@ describe('terminal queries are answered to the program', () => {
     const text = screenText(term);
     expect(text).toContain('DSR=\\[7\\;9');
     expect(text).toMatch(/DA=\\\[\\\?1\\;2/);
+  });
+});
+
+describe('text printed ahead of its frame (a real screen worker; src/screen/print-ahead.ts)', () => {
+  it("a keystroke's echo is on the outer terminal before its frame, which then paints nothing; text whose effect is not certain waits for its frame", async () => {
+    const cols = 40;
+    const rows = 8;
+    const r = makeOuterRig(cols, rows);
+    rig = r;
+    const emulator = new Emulator({ cols, rows, scrollback: 100 }, { pause: () => undefined, resume: () => undefined });
+    // The oracle: a model of our own fed the same bytes, and compared with the outer terminal cell by cell.
+    const reference = new ScreenModel({ cols, rows, scrollback: 100 });
+    const pane = new TerminalPane(emulator);
+    const view = new PaneView(r.screen, pane, () => ({ left: 0, top: 0, height: rows }));
+    let frames = 0;
+    pane.on('frame', () => frames++);
+    try {
+      emulator.frames(true);
+      /** Until a frame accounts for everything written and asked, and the outer terminal has it. */
+      const settle = async (): Promise<void> => {
+        await emulator.state();
+        const seen = frames;
+        await waitFor(() => frames > seen, 'the frame after a question');
+        r.screen.render();
+        await r.settle();
+      };
+      const output = async (data: string): Promise<void> => {
+        emulator.write(Buffer.from(data));
+        await reference.write(Buffer.from(data));
+        await settle();
+      };
+      const same = (): void => expect(compareScreens(reference.term, r.outer, rows).mismatches.slice(0, 8)).toEqual([]);
+      /** Typed text echoed: on the outer terminal at once (synchronously) or not; the same screen once settled. */
+      const echo = async (text: string, ahead: boolean): Promise<void> => {
+        await settle();
+        const painted = view.rowsPainted;
+        const before = r.written().length;
+        emulator.write(Buffer.from(text));
+        expect(r.written().slice(before).includes(text), `'${text}' ahead`).toBe(ahead);
+        await reference.write(Buffer.from(text));
+        await settle();
+        if (ahead) expect(view.rowsPainted, `rows painted after '${text}'`).toBe(painted);
+        same();
+      };
+
+      await output('$ ');
+      await echo('l', true);
+      await echo('s', true);
+      // Typed faster than frames come: each goes ahead of the one before's frame.
+      await settle();
+      for (const key of ['x', 'y', 'z']) {
+        const before = r.written().length;
+        emulator.write(Buffer.from(key));
+        await reference.write(Buffer.from(key));
+        expect(r.written().slice(before)).toContain(key);
+      }
+      await settle();
+      same();
+      await output('\x1b[31m');
+      await echo('r', false);
+      await output('\x1b[0m\x1b(0');
+      await echo('q', false);
+      await output('\x1b(B\r\n\u6f22\u5b57\r');
+      await echo('w', false); // would cut a wide character in two
+      await output('\x1b[10G');
+      await echo('w', true);
+      await output(`\x1b[${cols - 1}G`);
+      await echo('ab', false); // would reach the last column
+      await output(`\x1b[${cols - 1}G`);
+      await echo('a', true);
+      await echo('b', false);
+      await output('\r\n');
+      /** Output after `cover` (undone by `uncover`): not ahead; the same screen once uncovered. */
+      const notAheadUnder = async (cover: () => void, uncover: () => void): Promise<void> => {
+        cover();
+        await settle();
+        const before = r.written().length;
+        emulator.write(Buffer.from('h'));
+        await reference.write(Buffer.from('h'));
+        expect(r.written().slice(before)).toBe('');
+        uncover();
+        await settle();
+        same();
+      };
+      const box = blessed.box({ top: 2, left: 0, width: 20, height: 3, content: 'OVER', border: 'line' });
+      await notAheadUnder(
+        () => r.screen.append(box),
+        () => box.detach(),
+      );
+      await echo('k', true);
+      await output('line\r\n'.repeat(20));
+      await notAheadUnder(
+        () => pane.scrollBy(-3),
+        () => pane.scrollToBottom(),
+      );
+    } finally {
+      emulator.dispose();
+      reference.dispose();
+    }
   });
 });

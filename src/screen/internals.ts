@@ -1,7 +1,8 @@
 /**
  * The few facts of @xterm/headless 6.0.0 (pinned) that its public API does not give and
  * a repaint needs: the cursor's visibility and shape, the mouse encoding, the scroll
- * region; and whether its parser is between sequences. Read from the core's services,
+ * region; whether its parser is between sequences, and whether it maps printed
+ * characters through a character set. Read from the core's services,
  * by name; test/screen-model.test.ts fails if a new version moves them.
  */
 import type { Terminal } from '@xterm/headless';
@@ -12,6 +13,8 @@ interface Core {
     decPrivateModes: { cursorStyle?: 'block' | 'underline' | 'bar'; cursorBlink?: boolean };
   };
   coreMouseService: { activeEncoding: string };
+  /** The character set printed characters go through now (G0..G3 as shifted in); undefined for US ASCII. */
+  _charsetService: { charset: object | undefined };
   _inputHandler: {
     onRequestRefreshRows(listener: (rows: { start: number; end: number } | undefined) => void): unknown;
     _parser: { currentState: number };
@@ -69,6 +72,11 @@ export function onRowsChanged(term: Terminal, listener: (rows: { start: number; 
 export function defaultAttributes(term: Terminal): boolean {
   const { fg, bg } = core(term)._inputHandler._curAttrData;
   return fg === 0 && bg === 0;
+}
+
+/** Whether printed characters come out as they are (US ASCII; not DEC graphics, a national set …). */
+export function plainCharset(term: Terminal): boolean {
+  return core(term)._charsetService.charset === undefined;
 }
 
 /** The parser's GROUND state: not inside an escape sequence or string. */

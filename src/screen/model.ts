@@ -18,7 +18,7 @@ import serializeAddon from '@xterm/addon-serialize';
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { readRow, sameRow, type RowCells } from './cells.js';
 import { skippable } from './flood.js';
-import { defaultAttributes, onRowsChanged, parserAtRest, scrollRegion } from './internals.js';
+import { defaultAttributes, onRowsChanged, parserAtRest, plainCharset, scrollRegion } from './internals.js';
 import { defaultModes, modeChanges, readModes, regionChange, type ScreenModes } from './modes.js';
 
 export interface ModelOptions {
@@ -43,6 +43,11 @@ export interface Frame {
   viewTop: number;
   historyLength: number;
   modes: ScreenModes;
+  /**
+   * Where printable ASCII written now would print as it is, in the default attributes,
+   * moving the cursor right and nothing else; undefined when it would not (see printsPlainAt).
+   */
+  plain: { x: number; y: number } | undefined;
 }
 
 /**
@@ -307,7 +312,28 @@ export class ScreenModel {
       viewTop: top,
       historyLength: this.historyLength,
       modes,
+      plain: this.printsPlainAt(),
     };
+  }
+
+  /**
+   * Where the next printable ASCII character lands as it is, on the live view: the
+   * parser between sequences, default attributes, US ASCII, no insert mode, no
+   * synchronized update under way, the cursor on a column (not past the last one,
+   * waiting to wrap). Text printed there changes those cells and the cursor only.
+   */
+  printsPlainAt(): { x: number; y: number } | undefined {
+    const { modes } = this.term;
+    const buffer = this.term.buffer.active;
+    const plain =
+      this.scrollTop === undefined &&
+      parserAtRest(this.term) &&
+      defaultAttributes(this.term) &&
+      plainCharset(this.term) &&
+      !modes.insertMode &&
+      !modes.synchronizedOutputMode &&
+      buffer.cursorX < this.term.cols;
+    return plain ? { x: buffer.cursorX, y: buffer.cursorY } : undefined;
   }
 
   dispose(): void {

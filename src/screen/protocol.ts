@@ -39,7 +39,8 @@ export type Answer =
 export type Reply =
   /** Output the main thread held for want of room can go into the ring now. */
   | { op: 'room' }
-  | { op: 'frame'; frame: Frame }
+  /** A frame, and how much it accounts for: the output up to position `output`, the first `requests` requests. */
+  | { op: 'frame'; frame: Frame; output: number; requests: number }
   /** The emulator's answer to a query of the program's (DA, DSR…), for the program. */
   | { op: 'reply'; data: string }
   | { op: 'title'; title: string }

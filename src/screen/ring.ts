@@ -65,9 +65,14 @@ class RingSide {
 }
 
 export class RingWriter extends RingSide {
-  private fences = 0;
+  private sent = 0;
   /** The ring as a Buffer: Buffer's copy is a memcpy, where a typed array's set into shared memory is not. */
   private readonly target = Buffer.from(this.bytes.buffer);
+
+  /** Requests sent so far (each has its fence). */
+  get fences(): number {
+    return this.sent;
+  }
 
   /** Whether the writer holds output that did not fit (the reader says when it made room). */
   set full(full: boolean) {
@@ -91,8 +96,8 @@ export class RingWriter extends RingSide {
 
   /** Before a request is sent: its place in the output. */
   fence(): void {
-    Atomics.store(this.positions, FENCE_AT + (this.fences % FENCE_SLOTS), this.written | 0);
-    Atomics.store(this.positions, FENCES, ++this.fences | 0);
+    Atomics.store(this.positions, FENCE_AT + (this.sent % FENCE_SLOTS), this.written | 0);
+    Atomics.store(this.positions, FENCES, ++this.sent | 0);
     this.wake();
   }
 
@@ -102,23 +107,27 @@ export class RingWriter extends RingSide {
 }
 
 export class RingReader extends RingSide {
+  private passed = 0;
+
   /** Requests handled so far. */
-  private handled = 0;
+  get handled(): number {
+    return this.passed;
+  }
 
   /** Where parsing must stop now: the fence of the next request not handled, else all that is written. */
   get end(): number {
     const fences = Atomics.load(this.positions, FENCES) >>> 0;
-    return this.handled === fences ? this.written : Atomics.load(this.positions, FENCE_AT + (this.handled % FENCE_SLOTS)) >>> 0;
+    return this.passed === fences ? this.written : Atomics.load(this.positions, FENCE_AT + (this.passed % FENCE_SLOTS)) >>> 0;
   }
 
   /** Whether the next request's place has been reached (it must be handled before more is parsed). */
   get atFence(): boolean {
-    return this.handled !== Atomics.load(this.positions, FENCES) >>> 0 && this.end === this.read;
+    return this.passed !== Atomics.load(this.positions, FENCES) >>> 0 && this.end === this.read;
   }
 
   /** The next request was handled. */
   passFence(): void {
-    this.handled++;
+    this.passed++;
   }
 
   /** The unread bytes up to position `end`, in place: one piece, or two where the ring wraps. */

@@ -117,23 +117,22 @@ async function run(): Promise<void> {
 }
 
 function handle(request: Request): void {
+  // A frame follows every request: it tells the main thread that the screen it shows accounts for it.
+  changed = true;
   switch (request.op) {
     case 'resize':
       model.resize(request.cols, request.rows);
-      changed = true;
       return;
     case 'mark':
       model.mark();
       return;
     case 'frames':
       framesOn = request.on;
-      changed = true;
       return;
     case 'scroll':
       if ('by' in request) model.scrollBy(request.by);
       else if (request.to === 'top') model.scrollToTop();
       else model.scrollToBottom();
-      changed = true;
       return;
     case 'ask':
       post({ op: 'answer', id: request.id, ...answer(request.question) });
@@ -163,5 +162,5 @@ function sendFrame(): void {
   frameTimer = undefined;
   lastFrame = performance.now();
   changed = false;
-  post({ op: 'frame', frame: model.frame() });
+  post({ op: 'frame', frame: model.frame(), output: ring.read, requests: ring.handled });
 }

@@ -1,7 +1,8 @@
 /**
  * Which job the status line names: `bc[4242]`, `bash[12] +2` for a job of several
  * processes (the refusal message lists them all), or the shell itself at its prompt.
- * Looked up on a timer, and on program output at most every FOREGROUND_MIN_MS.
+ * Looked up on a timer, and on program output at most every FOREGROUND_MIN_MS (after
+ * the output is shown: reading /proc must not delay a keystroke's echo).
  */
 import { readStat } from '../freezer/proc.js';
 import type { Session } from '../host/session.js';
@@ -13,6 +14,7 @@ const FOREGROUND_MIN_MS = 150;
 export class ForegroundWatch {
   private current: string;
   private lastPoll = 0;
+  private soon: NodeJS.Immediate | undefined;
   private readonly timer: NodeJS.Timeout;
 
   /** `changed` runs when the name changes. */
@@ -30,7 +32,11 @@ export class ForegroundWatch {
 
   /** The program wrote: programs start and end with output, a cheap moment to look again. */
   output(): void {
-    if (Date.now() - this.lastPoll > FOREGROUND_MIN_MS) this.poll();
+    if (this.soon || Date.now() - this.lastPoll <= FOREGROUND_MIN_MS) return;
+    this.soon = setImmediate(() => {
+      this.soon = undefined;
+      this.poll();
+    });
   }
 
   poll(): void {
@@ -44,6 +50,7 @@ export class ForegroundWatch {
 
   dispose(): void {
     clearInterval(this.timer);
+    clearImmediate(this.soon);
   }
 
   /** Read each time: right after the spawn the shell is still called node. */

@@ -3,17 +3,20 @@
  * frame carries the rows that changed, at most one frame per 16 ms; src/screen/worker.ts)
  * and the code that copies them into blessed's screen cells. blessed then writes only
  * the cells that differ from what the outer terminal already shows. Scrolling the view
- * through the history is the worker's: the pane asks, the next frame shows it.
+ * through the history is the worker's: the pane asks, the next frame shows it. Plain
+ * text whose effect is certain comes ahead of its frame (src/screen/print-ahead.ts).
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_ATTR, type RowCells } from '../screen/cells.js';
+import { DEFAULT_ATTR, sameRow, type RowCells } from '../screen/cells.js';
 import type { Frame } from '../screen/model.js';
+import type { Ahead } from '../screen/print-ahead.js';
 
 /** Where the frames come from: the session's Emulator (a ScreenModel in-process in tests). */
 export interface FrameSource {
   readonly cols: number;
   readonly rows: number;
   on(event: 'frame', listener: (frame: Frame) => void): unknown;
+  on(event: 'ahead', listener: (ahead: Ahead) => void): unknown;
   scrollBy(lines: number): void;
   scrollTo(to: 'top' | 'bottom'): void;
 }
@@ -32,7 +35,14 @@ export interface PaneCursor {
 
 export const DEFAULT_SCROLLBACK = 5000;
 
-export class TerminalPane extends EventEmitter<{ frame: [frame: Frame] }> {
+export interface PaneEvents {
+  frame: [frame: Frame];
+  /** A frame changed what the pane shows (a frame for text printed ahead of it does not). */
+  changed: [];
+  ahead: [ahead: Ahead];
+}
+
+export class TerminalPane extends EventEmitter<PaneEvents> {
   private shown: (RowCells | undefined)[] = [];
   private cursorAt: PaneCursor = { x: 0, y: 0, visible: true };
   private view = { top: 0, history: 0 };
@@ -41,6 +51,7 @@ export class TerminalPane extends EventEmitter<{ frame: [frame: Frame] }> {
   constructor(private readonly screen: FrameSource) {
     super();
     screen.on('frame', (frame) => this.apply(frame));
+    screen.on('ahead', (ahead) => this.emit('ahead', ahead));
   }
 
   get cols(): number {
@@ -53,11 +64,18 @@ export class TerminalPane extends EventEmitter<{ frame: [frame: Frame] }> {
 
   /** A frame from the worker: its rows replace the ones shown. */
   apply(frame: Frame): void {
-    for (const { y, cells } of frame.rows) this.shown[y] = cells;
+    const { cursor, viewTop: top, historyLength: history } = frame;
+    let changed = this.shown.length > this.rows || !sameCursor(cursor, this.cursorAt) || top !== this.view.top || history !== this.view.history;
+    for (const { y, cells } of frame.rows) {
+      const shown = this.shown[y];
+      changed ||= !shown || !sameRow(shown, cells);
+      this.shown[y] = cells;
+    }
     this.shown.length = Math.min(this.shown.length, this.rows);
-    this.cursorAt = frame.cursor;
-    this.view = { top: frame.viewTop, history: frame.historyLength };
+    this.cursorAt = cursor;
+    this.view = { top, history };
     this.emit('frame', frame);
+    if (changed) this.emit('changed');
   }
 
   /** The buffer line shown on the pane's first row. */
@@ -105,10 +123,48 @@ export class TerminalPane extends EventEmitter<{ frame: [frame: Frame] }> {
     return changed;
   }
 
+  /**
+   * Text printed ahead of its frame, put into the rows shown and into blessed's `row`
+   * (what the screen should show) and `drawn` (what the outer terminal shows), at `left`;
+   * the cursor moves past it. Only where those cells show the pane's own (no overlay over
+   * them, nothing waiting to be drawn) and no wide character is cut in two: whether it was.
+   */
+  printAhead(row: BlessedCell[], drawn: BlessedCell[], left: number, { x, y, text }: Ahead): boolean {
+    const shown = this.shown[y];
+    const end = x + text.length;
+    if (!shown || end >= this.cols) return false;
+    for (let at = x; at <= end; at++) {
+      // '' is the second half of a wide character: neither half may be overwritten alone.
+      if (shown.text[at] === '') return false;
+      if (at === end) break;
+      const cell = row[left + at];
+      const was = drawn[left + at];
+      if (!cell || !was || cell[0] !== shown.attrs[at] || cell[1] !== shown.text[at] || was[0] !== cell[0] || was[1] !== cell[1]) return false;
+    }
+    const attrs = shown.attrs.slice();
+    const texts = shown.text.slice();
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      attrs[x + i] = DEFAULT_ATTR;
+      texts[x + i] = ch;
+      for (const cell of [row[left + x + i]!, drawn[left + x + i]!]) {
+        cell[0] = DEFAULT_ATTR;
+        cell[1] = ch;
+      }
+    }
+    this.shown[y] = { attrs, text: texts };
+    this.cursorAt = { ...this.cursorAt, x: end, y };
+    return true;
+  }
+
   /** Where the program's cursor is on the pane, and whether it should be shown. */
   cursor(): PaneCursor {
     return this.cursorAt;
   }
+}
+
+function sameCursor(a: PaneCursor, b: PaneCursor): boolean {
+  return a.x === b.x && a.y === b.y && a.visible === b.visible;
 }
 
 /** Copies `cells` (blanks when there are none yet) into `row` from `left`; tells whether any cell changed. */

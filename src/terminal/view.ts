@@ -2,16 +2,21 @@
  * Puts a TerminalPane on a blessed screen: the pane is painted before blessed
  * renders its widgets (so overlays draw on top of it and the pane repaints the
  * cells they leave), and the outer cursor follows the program's cursor. A frame
- * from the screen worker is drawn as it arrives (the worker already sends at most
- * one per frame time); other redraws (the status line, overlays) are coalesced.
+ * from the screen worker that changes the pane is drawn as it arrives (the worker
+ * already sends at most one per frame time); other redraws (the status line,
+ * overlays) are coalesced. Text printed ahead of its frame (a keystroke's echo) is
+ * written at once, as blessed would draw it, and noted in blessed's buffers so that
+ * the frame after it changes nothing.
  */
 import type { Widgets } from 'blessed';
+import type { Ahead } from '../screen/print-ahead.js';
 import type { ScreenRow, TerminalPane } from './pane.js';
 
-/** blessed's screen buffer and cursor-tracking program; not in @types/blessed. */
+/** blessed's screen buffers (what it should show, what it has drawn) and cursor-tracking program; not in @types/blessed. */
 interface ScreenInternals {
   lines: ScreenRow[];
-  program: Widgets.Screen['program'] & { x: number; y: number; cursorHidden: boolean };
+  olines: ScreenRow[];
+  program: Widgets.Screen['program'] & { x: number; y: number; cursorHidden: boolean; _write(text: string): unknown; flush(): void };
 }
 
 export interface PaneRegion {
@@ -38,7 +43,8 @@ export class PaneView {
     this.internals = screen as unknown as ScreenInternals;
     screen.on('prerender', () => this.paint());
     screen.on('render', () => this.placeCursor());
-    pane.on('frame', () => this.render());
+    pane.on('changed', () => this.render());
+    pane.on('ahead', (ahead) => this.printAhead(ahead));
   }
 
   /** Redraw soon, together with whatever else asks in the meantime. */
@@ -58,6 +64,22 @@ export class PaneView {
     clearImmediate(this.pending);
     this.pending = undefined;
     if (!this.stopped) this.screen.render();
+  }
+
+  /** Not while an overlay has the keyboard, nor over cells something else covers or has yet to draw. */
+  private printAhead(ahead: Ahead): void {
+    const { left, top, height } = this.region();
+    if (this.stopped || !this.showCursor || ahead.y >= height) return;
+    const { lines, olines, program } = this.internals;
+    const row = lines[top + ahead.y];
+    const drawn = olines[top + ahead.y];
+    if (!row || !drawn || row.dirty || !this.pane.printAhead(row, drawn, left, ahead)) return;
+    const y = top + ahead.y;
+    const x = left + ahead.x;
+    if (program.y !== y || program.x !== x) program.cup(y, x);
+    program._write(ahead.text);
+    program.x = x + ahead.text.length;
+    program.flush();
   }
 
   private paint(): void {
