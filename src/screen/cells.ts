@@ -71,6 +71,17 @@ export function readRow(line: IBufferLine | undefined, cols: number, scratch: IB
   return { attrs, text };
 }
 
+/** A copy of `cells` with `text` (printable ASCII: a cell a character) printed from column `x` in the default attributes. */
+export function printedOn(cells: RowCells, x: number, text: string): RowCells {
+  const attrs = cells.attrs.slice();
+  const chars = cells.text.slice();
+  for (let i = 0; i < text.length; i++) {
+    attrs[x + i] = DEFAULT_ATTR;
+    chars[x + i] = text[i]!;
+  }
+  return { attrs, text: chars };
+}
+
 export function sameRow(a: RowCells, b: RowCells): boolean {
   if (a.text.length !== b.text.length) return false;
   for (let x = 0; x < a.text.length; x++) if (a.attrs[x] !== b.attrs[x] || a.text[x] !== b.text[x]) return false;

@@ -11,7 +11,7 @@
  * faster than frames come still goes ahead. A frame that does not account for a print yet
  * gets it applied on top (its rows and cursor), so it never takes back what is shown.
  */
-import { DEFAULT_ATTR } from './cells.js';
+import { printedOn } from './cells.js';
 import type { Frame } from './model.js';
 
 /** Text to draw on the view's row `y` from column `x`, in the default attributes. */
@@ -55,19 +55,10 @@ export class PrintAhead {
       this.accounted = accounted;
       return frame;
     }
-    const rows = frame.rows.map(({ y, cells }) => {
-      const prints = this.printed.filter((print) => print.y === y);
-      if (prints.length === 0) return { y, cells };
-      const attrs = cells.attrs.slice();
-      const text = cells.text.slice();
-      for (const print of prints) {
-        for (let i = 0; i < print.text.length; i++) {
-          attrs[print.x + i] = DEFAULT_ATTR;
-          text[print.x + i] = print.text[i]!;
-        }
-      }
-      return { y, cells: { attrs, text } };
-    });
+    const rows = frame.rows.map(({ y, cells }) => ({
+      y,
+      cells: this.printed.filter((print) => print.y === y).reduce((row, print) => printedOn(row, print.x, print.text), cells),
+    }));
     const last = this.printed.at(-1)!;
     return { ...frame, rows, cursor: { ...frame.cursor, x: last.x + last.text.length, y: last.y }, plain: this.plain };
   }

@@ -83,7 +83,7 @@ export class RingWriter extends RingSide {
   write(data: Uint8Array): number {
     const size = this.target.length;
     const written = this.written;
-    const taken = Math.min(data.length, size - ((written - this.read) >>> 0));
+    const taken = Math.min(data.length, size - this.unread);
     const at = written % size;
     const first = Math.min(taken, size - at);
     const source = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -7,7 +7,7 @@
  * text whose effect is certain comes ahead of its frame (src/screen/print-ahead.ts).
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_ATTR, sameRow, type RowCells } from '../screen/cells.js';
+import { DEFAULT_ATTR, printedOn, sameRow, type RowCells } from '../screen/cells.js';
 import type { Frame } from '../screen/model.js';
 import type { Ahead } from '../screen/print-ahead.js';
 
@@ -141,18 +141,14 @@ export class TerminalPane extends EventEmitter<PaneEvents> {
       const was = drawn[left + at];
       if (!cell || !was || cell[0] !== shown.attrs[at] || cell[1] !== shown.text[at] || was[0] !== cell[0] || was[1] !== cell[1]) return false;
     }
-    const attrs = shown.attrs.slice();
-    const texts = shown.text.slice();
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i]!;
-      attrs[x + i] = DEFAULT_ATTR;
-      texts[x + i] = ch;
-      for (const cell of [row[left + x + i]!, drawn[left + x + i]!]) {
-        cell[0] = DEFAULT_ATTR;
-        cell[1] = ch;
+    const printed = printedOn(shown, x, text);
+    for (let at = x; at < end; at++) {
+      for (const cell of [row[left + at]!, drawn[left + at]!]) {
+        cell[0] = printed.attrs[at]!;
+        cell[1] = printed.text[at]!;
       }
     }
-    this.shown[y] = { attrs, text: texts };
+    this.shown[y] = printed;
     this.cursorAt = { ...this.cursorAt, x: end, y };
     return true;
   }
