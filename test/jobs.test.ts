@@ -316,7 +316,7 @@ describe.each(AS)('the whole foreground job, as $who', ({ user }) => {
     expect(await js.shell.status()).toBe(0);
   });
 
-  it('zombie members come back: their parent collects the status each ended with', async () => {
+  it('zombie members come back, frozen and thawed twice: their parent collects the status each ended with', async () => {
     const js = await startJobShell(user());
     writeFileSync(
       join(js.dir, 'zombies.py'),
@@ -343,6 +343,15 @@ describe.each(AS)('the whole foreground job, as $who', ({ user }) => {
     const { image, report } = await freezeForegroundJob(js, 'zombies.ckpt');
     expect(members(report).filter((m) => m.zombie).map((m) => m.pid).sort()).toEqual([Number(exits), Number(killed)].sort());
     await thawInShell(js, image);
+    await jobReading(js, 'python3');
+    // Frozen again as it came back: in a namespace of its own (always, for an ordinary
+    // user), its zombies have numbers there that are not ours; the image keeps theirs,
+    // the ones their parent waits for.
+    const again = await freezeForegroundJob(js, 'zombies2.ckpt');
+    expect(members(again.report).filter((m) => m.zombie)).toHaveLength(2);
+    // Under their own name, not the thaw's.
+    expect(comms(members(again.report))).toEqual(['python3', 'python3', 'python3']);
+    await thawInShell(js, again.image);
     await jobReading(js, 'python3');
     js.shell.type('\r');
     await js.shell.waitFor(new RegExp(`collected ${exits} status 7\\r\\ncollected ${killed} status -15\\r\\n[\\s\\S]*\\$ $`));

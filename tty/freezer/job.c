@@ -301,11 +301,17 @@ static int link_members(struct job *job, const struct scan *s, struct ck_error *
 		const struct seen *p = find_seen(s, c->pid);
 		struct capture *parent = p ? member_of(job, p->st.ppid) : NULL;
 		c->parent = parent ? (int)(parent - job->members) : -1;
-		if (!c->zombie && read_ns_ids(c)) {
+		/*
+		 * A zombie's IDs are read as a live member's: in a job thawed in a namespace of
+		 * its own, its parent waits for it by the number it has there, not by ours.
+		 */
+		if (read_ns_ids(c) && !c->zombie) {
 			ck_fail(e, CK_NOT_FOUND, ESRCH, "seize", "", "it ended during the freeze");
 			job_blame(job, c->pid, c->comm, e);
 			return -1;
 		}
+		if (!c->ns_pid)
+			c->ns_pid = c->pid; /* a kernel without NSpid lines: there is only one namespace */
 		if (c->parent < 0 && !c->zombie && c->start_time >= newest) {
 			newest = c->start_time;
 			job->status_member = (int)i;
@@ -314,8 +320,6 @@ static int link_members(struct job *job, const struct scan *s, struct ck_error *
 	for (size_t i = 0; i < job->nmembers; i++) {
 		struct capture *c = &job->members[i];
 		c->ns_ppid = c->parent >= 0 ? job->members[c->parent].ns_pid : 0;
-		if (c->zombie)
-			c->ns_pid = c->pid; /* a zombie has no NSpid line: it lived in its parent's namespace */
 	}
 	job->ns_pgid = job->members[0].ns_pgid;
 	return 0;

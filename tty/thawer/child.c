@@ -62,9 +62,16 @@ static int set_limits(const struct ckpt_process *p, int *err)
 	return -1;
 }
 
-/* End as the zombie had ended: its parent collects the same status (no core of ours). */
-static void __attribute__((noreturn)) end_like_zombie(int status)
+/*
+ * End as the zombie had ended: its parent collects the same status (no core of ours),
+ * and under its name (not ours: a freeze of the job now shows the program's).
+ */
+static void __attribute__((noreturn)) end_like_zombie(const struct ckpt_member *zombie)
 {
+	char comm[sizeof zombie->comm + 1] = { 0 };
+	memcpy(comm, zombie->comm, sizeof zombie->comm);
+	prctl(PR_SET_NAME, comm);
+	int status = zombie->wait_status;
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	struct rlimit no_core = { 0, 0 };
@@ -146,7 +153,7 @@ void thaw_child(struct thaw *t, int m)
 	if (own_group && member->pid != img->job->pgid && setpgid(0, img->job->pgid) < 0)
 		fail(t, m, CHILD_PGRP, errno, 0);
 	if (member->state == CKPT_MEMBER_ZOMBIE)
-		end_like_zombie(member->wait_status);
+		end_like_zombie(member);
 	forget_zombie_signals(t, m);
 
 	const struct ckpt_process_image *pi = t->members[m].image;
