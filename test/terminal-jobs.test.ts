@@ -4,7 +4,7 @@
  * terminal after a freeze (screen, modes, stty), the screen after a thaw (cell by cell),
  * nothing drawn over a program's screen. `ckpty shell` (plain mode) unless said.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatBytes } from '../src/base/format.js';
@@ -110,8 +110,10 @@ describe('the key acts on jobs, not on shells at their prompt or programs that u
     run(rig, 'bash --norc');
     await rig.waitFor((s) => /^bash-[\d.]+[#$]$/m.test(s), 'the nested prompt');
     run(rig, 'echo $$ > nested.pid');
-    await rig.waitFor(() => readFileSync(join(rig.cwd, 'nested.pid'), 'latin1').endsWith('\n'), 'the pid file');
-    const pid = readFileSync(join(rig.cwd, 'nested.pid'), 'latin1').trim();
+    // Written by bash a moment after the line is typed: it may not exist at the first look.
+    const pidFile = join(rig.cwd, 'nested.pid');
+    await rig.waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'latin1').endsWith('\n'), 'the pid file');
+    const pid = readFileSync(pidFile, 'latin1').trim();
     const frozen = await runCli(['freeze', pid], { root: ROOT });
     expect(frozen.stderr).toBe('');
     // The outer shell's prompt, printed where the nested one left the cursor.
