@@ -2,6 +2,7 @@
  * `ckpty shell`: a shell in the current terminal with the checkpoint key.
  */
 import type { Command } from 'commander';
+import { importEagerly } from '../base/eager-import.js';
 import { CkptyError, ExitCode } from '../base/errors.js';
 import { PASS_OPTION_HELP, passOption } from '../host/pass-list.js';
 
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .option('--record-input', 'record keyboard input too (it can hold passwords)')
     .action(async (command: string[], options: ShellOptions) => {
       const [{ runPlain }, { parseCcharArg }, { checkNameTemplate }] = await Promise.all([
-        import('./plain.js'),
+        importEagerly(() => import('./plain.js')),
         import('../termios/stty.js'),
         import('../freezer/native.js'),
       ]);

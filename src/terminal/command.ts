@@ -4,6 +4,7 @@
  * options of the same name (`ckpty shell --key ^T`).
  */
 import type { Command } from 'commander';
+import { importEagerly } from '../base/eager-import.js';
 import { CkptyError, ExitCode } from '../base/errors.js';
 import { PASS_OPTION_HELP, passOption } from '../host/pass-list.js';
 
@@ -40,6 +41,8 @@ export function register(program: Command): void {
       if (command.args.length > 0) {
         throw new CkptyError(`unknown command '${command.args[0]}' (ckpty --help lists them)`, ExitCode.usage);
       }
+      // The session first, compiled whole (the key's path); blessed and the rest as usual.
+      await importEagerly(() => import('../host/session.js'));
       const [{ runTerminal }, { parsePrefixKey }, { parseCcharArg }] = await Promise.all([
         import('./app.js'),
         import('./keys.js'),
