@@ -1,10 +1,12 @@
-/** The shared base: JSON-lines framing and the execvp-style program lookup. */
+/** The shared base: JSON-lines framing, the execvp-style program lookup, the command's end when its reader goes. */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findProgram } from '../src/base/find-program.js';
 import { jsonLine, LineSplitter } from '../src/base/json-lines.js';
+import { CLI } from './helpers/thaw.js';
 
 describe('JSON lines', () => {
   it('gives back each line once it is complete, wherever the chunks end', () => {
@@ -47,5 +49,14 @@ describe('findProgram', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+});
+
+describe('the ckpty command, read by a program that stops early', () => {
+  it('ends quietly with the status of SIGPIPE when its reader is gone (`ckpty --help | head -1`)', () => {
+    // The reader has ended before ckpty writes: its first write meets a closed pipe.
+    const run = spawnSync('bash', ['-c', `{ sleep 0.3; '${CLI}' --help; } | true; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`status ${128 + constants.signals.SIGPIPE}\n`);
   });
 });

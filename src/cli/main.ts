@@ -3,6 +3,7 @@
  * registration modules are light (options only) and load their implementation
  * lazily, so that `ckpty freeze` does not pay for the terminal UI's imports.
  */
+import { constants } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { CkptyError, ExitCode } from '../base/errors.js';
 import { register as registerLdisc } from '../ldisc/command.js';
@@ -27,6 +28,15 @@ registerRecorder(program);
 registerTerminal(program);
 registerFreezer(program);
 registerThawer(program);
+
+/**
+ * A reader that stops early (`ckpty info x.ckpt | head`) is no error: end at once and
+ * quietly, with the status of a program killed by SIGPIPE, as other commands do.
+ */
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(128 + constants.signals.SIGPIPE);
+});
 
 export async function main(argv: string[]): Promise<number> {
   try {
