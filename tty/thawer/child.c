@@ -68,9 +68,7 @@ static int set_limits(const struct ckpt_process *p, int *err)
  */
 static void __attribute__((noreturn)) end_like_zombie(const struct ckpt_member *zombie)
 {
-	char comm[sizeof zombie->comm + 1] = { 0 };
-	memcpy(comm, zombie->comm, sizeof zombie->comm);
-	prctl(PR_SET_NAME, comm);
+	prctl(PR_SET_NAME, comm_text(zombie->comm).text);
 	int status = zombie->wait_status;
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
@@ -176,9 +174,8 @@ void thaw_child(struct thaw *t, int m)
 		if (pi->vmas[i].kind == CKPT_VMA_OBJECT)
 			fcntl(t->object_fds[pi->vmas[i].file], F_SETFD, 0);
 
-	char comm[sizeof p->comm + 1] = { 0 };
-	memcpy(comm, p->comm, sizeof p->comm);
-	char *argv[] = { comm, NULL }, *envp[] = { NULL };
+	struct comm_text comm = comm_text(p->comm);
+	char *argv[] = { comm.text, NULL }, *envp[] = { NULL };
 	/* Exec the very file prepare checked (an fd, not a path that could be swapped meanwhile). */
 	syscall(SYS_execveat, t->members[m].file_fds[0], "", argv, envp, AT_EMPTY_PATH);
 	fail(t, m, CHILD_EXEC, errno, 0);

@@ -232,13 +232,13 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 	double now = now_ms();
 	const struct ckpt_image *img = &t->img;
 	size_t n = img->job->nmembers, live = img->nprocesses;
-	char(*comms)[sizeof img->members[0].comm + 1] = calloc(n, sizeof *comms);
+	struct comm_text *comms = calloc(n, sizeof *comms);
 	const char **names = calloc(n, sizeof *names);
 	for (size_t i = 0; comms && names && i < n; i++) {
-		memcpy(comms[i], img->members[i].comm, sizeof img->members[i].comm);
-		names[i] = comms[i];
+		comms[i] = comm_text(img->members[i].comm);
+		names[i] = comms[i].text;
 	}
-	const char *comm = comms ? comms[0] : "?";
+	const char *comm = comms ? comms[0].text : "?";
 	tell_session_host(pid, comm, path);
 	if (o->json) {
 		printf("{\"pid\":%d,\"outerPid\":%d,\"ids\":\"%s\",\"comm\":", (int)pid, (int)outer_pid, id_modes[t->ids]);

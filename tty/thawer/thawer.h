@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -38,6 +39,18 @@ struct vdso_layout {
 };
 
 #define VDSO_SLOT(kind) ((kind)-CKPT_VMA_VDSO)
+
+/* A comm as the image stores it (16 bytes, NUL-terminated only when shorter), as a string. */
+struct comm_text {
+	char text[17];
+};
+
+static inline struct comm_text comm_text(const char comm[16])
+{
+	struct comm_text c = { { 0 } };
+	memcpy(c.text, comm, 16);
+	return c;
+}
 
 struct procfs_maps;
 

@@ -110,9 +110,8 @@ static int set_thread_state(struct rebuild_threads *r, size_t k)
 		if (inject_failed(ret))
 			return inject_refused(r->e, ret, "signals", "cannot give thread %d its alternate signal stack", s->tid);
 	}
-	char comm[sizeof s->comm + 1] = { 0 };
-	memcpy(comm, s->comm, sizeof s->comm);
-	if (inject_put(th, r->e, scratch, comm, sizeof comm) ||
+	struct comm_text comm = comm_text(s->comm);
+	if (inject_put(th, r->e, scratch, comm.text, sizeof comm.text) ||
 	    inject_call(th, r->e, &ret, SYS_prctl, PR_SET_NAME, (long)scratch, 0, 0, 0, 0))
 		return -1;
 	return 0;
