@@ -180,6 +180,11 @@ describe('plain mode: the terminal after a freeze is the shell\'s, and the scree
   ])('%s: after a thaw the prompt and the lines before it are there; one size for the image everywhere', async (name, command, line, prompt, promptText) => {
     const rig = await start();
     run(rig, 'clear');
+    // The command typed only once the shell is back at its prompt: a line typed ahead while
+    // `clear` still runs is not marked as a prompt's line, so the screen counts clear's
+    // cursor addressing as the job's and a thaw repaints the whole screen (the thaw line
+    // then goes to the history).
+    await rig.waitFor((s) => s.trimEnd() === 'ck$', 'the screen cleared');
     run(rig, command);
     await rig.waitFor((s) => prompt.test(s), name);
     run(rig, line);
