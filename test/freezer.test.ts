@@ -3,7 +3,7 @@
  * flush), stopped jobs, real programs (sleep, bc, python3) as root and as an
  * unprivileged user, through `ckpty freeze` as a user runs it.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
@@ -257,6 +257,13 @@ describe("a session's resident freezer", () => {
   const freezer = new ResidentFreezer();
   afterEach(() => freezer.stop());
 
+  /** The resident's spare that waits for a request: its child asleep (the one that served the last request may still be ending). */
+  async function waitingSpare(resident: number): Promise<number> {
+    let spare = 0;
+    await until(() => (spare = childPids(resident).find((pid) => readStat(pid)?.state === 'S') ?? 0) > 0, 5000, 'a spare waiting for its request');
+    return spare;
+  }
+
   it('takes the screen after the request (the job is seized meanwhile), and keeps its frames in step through late, failed and unneeded screens', async () => {
     const counter = await buildFixture('counter');
     const dir = tempDir('ckpty-resident');
@@ -300,9 +307,7 @@ describe("a session's resident freezer", () => {
     freezer.start();
     let resident = 0;
     await until(() => (resident = residents()[0] ?? 0) > 0);
-    let spare = 0;
-    await until(() => (spare = childPids(resident)[0] ?? 0) > 0, 5000, 'the spare child');
-    await until(() => readStat(spare)?.state === 'S', 5000, 'the spare to wait for its request');
+    const spare = await waitingSpare(resident);
 
     const [a, b] = [startProcess(counter, ['10'], { cwd: dir }), startProcess(counter, ['10'], { cwd: dir })];
     await Promise.all([a.waitFor(/count 2\n/), b.waitFor(/count 2\n/)]);
@@ -315,8 +320,7 @@ describe("a session's resident freezer", () => {
     expect((await b.exited).code).toBe(FROZEN_EXIT_STATUS);
     // The spare served the first request; another waits for the next.
     expect(gone(spare)).toBe(true);
-    let next = 0;
-    await until(() => (next = childPids(resident)[0] ?? 0) > 0, 5000, 'the next spare');
+    let next = await waitingSpare(resident);
 
     // A spare killed while it waits is replaced when the next request comes: that freeze works.
     process.kill(next, 'SIGKILL');
@@ -324,9 +328,48 @@ describe("a session's resident freezer", () => {
     await c.waitFor(/count 2\n/);
     expect((await freezeProcess(c.pid, { output: join(dir, 'c.ckpt') }, freezer)).pid).toBe(c.pid);
     expect((await c.exited).code).toBe(FROZEN_EXIT_STATUS);
-    await until(() => (next = childPids(resident)[0] ?? 0) > 0, 5000, 'the spare after that');
+    next = await waitingSpare(resident);
 
     freezer.stop();
     await until(() => gone(resident) && gone(next), 5000, 'the resident freezer and its spare to end');
+  });
+
+  it('finds a process that joined the job after its spare looked at /proc: the look ahead keeps no line of the job\'s session', async () => {
+    const dir = tempDir('ckpty-resident');
+    // A parent and its child, which leaves for a group of its own and comes back when told.
+    const script = [
+      'import os, time',
+      'parent = os.getpid()',
+      'child = os.fork()',
+      'if child == 0:',
+      '    os.setpgid(0, 0)',
+      '    open("apart", "w").close()',
+      '    while not os.path.exists("come-back"):',
+      '        time.sleep(0.01)',
+      '    os.setpgid(0, parent)',
+      '    open("back", "w").close()',
+      '    time.sleep(600)',
+      'print("child", child, flush=True)',
+      'os.waitpid(child, 0)',
+    ].join('\n');
+    const job = startProcess('/usr/bin/python3', ['-c', script], { cwd: dir });
+    const [, childText] = await job.waitFor(/child (\d+)\n/);
+    const child = Number(childText);
+    await until(() => existsSync(join(dir, 'apart')), 5000, 'the child to leave the group');
+    // Refused while the child is in a group of its own; a new spare then looks at /proc, seeing it there.
+    await expect(freezeProcess(job.pid, { job: true, output: join(dir, 'early.ckpt') }, freezer)).rejects.toThrow(
+      `its child python3[${child}] is not in the job (process group ${child})`,
+    );
+    const resident = childPids(process.pid).find((pid) => readStat(pid)?.comm === 'ckpty-freezer') ?? 0;
+    const spare = await waitingSpare(resident);
+    // Its look reads every /proc/PID/stat: the bytes it has read say it has looked.
+    const bytesRead = (): number => Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${spare}/io`, 'latin1'))?.[1] ?? 0);
+    await until(() => bytesRead() > 0, 5000, 'the spare to look at /proc');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    writeFileSync(join(dir, 'come-back'), '');
+    await until(() => existsSync(join(dir, 'back')), 5000, 'the child to join the group again');
+    const frozen = await freezeProcess(job.pid, { job: true, output: join(dir, 'job.ckpt') }, freezer);
+    expect(frozen.members.map((m) => m.pid).sort((a, b) => a - b)).toEqual([job.pid, child].sort((a, b) => a - b));
+    expect((await job.exited).code).toBe(FROZEN_EXIT_STATUS);
   });
 });

@@ -161,6 +161,9 @@ struct job_spec {
 };
 int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e);
 
+/* Scan /proc now for the next job_seize (the spare, while it waits for a request). */
+void job_look_ahead(void);
+
 /* Put "comm[pid]: " before e's message unless pid is the process named (whose name the caller gives). */
 void job_blame(const struct job *job, pid_t pid, const char *comm, struct ck_error *e);
 

@@ -27,15 +27,17 @@
 
 #define PF_KTHREAD 0x00200000
 
-/* What a /proc scan tells about one process. */
+/* What a /proc scan tells about one process; ino (its directory's) tells it from a later one with its number. */
 struct seen {
 	pid_t pid;
+	ino_t ino;
 	struct procfs_stat st;
 };
 
 struct scan {
 	struct seen *procs;
 	size_t n, cap;
+	bool ahead; /* made before the request came (job_look_ahead) */
 };
 
 static void scan_free(struct scan *s)
@@ -65,13 +67,21 @@ static const struct seen *find_seen(const struct scan *s, pid_t pid)
 }
 
 /*
- * Every process /proc shows us, with its stat line. A scan after the first (before)
- * reads the lines only of processes it did not see, and of the job's members (which
- * may have become zombies): the others cannot have joined the job meanwhile but by
- * setpgid, a race no scan closes (one could join just after the last). A job's freeze
- * reads each stat line about once instead of once per round.
+ * Every process /proc shows us, with its stat line. A scan after an earlier one (before)
+ * reads the lines only of processes it did not see (a number in a directory it did not
+ * see: a new process), and of the job's members (which may have become zombies): the
+ * others cannot have joined the job meanwhile but by setpgid, a race no scan closes (one
+ * could join just after the last). A job's freeze reads each stat line about once
+ * instead of once per round.
+ *
+ * The spare's scan made ahead of its request may be minutes old. setpgid moves a process
+ * only within its session, and a process never enters a session it was not born in, so
+ * from that scan only the lines of processes in other sessions than the job's are kept:
+ * most of the machine, which then costs a directory listing instead of a read each. (Their
+ * parents are as they were then: a member that is a subreaper and has adopted one of them
+ * since is not seen as its parent.)
  */
-static int scan_processes(struct scan *s, const struct scan *before, const struct job *job)
+static int scan_processes(struct scan *s, const struct scan *before, const struct job *job, pid_t session)
 {
 	DIR *dir = opendir("/proc");
 	if (!dir)
@@ -94,11 +104,13 @@ static int scan_processes(struct scan *s, const struct scan *before, const struc
 		}
 		struct seen *p = &s->procs[s->n];
 		const struct seen *known = before ? find_seen(before, (pid_t)pid) : NULL;
-		if (known && !member_of(job, (pid_t)pid))
+		if (known && known->ino == de->d_ino && !member_of(job, (pid_t)pid) &&
+		    !(before->ahead && known->st.session == session))
 			*p = *known;
-		else if (procfs_stat_read((pid_t)pid, &p->st) == 0)
+		else if (procfs_stat_read((pid_t)pid, &p->st) == 0) {
 			p->pid = (pid_t)pid;
-		else
+			p->ino = de->d_ino;
+		} else
 			continue;
 		s->n++;
 	}
@@ -469,6 +481,19 @@ static int check_job(const struct job *job, const struct scan *s, struct ck_erro
 	return 0;
 }
 
+/* The spare's scan of /proc, made while it waited: the first round of its seize reads less. */
+static struct scan ahead;
+
+void job_look_ahead(void)
+{
+	const struct job none = { 0 };
+	scan_free(&ahead);
+	if (scan_processes(&ahead, NULL, &none, 0))
+		scan_free(&ahead);
+	else
+		ahead.ahead = true;
+}
+
 int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 {
 	struct procfs_stat named;
@@ -478,13 +503,14 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e)
 	job->named = spec->pid;
 	if (job_refuse_early(spec, &named, e))
 		return -1;
-	struct scan s = { 0 };
+	struct scan s = ahead;
+	ahead = (struct scan){ 0 };
 	int ret = 0;
 	for (size_t added = 1; added && !ret;) {
 		added = 0;
 		struct scan before = s;
 		s = (struct scan){ 0 };
-		err = scan_processes(&s, &before, job);
+		err = scan_processes(&s, &before, job, named.session);
 		scan_free(&before);
 		if (err) {
 			ret = ck_fail(e, CK_IO, -err, "seize", "", "cannot list the processes");

@@ -50,6 +50,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,9 +431,22 @@ struct spare {
 	int reply; /* its --report line */
 };
 
-/* In the spare: read the arguments, then freeze as they ask. Nothing comes when serve() ends. */
+/*
+ * How long a new spare waits before it looks at /proc: it starts as the previous freeze
+ * ends, and its look (1-2 ms of CPU) must not compete with the session's status line.
+ */
+#define LOOK_AHEAD_DELAY_MS 50
+
+/*
+ * In the spare: look at /proc once the session has been idle a moment (a request before
+ * that is served without), read the arguments, then freeze as they ask. Nothing comes
+ * when serve() ends.
+ */
 static int spare_run(int args_fd)
 {
+	struct pollfd request = { .fd = args_fd, .events = POLLIN };
+	if (poll(&request, 1, LOOK_AHEAD_DELAY_MS) == 0)
+		job_look_ahead();
 	struct buf args = { 0 };
 	if (buf_read_fd(&args, args_fd, MAX_ARGS_LEN) || args.len == 0 || args.data[args.len - 1] != 0)
 		return 0;
