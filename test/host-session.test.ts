@@ -5,11 +5,13 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { askHost } from '../src/base/control-protocol.js';
 import { DEFAULT_PASS } from '../src/host/pass-list.js';
+import { unreadOutput } from '../src/host/native.js';
+import { spawnPty } from '../src/host/pty.js';
 import { Session } from '../src/host/session.js';
 import { buildFixture, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
 import { CKPTY, PROMPT, TestTerminal, sessionCliFor, startShellSession, stopSessions, testEnvironment } from './helpers/host.js';
@@ -186,3 +188,26 @@ async function sessionSocket(session: Session): Promise<string> {
   }, 5000, 'the session program to start');
   return entry!.slice('CKPTY_SOCKET='.length);
 }
+
+describe('output on its way to the master', () => {
+  // A byte written on the slave reaches the master's read buffer a moment later (the
+  // tty's flip buffer is pushed by a work queue). A freeze waits for the job's output by
+  // unreadOutput: a 0 while bytes are on their way would leave them out of the image's screen.
+  it('counts bytes written on the slave at once, every time', async () => {
+    const pty = spawnPty({ file: 'sleep', args: ['30'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: '/', cols: 80, rows: 24 });
+    const slave = openSync(pty.slavePath, constants.O_WRONLY | constants.O_NOCTTY);
+    try {
+      const seen: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        writeSync(slave, 'x');
+        seen.push(unreadOutput(pty.masterFd));
+        // node-pty reads it before the next write.
+        await until(() => unreadOutput(pty.masterFd) === 0, 1000, 'the byte to be read');
+      }
+      expect(seen.filter((n) => n !== 1)).toEqual([]);
+    } finally {
+      closeSync(slave);
+      pty.kill('SIGKILL');
+    }
+  });
+});

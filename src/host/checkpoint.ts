@@ -7,7 +7,7 @@ import { CkptyError } from '../base/errors.js';
 import { processLabel } from '../base/format.js';
 import { freezeProcess } from '../freezer/freeze.js';
 import type { FreezeRequest, ResidentFreezer } from '../freezer/native.js';
-import type { ProcStat } from '../freezer/proc.js';
+import { readStat, type ProcStat } from '../freezer/proc.js';
 import { THAWER_PATH } from '../thawer/native.js';
 import type { CheckpointAction, CheckpointOutcome, JobMember } from './events.js';
 import { executablePath, processGroupMembers } from './processes.js';
@@ -31,9 +31,15 @@ export interface CheckpointRequest {
   screen?: FreezeRequest['screen'];
   /** The modes (`stty -g` form) the job's shell expects back when a frozen job ends. */
   shellModes?: string;
-  /** The job's processes as the caller just found them (jobProcesses); else looked up. */
-  processes?: ProcStat[];
+  /** What the caller just saw of the job (seeJob); else it is looked up. */
+  seen?: JobSeen;
 }
+
+/**
+ * What the key's check saw of a job, handed to its freeze: the group's leader alone when
+ * that settled it (see seeJob), else every process of the job.
+ */
+export type JobSeen = { leader: ProcStat } | { processes: ProcStat[] };
 
 /**
  * The job in process group `pgrp` of the session led by `leader`, or undefined when no
@@ -45,15 +51,34 @@ export function foregroundJob(pgrp: number, leader: number): ForegroundJob | und
 }
 
 /**
- * The names of a job (its processes: jobProcesses) when it is a single process — its
- * comm and its executable's name (`emacs` started as /usr/bin/emacs runs
- * /usr/bin/emacs-nox) — else undefined.
+ * The names of a job (its processes: jobProcesses) when it is a single process, else
+ * undefined.
  */
 export function soleProgram(processes: readonly ProcStat[]): string[] | undefined {
   const [only, ...others] = processes;
-  if (!only || others.length > 0) return undefined;
-  const exe = executablePath(only.pid);
-  return exe ? [only.comm, basename(exe)] : [only.comm];
+  return only && others.length === 0 ? programNames(only) : undefined;
+}
+
+/** A process's comm and its executable's name (`emacs` started as /usr/bin/emacs runs /usr/bin/emacs-nox). */
+function programNames(info: ProcStat): string[] {
+  const exe = executablePath(info.pid);
+  return exe ? [info.comm, basename(exe)] : [info.comm];
+}
+
+/**
+ * A look at the job in `pgrp` for the key, and whether it is a single program that
+ * `named` accepts (the pass list). A job is one only if its leader is, so a live leader
+ * whose names `named` refuses settles it with one read of /proc, where the job's
+ * processes take a walk of the shell's tree.
+ */
+export function seeJob(pgrp: number, leader: number, named: (names: string[]) => boolean): { seen: JobSeen; sole: boolean } {
+  const head = readStat(pgrp);
+  if (head && head.pgrp === pgrp && head.state !== 'Z' && !isThawSupervisor(head) && !named(programNames(head))) {
+    return { seen: { leader: head }, sole: false };
+  }
+  const processes = jobProcesses(pgrp, leader);
+  const names = soleProgram(processes);
+  return { seen: { processes }, sole: names !== undefined && named(names) };
 }
 
 /** The live processes in process group `pgrp` of the session led by `leader`, ckpty's own thaw supervisors excluded. */
@@ -78,17 +103,21 @@ function isThawSupervisor(info: ProcStat): boolean {
  * member just ended): there is nothing to report.
  */
 export async function checkpointJob(request: CheckpointRequest): Promise<CheckpointOutcome | undefined> {
-  const processes = request.processes ?? jobProcesses(request.pgrp, request.leader);
+  const seen = request.seen ?? { processes: jobProcesses(request.pgrp, request.leader) };
   // The image is named after the group's leader while it lives; the freezer puts it first.
-  const target = processes.find((info) => info.pid === request.pgrp) ?? processes[0];
+  const target = 'leader' in seen ? seen.leader : (seen.processes.find((info) => info.pid === request.pgrp) ?? seen.processes[0]);
   if (!target) return undefined;
-  const refuse = (reason: string): CheckpointOutcome => ({
-    kind: 'refused',
-    action: request.action,
-    pgrp: request.pgrp,
-    members: processes.map(member),
-    reason,
-  });
+  const refuse = (reason: string): CheckpointOutcome => {
+    // A job seen by its leader alone is looked at in full only now, off the key's path.
+    const processes = 'processes' in seen ? seen.processes : jobProcesses(request.pgrp, request.leader);
+    return {
+      kind: 'refused',
+      action: request.action,
+      pgrp: request.pgrp,
+      members: (processes.length > 0 ? processes : [target]).map(member),
+      reason,
+    };
+  };
   try {
     const result = await freezeProcess(
       target.pid,

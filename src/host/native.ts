@@ -76,12 +76,12 @@ export function stopSlaveOutput(slavePath: string, stop: boolean): void {
   withSlave(slavePath, (fd) => addon.flow(fd, stop ? TCOOFF : TCOON));
 }
 
-/** Output the program wrote that the master has not read yet (TIOCINQ on the master). */
+/** Output the program wrote that the master has not read yet, bytes on their way included (TIOCINQ on the master). */
 export function unreadOutput(masterFd: number): number {
   return addon.queuedInput(masterFd);
 }
 
-/** How many typed bytes the program on the slave could read now (TIOCINQ). */
+/** How many typed bytes the program on the slave could read, bytes on their way included (TIOCINQ). */
 export function slaveQueuedInput(slavePath: string): number {
   return withSlave(slavePath, (fd) => addon.queuedInput(fd));
 }

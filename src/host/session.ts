@@ -12,8 +12,7 @@ import { CKPT_DEFAULT, VEOF, type Termios } from '../termios/termios.js';
 import { formatGnuSaved } from '../termios/stty.js';
 import { ResidentFreezer } from '../freezer/native.js';
 import { Emulator } from '../screen/emulator.js';
-import { checkpointJob, foregroundJob, jobProcesses, soleProgram, type ForegroundJob } from './checkpoint.js';
-import type { ProcStat } from '../freezer/proc.js';
+import { checkpointJob, foregroundJob, jobProcesses, seeJob, soleProgram, type ForegroundJob, type JobSeen } from './checkpoint.js';
 import { ControlServer } from './control.js';
 import { SOCKET_ENV, type ThawNotice } from '../base/control-protocol.js';
 import type { CheckpointAction, CheckpointOutcome, SessionEventMap } from './events.js';
@@ -86,7 +85,7 @@ export class Session extends EventEmitter<SessionEventMap> {
   private readonly holds = new Set<Hold>();
   private promptCheck: { pgrp: number; at: number; prompt: boolean } | undefined;
   /** The job the key's check just looked at (InputPath's passes), for the freeze that follows. */
-  private keyJob: { pgrp: number; processes: ProcStat[] } | undefined;
+  private keyJob: { pgrp: number; seen: JobSeen } | undefined;
 
   private constructor(
     private readonly pty: Pty,
@@ -107,18 +106,19 @@ export class Session extends EventEmitter<SessionEventMap> {
       foregroundPgrp: () => foregroundPgrp(pty.masterFd),
       passes: (pgrp) => {
         if (pgrp === pty.pid) return true;
+        const { seen, sole } = this.seeJob(pgrp);
         // Kept for the freeze that follows at once when the key does not pass.
-        this.keyJob = { pgrp, processes: jobProcesses(pgrp, pty.pid) };
-        return this.passesJob(this.keyJob.processes);
+        this.keyJob = { pgrp, seen };
+        return sole;
       },
       typed: (chunk, termios) => this.typed(chunk, termios),
       writer: this.writer,
       flushSlaveInput: () => this.flushSlaveInput(),
       checkpointKey: (pgrp, char, echo) => {
-        const processes = this.keyJob?.pgrp === pgrp ? this.keyJob.processes : undefined;
+        const seen = this.keyJob?.pgrp === pgrp ? this.keyJob.seen : undefined;
         this.keyJob = undefined;
         // The freezer's request is written first; the echo is shown while it works.
-        void this.checkpointGroup(pgrp, this.options.snapshot ? 'snapshot' : 'freeze', processes);
+        void this.checkpointGroup(pgrp, this.options.snapshot ? 'snapshot' : 'freeze', seen);
         if (echo.length > 0) this.show(echo);
         this.emit('key', { pgrp, char, echo });
       },
@@ -131,7 +131,7 @@ export class Session extends EventEmitter<SessionEventMap> {
     // compiling and first calls. It looks at the shell's own group once instead.
     setImmediate(() => {
       foregroundPgrp(pty.masterFd);
-      this.passesJob(jobProcesses(pty.pid, pty.pid));
+      this.seeJob(pty.pid);
     });
     pty.onData((data) => this.show(data));
     pty.onExit(({ exitCode, signal }) => {
@@ -362,9 +362,9 @@ export class Session extends EventEmitter<SessionEventMap> {
     this.screen.mark();
   }
 
-  /** Whether the key passes through to a job of these processes (the pass list). */
-  private passesJob(processes: readonly ProcStat[]): boolean {
-    return matchesList(this.passList, soleProgram(processes) ?? []);
+  /** A look at the job, and whether the key passes through to it (a single program on the pass list). */
+  private seeJob(pgrp: number): { seen: JobSeen; sole: boolean } {
+    return seeJob(pgrp, this.pty.pid, (names) => matchesList(this.passList, names));
   }
 
   /** The session's shell, or a shell that is its job's only process (checked again after PROMPT_CHECK_MS). */
@@ -404,7 +404,7 @@ export class Session extends EventEmitter<SessionEventMap> {
   private async checkpointGroup(
     pgrp: number,
     action: CheckpointAction,
-    processes?: ProcStat[],
+    seen?: JobSeen,
   ): Promise<CheckpointOutcome | undefined> {
     if (this.busy.has(pgrp)) return undefined;
     this.busy.add(pgrp);
@@ -427,7 +427,7 @@ export class Session extends EventEmitter<SessionEventMap> {
         // Never rejects: a screen that could not be made is an image without one.
         screen: screen.then(([{ repaint }]) => (repaint ? Buffer.from(repaint) : undefined), () => undefined),
         shellModes: shellModes && formatGnuSaved(shellModes).trim(),
-        processes,
+        seen,
       });
       if (outcome?.kind === 'froze') {
         const leave = await screen.then(([, leave]) => leave, () => undefined);
@@ -451,9 +451,11 @@ export class Session extends EventEmitter<SessionEventMap> {
   }
 
   /**
-   * Until every byte the program wrote has been read (and handed to the screen). What a
-   * program wrote reaches the master through the kernel's flip buffer, a moment after
-   * the write: the master is read until it has had nothing for a millisecond.
+   * Until every byte the program wrote has been read (and handed to the screen).
+   * unreadOutput counts the bytes still on their way to the master too; a write that the
+   * stop caught half done may land just after a look, so the master must have nothing
+   * to read twice, a turn of the event loop apart. Output still unread waits for the
+   * loop to read it, a millisecond at a time.
    */
   private async drainOutput(): Promise<void> {
     const deadline = performance.now() + DRAIN_MS;
@@ -465,7 +467,7 @@ export class Session extends EventEmitter<SessionEventMap> {
         return;
       }
       if (this.exited || quiet >= 2 || performance.now() >= deadline) return;
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise((resolve) => (quiet > 0 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     }
   }
 

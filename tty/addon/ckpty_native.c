@@ -12,6 +12,7 @@
  *                        (its writes wait) and TCOON starts it again.
  *   queuedInput(fd)      TIOCINQ on a slave: bytes typed that its reader can read now;
  *                        on a master: output the program wrote that is not read yet.
+ *                        Bytes still on their way between the two sides count.
  *   peerCredentials(fd)  SO_PEERCRED of a connected Unix socket.
  *   closeOnExecFrom(fd)  close_range(fd, ~0U, CLOSE_RANGE_CLOEXEC): every descriptor
  *                        from fd up is closed in programs this process starts.
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -185,8 +187,22 @@ static napi_value flow(napi_env env, napi_callback_info info)
 	return int_arg_ioctl(env, info, TCXONC, "TCXONC");
 }
 
+/*
+ * A byte written on one side reaches the other's read buffer a moment later (the tty's
+ * flip buffer is pushed by a work queue): TIOCINQ alone, right after a write, said 0 in
+ * 9 of 10 tries. n_tty's poll, finding nothing to read, first runs that work; after it,
+ * TIOCINQ counts everything written before the call.
+ */
 static napi_value queued_input(napi_env env, napi_callback_info info)
 {
+	int32_t fd;
+	struct pollfd pending;
+
+	if (!int_arg(env, info, 0, &fd))
+		return NULL;
+	pending = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&pending, 1, 0) < 0)
+		return throw_errno(env, "poll", errno);
 	return int_ioctl(env, info, TIOCINQ, "TIOCINQ");
 }
 
