@@ -336,15 +336,18 @@ describe("a session's resident freezer", () => {
 
   it('finds a process that joined the job after its spare looked at /proc: the look ahead keeps no line of the job\'s session', async () => {
     const dir = tempDir('ckpty-resident');
-    // A parent and its child, which leaves for a group of its own and comes back when told.
+    // A parent and its child, which leaves for a group of its own and comes back when told
+    // (or ends with its parent: the tests' clean-up ends the parent's group only).
     const script = [
-      'import os, time',
+      'import os, sys, time',
       'parent = os.getpid()',
       'child = os.fork()',
       'if child == 0:',
       '    os.setpgid(0, 0)',
       '    open("apart", "w").close()',
       '    while not os.path.exists("come-back"):',
+      '        if os.getppid() != parent:',
+      '            sys.exit(1)',
       '        time.sleep(0.01)',
       '    os.setpgid(0, parent)',
       '    open("back", "w").close()',
