@@ -257,6 +257,10 @@ describe("a session's resident freezer", () => {
   const freezer = new ResidentFreezer();
   afterEach(() => freezer.stop());
 
+  const gone = (pid: number): boolean => [undefined, 'Z'].includes(readStat(pid)?.state);
+  /** This process's resident freezers still running. */
+  const residents = (): number[] => childPids(process.pid).filter((pid) => readStat(pid)?.comm === 'ckpty-freezer' && !gone(pid));
+
   /** The resident's spare that waits for a request: its child asleep (the one that served the last request may still be ending). */
   async function waitingSpare(resident: number): Promise<number> {
     let spare = 0;
@@ -301,8 +305,6 @@ describe("a session's resident freezer", () => {
   it('has a child waiting before a request comes, answers requests made together in order, replaces a child killed while it waits, and leaves no process when stopped', async () => {
     const counter = await buildFixture('counter');
     const dir = tempDir('ckpty-resident');
-    const gone = (pid: number): boolean => [undefined, 'Z'].includes(readStat(pid)?.state);
-    const residents = (): number[] => childPids(process.pid).filter((pid) => readStat(pid)?.comm === 'ckpty-freezer' && !gone(pid));
     await until(() => residents().length === 0, 5000, "the previous test's freezer to end");
     freezer.start();
     let resident = 0;
@@ -363,7 +365,7 @@ describe("a session's resident freezer", () => {
     await expect(freezeProcess(job.pid, { job: true, output: join(dir, 'early.ckpt') }, freezer)).rejects.toThrow(
       `its child python3[${child}] is not in the job (process group ${child})`,
     );
-    const resident = childPids(process.pid).find((pid) => readStat(pid)?.comm === 'ckpty-freezer') ?? 0;
+    const resident = residents()[0] ?? 0;
     const spare = await waitingSpare(resident);
     // Its look reads every /proc/PID/stat: the bytes it has read say it has looked.
     const bytesRead = (): number => Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${spare}/io`, 'latin1'))?.[1] ?? 0);

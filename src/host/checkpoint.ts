@@ -10,7 +10,7 @@ import type { FreezeRequest, ResidentFreezer } from '../freezer/native.js';
 import { readStat, type ProcStat } from '../freezer/proc.js';
 import { THAWER_PATH } from '../thawer/native.js';
 import type { CheckpointAction, CheckpointOutcome, JobMember } from './events.js';
-import { executablePath, processGroupMembers } from './processes.js';
+import { executablePath, isLiveMember, processGroupMembers } from './processes.js';
 
 export interface ForegroundJob {
   pgrp: number;
@@ -73,7 +73,7 @@ function programNames(info: ProcStat): string[] {
  */
 export function seeJob(pgrp: number, leader: number, named: (names: string[]) => boolean): { seen: JobSeen; sole: boolean } {
   const head = readStat(pgrp);
-  if (head && head.pgrp === pgrp && head.state !== 'Z' && !isThawSupervisor(head) && !named(programNames(head))) {
+  if (head && isLiveMember(head, pgrp) && !isThawSupervisor(head) && !named(programNames(head))) {
     return { seen: { leader: head }, sole: false };
   }
   const processes = jobProcesses(pgrp, leader);

@@ -70,7 +70,7 @@ function scanProcessGroup(pgrp: number): ProcStat[] {
 }
 
 /** A zombie has finished; it only waits for its parent to collect its status. */
-function isLiveMember(info: ProcStat, pgrp: number): boolean {
+export function isLiveMember(info: ProcStat, pgrp: number): boolean {
   return info.pgrp === pgrp && info.state !== 'Z';
 }
 
