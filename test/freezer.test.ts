@@ -3,12 +3,12 @@
  * flush), stopped jobs, real programs (sleep, bc, python3) as root and as an
  * unprivileged user, through `ckpty freeze` as a user runs it.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
 import { formatBytes } from '../src/base/format.js';
-import { describeFreeze, freezeProcess } from '../src/freezer/freeze.js';
+import { describeFreeze, freezeProcess, rehearseReport } from '../src/freezer/freeze.js';
 import { ResidentFreezer } from '../src/freezer/native.js';
 import { readStat } from '../src/freezer/proc.js';
 import { openImage } from '../src/image/file.js';
@@ -129,6 +129,10 @@ describe('the freeze report', () => {
     expect([formatBytes(512), formatBytes(10 * 1024 * 1024), formatBytes(3 * 1024 ** 3)]).toEqual(['512 B', '10 MiB', '3.0 GiB']);
   });
 
+  it("is rehearsed at a session's start through the parser the freezer's reports go through", () => {
+    expect(rehearseReport()).toMatch(/^froze ckpty\[1\] -> \/ckpty\.ckpt \(1\.0 MiB, \d+(\.\d)? ms\)$/);
+  });
+
   it('names a job by its programs, each once: `froze man|less (3 processes) -> …`', () => {
     const member = (pid: number, comm: string, zombie = false) => ({ pid, comm, threads: 1, zombie });
     const members = [member(10, 'man'), member(11, 'less'), member(12, 'man')];
@@ -136,6 +140,19 @@ describe('the freeze report', () => {
     expect(describeFreeze({ ...job, bytes: 2202009, snapshot: false, exitStatus: 161, durationMs: 40, wasStopped: false, seizedMs: 30 })).toBe(
       'froze man|less (3 processes) -> /home/u/man.ckpt (2.1 MiB, 40 ms)',
     );
+  });
+});
+
+describe('/proc/PID/stat', () => {
+  it('gives the name even with spaces and parentheses in it, the ids after it, and nothing once the process is gone', async () => {
+    const program = join(tempDir('ckpty-stat'), 'a) b (c');
+    symlinkSync('/bin/sleep', program);
+    const proc = startProcess(program, ['30']);
+    await until(() => readStat(proc.pid)?.state === 'S', 5000, 'the program to sleep');
+    expect(readStat(proc.pid)).toEqual({ pid: proc.pid, comm: 'a) b (c', state: 'S', ppid: process.pid, pgrp: proc.pid, session: proc.pid, threads: 1 });
+    process.kill(proc.pid, 'SIGKILL');
+    await proc.exited;
+    expect(readStat(proc.pid)).toBeUndefined();
   });
 });
 

@@ -96,7 +96,7 @@ function throwIfFailure(report: Record<string, unknown> | undefined): void {
 }
 
 /** A report line: the freeze's report, or the CkptyError the freezer worded. */
-function outcomeOf(line: string, ended: string): FreezerReport {
+export function outcomeOf(line: string, ended: string): FreezerReport {
   const report = parseNativeReport(line);
   if (!report) throw new CkptyError(`the freezer ${ended}${line.trim() ? `: ${line.trim()}` : ''}`, ExitCode.internal);
   throwIfFailure(report);

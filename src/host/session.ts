@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { CKPT_DEFAULT, VEOF, type Termios } from '../termios/termios.js';
 import { formatGnuSaved } from '../termios/stty.js';
 import { ResidentFreezer } from '../freezer/native.js';
+import { rehearseReport } from '../freezer/freeze.js';
 import { Emulator } from '../screen/emulator.js';
 import { checkpointJob, foregroundJob, jobProcesses, seeJob, soleProgram, type ForegroundJob, type JobSeen } from './checkpoint.js';
 import { ControlServer } from './control.js';
@@ -128,10 +129,12 @@ export class Session extends EventEmitter<SessionEventMap> {
     process.once('exit', removeControl);
     this.freezer.start();
     // The key's first look at the job (passes, above) runs cold otherwise: ~2 ms of
-    // compiling and first calls. It looks at the shell's own group once instead.
+    // compiling and first calls. It looks at the shell's own group once instead, and
+    // the freezer's report is read once (rehearseReport).
     setImmediate(() => {
       foregroundPgrp(pty.masterFd);
       this.seeJob(pty.pid);
+      rehearseReport();
     });
     pty.onData((data) => this.show(data));
     pty.onExit(({ exitCode, signal }) => {
