@@ -20,7 +20,7 @@ export interface ProcStat {
 
 /** /proc/PID/stat, or undefined when there is no such process. */
 export function readStat(pid: number): ProcStat | undefined {
-  const text = readSmall(`/proc/${pid}/stat`);
+  const text = readProcLine(`/proc/${pid}/stat`);
   if (text === undefined) return undefined;
   // "pid (comm) state ppid …": comm may hold spaces and parentheses; fields follow the last ')'.
   const open = text.indexOf('(');
@@ -39,13 +39,13 @@ export function readStat(pid: number): ProcStat | undefined {
 }
 
 /**
- * One read into a buffer kept for it: the line is well under a page. readFileSync's stat
- * and growing reads cost 0.2-0.3 ms more a call in a process that was idle (bc's stat on
- * the key's path: 0.35-0.55 ms, this way 0.16-0.35).
+ * A /proc line in one read into a buffer kept for it (the line is well under a page).
+ * readFileSync's stat and growing reads took 0.35-0.55 ms on bc's stat line on the key's
+ * path, in a session idle for a second; this takes ~0.23.
  */
-const small = Buffer.alloc(4096);
+const procLine = Buffer.alloc(4096);
 
-function readSmall(path: string): string | undefined {
+function readProcLine(path: string): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -53,7 +53,7 @@ function readSmall(path: string): string | undefined {
     return undefined;
   }
   try {
-    return small.toString('latin1', 0, readSync(fd, small, 0, small.length, 0));
+    return procLine.toString('latin1', 0, readSync(fd, procLine, 0, procLine.length, 0));
   } catch {
     return undefined; // the process ended between the open and the read
   } finally {
