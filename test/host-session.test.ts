@@ -100,6 +100,29 @@ describe('ckpty shell in the user terminal', () => {
     expect(ended.stdout).toContain('no exit');
   });
 
+  it('drops keys typed as the program ends, and ends with its status', async () => {
+    // The pty's master closes a moment before the program's exit is known: a key read
+    // then used to reach the closed descriptor (ckpty shell -- true under script(1):
+    // "internal error: TCGETS2: Bad file descriptor", status 70), and so did the
+    // session's first look at the job when the program ended at once.
+    for (let run = 0; run < 10; run++) {
+      const session = await Session.start({ file: 'sh', args: ['-c', 'exit 3'] });
+      const ended = await new Promise<number | string>((resolve) => {
+        session.once('exit', ({ status }) => resolve(status));
+        const type = (): void => {
+          try {
+            session.write('x');
+            setImmediate(type);
+          } catch (err) {
+            resolve(String(err));
+          }
+        };
+        type();
+      });
+      expect(ended).toBe(3);
+    }
+  });
+
   it('works for an unprivileged user: the control channel and the key', async () => {
     const user = testUser();
     const cwd = tempDir('ckpty-session', user);

@@ -28,6 +28,12 @@ export interface Pty {
   /** The slave's path, e.g. /dev/pts/3. */
   readonly slavePath: string;
   onData(listener: (data: Buffer) => void): void;
+  /**
+   * The master has given its last output and is being closed (the program's side has
+   * gone; onExit follows): masterFd must not be used from then on, as the process may
+   * soon give its number to another file.
+   */
+  onClose(listener: () => void): void;
   onExit(listener: (exit: PtyExit) => void): void;
   write(data: Buffer): void;
   resize(cols: number, rows: number): void;
@@ -40,6 +46,8 @@ export interface Pty {
 interface UnixTerminalInternals {
   readonly fd: number;
   readonly ptsName: string;
+  /** 'end' is its socket's, 'close' its own. */
+  on(event: 'end' | 'close', listener: () => void): void;
 }
 
 export function spawnPty(options: PtySpawnOptions): Pty {
@@ -63,6 +71,19 @@ export function spawnPty(options: PtySpawnOptions): Pty {
     masterFd: internals.fd,
     slavePath: internals.ptsName,
     onData: (listener) => term.onData((data) => listener(data as unknown as Buffer)),
+    onClose: (listener) => {
+      // node-pty says 'close' once its socket has closed the descriptor: right after a
+      // read error, but an end of file first ends the socket's writing side, and the
+      // descriptor is closed when that is done, before 'close'. The socket's 'end' comes
+      // before either.
+      let closed = false;
+      const close = (): void => {
+        if (!closed) listener();
+        closed = true;
+      };
+      internals.on('end', close);
+      internals.on('close', close);
+    },
     onExit: (listener) =>
       term.onExit(({ exitCode, signal }) => listener(signal ? { exitCode, signal } : { exitCode })),
     write: (data) => term.write(data),

@@ -79,6 +79,8 @@ export class Session extends EventEmitter<SessionEventMap> {
   /** Started with the session: a key press then wakes a child of it, not spawning a program. */
   private readonly freezer = new ResidentFreezer();
   private exited = false;
+  /** The pty's master is closed (pty.ts, onClose), before the exit: nothing more goes to it. */
+  private closed = false;
   /** The screen the program draws. */
   readonly screen: Emulator;
   private readonly shellModes = new ShellModes();
@@ -132,14 +134,18 @@ export class Session extends EventEmitter<SessionEventMap> {
     // compiling and first calls. It looks at the shell's own group once instead, and
     // the freezer's report is read once (rehearseReport).
     setImmediate(() => {
+      if (this.closed) return;
       foregroundPgrp(pty.masterFd);
       this.seeJob(pty.pid);
       rehearseReport();
     });
     pty.onData((data) => this.show(data));
+    pty.onClose(() => {
+      this.closed = true;
+      this.writer.discard();
+    });
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
-      this.writer.discard();
       this.freezer.stop();
       this.screen.dispose();
       process.off('exit', removeControl);
@@ -233,7 +239,7 @@ export class Session extends EventEmitter<SessionEventMap> {
 
   /** Keyboard input: through the checkpoint layer to the program. */
   write(input: Buffer | string): void {
-    if (this.exited) return;
+    if (this.closed) return;
     const bytes = typeof input === 'string' ? Buffer.from(input) : input;
     this.emit('input', bytes);
     this.input.receive(bytes);
@@ -246,7 +252,7 @@ export class Session extends EventEmitter<SessionEventMap> {
    */
   async endInput(): Promise<void> {
     const deadline = Date.now() + END_INPUT_WAIT_MS;
-    while (!this.exited && Date.now() < deadline) {
+    while (!this.closed && Date.now() < deadline) {
       let queued: number;
       try {
         queued = slaveQueuedInput(this.pty.slavePath);
@@ -263,7 +269,7 @@ export class Session extends EventEmitter<SessionEventMap> {
   }
 
   resize(cols: number, rows: number): void {
-    if (this.exited || (cols === this.size.cols && rows === this.size.rows)) return;
+    if (this.closed || (cols === this.size.cols && rows === this.size.rows)) return;
     this.size = { cols, rows };
     this.pty.resize(cols, rows);
     this.screen.resize(cols, rows);
@@ -302,6 +308,7 @@ export class Session extends EventEmitter<SessionEventMap> {
 
   /** Whether the foreground job is a shell waiting at its prompt (the session's, or one at any depth). */
   shellAtPrompt(): boolean {
+    if (this.closed) return false;
     try {
       return this.atPrompt(foregroundPgrp(this.pty.masterFd));
     } catch {
@@ -316,7 +323,7 @@ export class Session extends EventEmitter<SessionEventMap> {
 
   /** The foreground process group unless it is the shell's own (or the session is over). */
   private jobPgrp(): number | undefined {
-    if (this.exited) return undefined;
+    if (this.closed) return undefined;
     try {
       const pgrp = foregroundPgrp(this.pty.masterFd);
       return pgrp === this.pty.pid ? undefined : pgrp;
@@ -464,12 +471,13 @@ export class Session extends EventEmitter<SessionEventMap> {
     const deadline = performance.now() + DRAIN_MS;
     let quiet = 0;
     for (;;) {
+      if (this.closed) return;
       try {
         quiet = unreadOutput(this.pty.masterFd) === 0 ? quiet + 1 : 0;
       } catch {
         return;
       }
-      if (this.exited || quiet >= 2 || performance.now() >= deadline) return;
+      if (quiet >= 2 || performance.now() >= deadline) return;
       await new Promise((resolve) => (quiet > 0 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     }
   }
