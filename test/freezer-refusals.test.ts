@@ -5,13 +5,13 @@
  * native freezer checks again after seizing, in the native freezer alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CkptyError, ExitCode, type ExitCodeValue } from '../src/base/errors.js';
 import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
 import { FREEZER_PATH } from '../src/freezer/native.js';
-import { buildFixture, childPids, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';
+import { buildFixture, childPids, cliRootFor, ROOT, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess } from './helpers/fixtures.js';
 import { runCli } from './helpers/freezer.js';
 
 const mounts: string[] = [];
@@ -149,6 +149,20 @@ describe('a freeze that cannot be written leaves the process running and no file
     const run = await native(['-o', join(dir, 'x.ckpt'), String(proc.pid)]);
     expect(run.status).toBe(ExitCode.io);
     expect(run.report).toMatchObject({ stage: 'target', errnoText: 'Read-only file system', restored: true });
+    await expectRunsOn(proc);
+  });
+
+  it('a current directory that was deleted: the message says how to give the image a path', async () => {
+    // The key has no -o: its refusal names the command that takes one.
+    const dir = tempDir('ckpty-gone');
+    const proc = await ticker('counter', ['10'], { cwd: dir });
+    rmdirSync(dir);
+    const pid = proc.pid;
+    await expectRefused(pid, ExitCode.io, new RegExp(`\\(deleted\\)/counter\\.ckpt: the current directory of process ${pid} was deleted: give the image a path with \`ckpty freeze ${pid} -o FILE\`$`));
+    const elsewhere = join(tempDir('ckpty-freeze'), 'counter.ckpt');
+    const run = await runCli(['freeze', String(pid), '-o', elsewhere, '--snapshot'], { root: ROOT });
+    expect(run.status).toBe(0);
+    expect(existsSync(elsewhere)).toBe(true);
     await expectRunsOn(proc);
   });
 

@@ -178,7 +178,8 @@ static int open_directory(struct target *tg, const struct target_spec *spec, str
 		snprintf(cwd, sizeof cwd, "/proc/%d/cwd", (int)spec->in_cwd_of);
 		if (strstr(tg->path, " (deleted)"))
 			return ck_fail(e, CK_TARGET, ENOENT, "target", tg->path,
-				       "the current directory of process %d was deleted: give the image a path with -o", (int)spec->in_cwd_of);
+				       "the current directory of process %d was deleted: give the image a path with `ckpty freeze %d -o FILE`",
+				       (int)spec->in_cwd_of, (int)spec->in_cwd_of);
 		from = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (from < 0)
 			return ck_fail(e, errno == ENOENT ? CK_NOT_FOUND : CK_PERMISSION, errno, "target", tg->path,
