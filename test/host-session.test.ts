@@ -98,6 +98,12 @@ describe('ckpty shell in the user terminal', () => {
     const ended = run('echo no exit\n');
     expect(ended.status).toBe(0);
     expect(ended.stdout).toContain('no exit');
+    // The end of file waits for bash's next prompt: sent while the command ran (the
+    // terminal in canonical mode), bash read it at the prompt (raw mode) as a NUL byte
+    // and waited for ever.
+    const waited = run('sleep 0.3; echo slept\n');
+    expect(waited.status).toBe(0);
+    expect(waited.stdout).toContain('slept');
   });
 
   it('drops keys typed as the program ends, and ends with its status', async () => {

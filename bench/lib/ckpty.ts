@@ -6,5 +6,5 @@
 export { findProgram } from '../../dist/base/find-program.js';
 export { freezeProcess } from '../../dist/freezer/freeze.js';
 export { ResidentFreezer } from '../../dist/freezer/native.js';
-export { readStat, type ProcStat } from '../../dist/freezer/proc.js';
+export { readStat, waitsForInput, type ProcStat } from '../../dist/freezer/proc.js';
 export { Session } from '../../dist/host/session.js';

@@ -1,6 +1,6 @@
 /** Facts about processes from /proc (read with ckpty's own reader), and ending them. */
-import { readdirSync, readFileSync } from 'node:fs';
-import { readStat, type ProcStat } from './ckpty.js';
+import { readdirSync } from 'node:fs';
+import { readStat, waitsForInput, type ProcStat } from './ckpty.js';
 
 export function sigkill(pid: number): void {
   try {
@@ -62,19 +62,12 @@ export async function findDescendant(root: number, comm: string, { timeoutMs = 1
 
 /** Wait until PID sleeps in a read/poll-like system call: the state an interactive program idles in. */
 export async function waitBlocked(pid: number, { timeoutMs = 10_000 } = {}): Promise<void> {
-  // read, poll, select, pselect6, ppoll, epoll_wait, epoll_pwait
-  const waiting = new Set([0, 7, 23, 270, 271, 232, 281]);
   const deadline = performance.now() + timeoutMs;
   let streak = 0;
   while (performance.now() < deadline) {
-    let syscall: number;
-    try {
-      syscall = Number(readFileSync(`/proc/${pid}/syscall`, 'latin1').split(' ')[0]);
-    } catch {
-      syscall = -1;
-    }
+    const info = readStat(pid);
     // Twice in a row, a few ms apart: not just passing through a read on the way elsewhere.
-    streak = readStat(pid)?.state === 'S' && waiting.has(syscall) ? streak + 1 : 0;
+    streak = info && waitsForInput(info) ? streak + 1 : 0;
     if (streak >= 2) return;
     await sleep(3);
   }

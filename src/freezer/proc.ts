@@ -4,7 +4,7 @@
  * Synchronous on purpose: a handful of small reads, done on the checkpoint key's path
  * where a round trip through the thread pool costs more.
  */
-import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 
 export interface ProcStat {
   pid: number;
@@ -36,6 +36,34 @@ export function readStat(pid: number): ProcStat | undefined {
     session: field(6),
     threads: field(20),
   };
+}
+
+/** read, poll, select, pselect6, ppoll, epoll_wait, epoll_pwait (x86-64): where programs wait for input. */
+const WAITING_CALLS = new Set([0, 7, 23, 270, 271, 232, 281]);
+
+/**
+ * Whether a thread of the process sleeps in a call that waits for input, as an
+ * interactive program does between keys (/proc/PID/task/TID/syscall); undefined when
+ * that is not ours to read, or the process is gone.
+ */
+export function waitsForInput(info: ProcStat): boolean | undefined {
+  let threads: string[];
+  try {
+    threads = info.threads > 1 ? readdirSync(`/proc/${info.pid}/task`) : [String(info.pid)];
+  } catch {
+    return undefined;
+  }
+  let readable = false;
+  for (const tid of threads) {
+    const call = readProcLine(`/proc/${info.pid}/task/${tid}/syscall`);
+    const stat = readProcLine(`/proc/${info.pid}/task/${tid}/stat`);
+    if (call === undefined || stat === undefined) continue;
+    readable = true;
+    // The state is the field after the name, which ends at the last ')'.
+    const sleeping = stat[stat.lastIndexOf(')') + 2] === 'S';
+    if (sleeping && WAITING_CALLS.has(Number(call.split(' ')[0]))) return true;
+  }
+  return readable ? false : undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import { CKPT_DEFAULT, VEOF, type Termios } from '../termios/termios.js';
 import { formatGnuSaved } from '../termios/stty.js';
 import { ResidentFreezer } from '../freezer/native.js';
 import { rehearseReport } from '../freezer/freeze.js';
+import { waitsForInput } from '../freezer/proc.js';
 import { Emulator } from '../screen/emulator.js';
 import { checkpointJob, foregroundJob, jobProcesses, seeJob, soleProgram, type ForegroundJob, type JobSeen } from './checkpoint.js';
 import { ControlServer } from './control.js';
@@ -54,7 +55,8 @@ export interface SessionOptions {
   scrollback?: number;
 }
 
-const END_INPUT_WAIT_MS = 2000;
+/** How long endInput looks often for the program to wait for input; then 4 times a second. */
+const END_INPUT_QUICK_MS = 2000;
 const CTRL_D = 0x04;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -247,25 +249,43 @@ export class Session extends EventEmitter<SessionEventMap> {
 
   /**
    * The keyboard has no more to say (piped input ended): once the program has read
-   * what it was sent, send it an end of file, as script(1) does. Gives up after a few
-   * seconds if the program does not read, rather than glue EOF to unread input.
+   * what it was sent and waits for more, send it an end of file, as script(1) does.
+   * Not before it waits: an end of file that the kernel takes in canonical mode and the
+   * program reads after switching to raw mode (bash between a command and its next
+   * prompt) arrives as a NUL byte, and the shell would wait for ever. Never, if the
+   * program does not read what it was sent: EOF is not glued to unread input.
    */
   async endInput(): Promise<void> {
-    const deadline = Date.now() + END_INPUT_WAIT_MS;
-    while (!this.closed && Date.now() < deadline) {
+    const started = Date.now();
+    let waiting = 0; // looks in a row that found it waiting
+    while (!this.closed) {
       let queued: number;
       try {
         queued = slaveQueuedInput(this.pty.slavePath);
       } catch {
         return; // the slave is gone
       }
-      if (queued === 0) {
+      waiting = queued === 0 && this.jobWaitsForInput() ? waiting + 1 : 0;
+      // Twice, a few ms apart: not a read passed through on the way to a mode switch.
+      if (waiting >= 2) {
         const eof = this.termios().cc[VEOF] || CTRL_D;
         this.write(Buffer.from([eof]));
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      const pause = Date.now() - started < END_INPUT_QUICK_MS ? 20 : 250;
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  /** Whether a process of the foreground job (or the shell) waits for input; yes when that is not ours to see. */
+  private jobWaitsForInput(): boolean {
+    let pgrp: number;
+    try {
+      pgrp = foregroundPgrp(this.pty.masterFd);
+    } catch {
+      return false;
+    }
+    return jobProcesses(pgrp, this.pty.pid).some((member) => waitsForInput(member) !== false);
   }
 
   resize(cols: number, rows: number): void {
