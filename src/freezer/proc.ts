@@ -21,7 +21,11 @@ export interface ProcStat {
 /** /proc/PID/stat, or undefined when there is no such process. */
 export function readStat(pid: number): ProcStat | undefined {
   const text = readProcLine(`/proc/${pid}/stat`);
-  if (text === undefined) return undefined;
+  return text === undefined ? undefined : parseStat(pid, text);
+}
+
+/** A stat line of process (or thread) `pid`. */
+function parseStat(pid: number, text: string): ProcStat {
   // "pid (comm) state ppid …": comm may hold spaces and parentheses; fields follow the last ')'.
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
@@ -38,6 +42,16 @@ export function readStat(pid: number): ProcStat | undefined {
   };
 }
 
+/** The process's thread ids (its own alone when it has one thread), or undefined once it is gone. */
+export function threadIds(info: ProcStat): string[] | undefined {
+  if (info.threads <= 1) return [String(info.pid)];
+  try {
+    return readdirSync(`/proc/${info.pid}/task`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** read, poll, select, pselect6, ppoll, epoll_wait, epoll_pwait (x86-64): where programs wait for input. */
 const WAITING_CALLS = new Set([0, 7, 23, 270, 271, 232, 281]);
 
@@ -47,21 +61,15 @@ const WAITING_CALLS = new Set([0, 7, 23, 270, 271, 232, 281]);
  * that is not ours to read, or the process is gone.
  */
 export function waitsForInput(info: ProcStat): boolean | undefined {
-  let threads: string[];
-  try {
-    threads = info.threads > 1 ? readdirSync(`/proc/${info.pid}/task`) : [String(info.pid)];
-  } catch {
-    return undefined;
-  }
+  const threads = threadIds(info);
+  if (!threads) return undefined;
   let readable = false;
   for (const tid of threads) {
     const call = readProcLine(`/proc/${info.pid}/task/${tid}/syscall`);
     const stat = readProcLine(`/proc/${info.pid}/task/${tid}/stat`);
     if (call === undefined || stat === undefined) continue;
     readable = true;
-    // The state is the field after the name, which ends at the last ')'.
-    const sleeping = stat[stat.lastIndexOf(')') + 2] === 'S';
-    if (sleeping && WAITING_CALLS.has(Number(call.split(' ')[0]))) return true;
+    if (parseStat(Number(tid), stat).state === 'S' && WAITING_CALLS.has(Number(call.split(' ')[0]))) return true;
   }
   return readable ? false : undefined;
 }

@@ -6,7 +6,7 @@
  * reading every /proc/PID/stat grows with everything that runs on the machine.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readLink, readStat, type ProcStat } from '../freezer/proc.js';
+import { readLink, readStat, threadIds, type ProcStat } from '../freezer/proc.js';
 
 /**
  * The live (non-zombie) members of process group `pgrp` that descend from `root` (root
@@ -38,14 +38,8 @@ function childrenListed(): boolean {
 
 /** Each thread lists the children it started, so a threaded process is read thread by thread. */
 function childrenOf(info: ProcStat): number[] {
-  let threads: string[];
-  try {
-    threads = info.threads > 1 ? readdirSync(`/proc/${info.pid}/task`) : [String(info.pid)];
-  } catch {
-    return []; // it ended
-  }
   const children: number[] = [];
-  for (const tid of threads) {
+  for (const tid of threadIds(info) ?? []) {
     let text: string;
     try {
       text = readFileSync(`/proc/${info.pid}/task/${tid}/children`, 'latin1');
