@@ -3,7 +3,7 @@
  * keystrokes, looking at the screen. Real bash, python3, vim, stty.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TmuxRig } from './helpers/terminal-tmux.js';
 
@@ -18,6 +18,27 @@ async function start(options: ConstructorParameters<typeof TmuxRig>[0] = {}): Pr
   rigs.push(rig);
   await rig.waitFor((s) => s.startsWith('ck$'), 'the prompt in the pane');
   return rig;
+}
+
+/** The fields of /proc/PID/stat after the command's name: state, ppid, pgrp… */
+function stat(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+}
+
+/** The first child of a process, once it has one. */
+async function childOf(parent: number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        if (Number(stat(Number(name))[1]) === parent) return Number(name);
+      } catch {
+        // Ended while we looked.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`process ${parent} has no child`);
 }
 
 /** A counter that prints one number every 100 ms: single-threaded, freezable. */
@@ -248,18 +269,27 @@ while True: print("ti" "ck", flush=True); time.sleep(0.2)' | cat`);
   });
 
   // Closing a terminal window: the terminal hangs up (ckpty reads EOF), and the shell that
-  // ran ckpty sends it SIGHUP. Either way the job gets SIGHUP and ckpty ends by SIGHUP.
-  it.each(['terminal closed', 'SIGHUP from the parent shell'])('%s: the session is hung up, ckpty ends by SIGHUP without a crash', async (how) => {
-    const rig = await start();
-    const shellPid = Number(/fg bash\[(\d+)\]/.exec(rig.statusLine())![1]);
+  // ran ckpty sends it SIGHUP. Either way the job gets SIGHUP and ckpty ends by SIGHUP,
+  // in the full-screen terminal and in plain mode (`ckpty shell`) alike.
+  it.each([
+    ['terminal closed', 'full-screen', []],
+    ['SIGHUP from the parent shell', 'full-screen', []],
+    ['terminal closed', 'plain mode', ['shell']],
+    ['SIGHUP from the parent shell', 'plain mode', ['shell']],
+  ])('%s (%s): the session is hung up, ckpty ends by SIGHUP without a crash and removes its socket', async (how, _mode, args) => {
+    const rig = await start({ args });
+    rig.type('echo pid=$$');
+    rig.keys('Enter');
+    const shellPid = Number(/^pid=(\d+)$/m.exec(await rig.waitFor((s) => /^pid=\d+$/m.test(s), "the shell's pid"))![1]);
+    const ckptyPid = Number(stat(shellPid)[1]);
+    const socket = /(?:^|\0)CKPTY_SOCKET=([^\0]*)/.exec(readFileSync(`/proc/${shellPid}/environ`, 'latin1'))![1]!;
+    expect(existsSync(socket)).toBe(true);
     rig.type('sleep 300');
     rig.keys('Enter');
-    await rig.waitFor(() => /fg sleep\[\d+\]/.test(rig.statusLine()), 'sleep in the foreground');
-    const sleepPid = Number(/fg sleep\[(\d+)\]/.exec(rig.statusLine())![1]);
+    const sleepPid = await childOf(shellPid);
     if (how === 'terminal closed') {
       rig.closeTerminal();
     } else {
-      const ckptyPid = Number(readFileSync(`/proc/${shellPid}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
       process.kill(ckptyPid, 'SIGHUP');
     }
     const deadline = Date.now() + 10_000;
@@ -269,6 +299,7 @@ while True: print("ti" "ck", flush=True); time.sleep(0.2)' | cat`);
     expect(rig.exitStatus()).toBe(String(128 + 1));
     expect(existsSync(`/proc/${sleepPid}`)).toBe(false);
     expect(existsSync(join(rig.home, 'core'))).toBe(false);
+    expect(existsSync(dirname(socket))).toBe(false);
     expect(rig.stderr()).toBe('');
   });
 });

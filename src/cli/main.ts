@@ -31,9 +31,12 @@ registerThawer(program);
 
 /**
  * A reader that stops early (`ckpty info x.ckpt | head`) is no error: end at once and
- * quietly, with the status of a program killed by SIGPIPE, as other commands do.
+ * quietly, with the status of a program killed by SIGPIPE, as other commands do. A
+ * terminal that hung up (EIO) sends SIGHUP with it, which ends the command (the session
+ * front ends first end their program: shell/plain.ts, terminal/outer-terminal.ts).
  */
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EIO' && process.stdout.isTTY) return;
   if (err.code !== 'EPIPE') throw err;
   process.exit(128 + constants.signals.SIGPIPE);
 });

@@ -62,6 +62,8 @@ const CR = 0x0d;
 const LF = 0x0a;
 /** How long a process group's "a shell at its prompt" holds for keystrokes (a key press looks again). */
 const PROMPT_CHECK_MS = 300;
+/** A program that ignores hangUp()'s SIGHUP (a shell with `trap '' HUP`) gets SIGKILL after this long. */
+const HANG_UP_GRACE_MS = 2000;
 /** How long a checkpoint waits for the output the job wrote before it to be read (unless held by a front end). */
 const DRAIN_MS = 500;
 
@@ -81,6 +83,8 @@ export class Session extends EventEmitter<SessionEventMap> {
   /** Started with the session: a key press then wakes a child of it, not spawning a program. */
   private readonly freezer = new ResidentFreezer();
   private exited = false;
+  /** hangUp()'s SIGKILL for a program that outlives its SIGHUP. */
+  private forceKill: NodeJS.Timeout | undefined;
   /** The pty's master is closed (pty.ts, onClose), before the exit: nothing more goes to it. */
   private closed = false;
   /** The screen the program draws. */
@@ -148,6 +152,7 @@ export class Session extends EventEmitter<SessionEventMap> {
     });
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
+      clearTimeout(this.forceKill);
       this.freezer.stop();
       this.screen.dispose();
       process.off('exit', removeControl);
@@ -339,6 +344,13 @@ export class Session extends EventEmitter<SessionEventMap> {
   /** Send a signal to the program (default SIGHUP, as a closing terminal does). */
   kill(signal = 'SIGHUP'): void {
     if (!this.exited) this.pty.kill(signal);
+  }
+
+  /** End the program as closing its terminal does: SIGHUP, then SIGKILL if it ignores that. */
+  hangUp(): void {
+    this.kill('SIGHUP');
+    clearTimeout(this.forceKill);
+    this.forceKill = setTimeout(() => this.kill('SIGKILL'), HANG_UP_GRACE_MS).unref();
   }
 
   /** The foreground process group unless it is the shell's own (or the session is over). */

@@ -2,9 +2,11 @@
  * Plain mode: a session inside the user's own terminal, like script(1). The outer
  * terminal goes raw (the session's kernel pty does the line discipline), and whatever
  * happens — the program ends, ckpty gets SIGTERM/SIGHUP/SIGINT, or a bug throws — its
- * modes are put back before ckpty exits.
+ * modes are put back before ckpty exits. When the terminal itself goes away (SIGHUP, EIO),
+ * the program is hung up too, and ckpty ends by SIGHUP once it has ended.
  */
 import { ExitCode } from '../base/errors.js';
+import { dieOfHangUp } from '../base/hang-up.js';
 import {
   BRKINT,
   CS8,
@@ -41,7 +43,8 @@ export interface PlainOptions extends SessionOptions {
   record?: { path: string; input: boolean };
 }
 
-const TERMINATING_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+/** Signals that end ckpty at once (SIGHUP waits for the program: onHangUp). */
+const TERMINATING_SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 
 /** Run the session to its end; resolves to the exit status ckpty should have. */
 export async function runPlain(options: PlainOptions): Promise<number> {
@@ -51,10 +54,13 @@ export async function runPlain(options: PlainOptions): Promise<number> {
 
   const restore = outerTerminalGuard();
   const line = new OutputLine();
+  // The terminal hung up (its window closed): nothing more is read from it or written to it.
+  let hungUp = false;
+  const write = (data: string | Buffer): boolean => hungUp || stdout.write(data);
 
   session.on('output', (data) => {
     line.output(data);
-    if (!stdout.write(data)) {
+    if (!write(data)) {
       // A slow terminal pushes back on the program instead of filling memory.
       session.pause();
       stdout.once('drain', () => session.resume());
@@ -64,12 +70,12 @@ export async function runPlain(options: PlainOptions): Promise<number> {
   session.on('left', ({ column }) => line.restart(column));
   const held = new HeldStatus(
     session,
-    (text) => stdout.write(line.place(text, session.cols)),
-    (bell) => stdout.write(bell),
+    (text) => write(line.place(text, session.cols)),
+    (bell) => write(bell),
   );
   if (!options.quiet) {
     // After a freeze the terminal is the shell's again (and the shell's output waits): the line goes now.
-    session.on('froze', (outcome) => stdout.write(line.place(statusLine(outcome), session.cols)));
+    session.on('froze', (outcome) => write(line.place(statusLine(outcome), session.cols)));
     const report = (outcome: CheckpointOutcome): void => void held.show(statusLine(outcome));
     session.on('snapshot', report);
     session.on('refused', report);
@@ -78,8 +84,26 @@ export async function runPlain(options: PlainOptions): Promise<number> {
   const onInput = (data: Buffer): void => session.write(data);
   const onInputEnd = (): void => void session.endInput();
   const onResize = (): void => session.resize(stdout.columns, stdout.rows);
+  // SIGHUP, or a terminal that reads as end of file or fails with EIO: the program is hung
+  // up as well, and ckpty ends by SIGHUP once it has ended (exit below).
+  const onHangUp = (): void => {
+    if (hungUp) return;
+    hungUp = true;
+    stdin.off('data', onInput);
+    stdin.pause();
+    try {
+      restore();
+    } catch {
+      // The terminal went with its modes.
+    }
+    session.hangUp();
+  };
   stdin.on('data', onInput);
-  stdin.on('end', onInputEnd);
+  // The end of a terminal is its hang-up; the end of piped input goes to the program.
+  const onEnd = stdin.isTTY ? onHangUp : onInputEnd;
+  stdin.on('end', onEnd);
+  stdin.on('error', onHangUp);
+  stdout.on('error', onHangUp);
   if (stdout.isTTY) stdout.on('resize', onResize);
 
   const signalHandlers = Object.entries(TERMINATING_SIGNALS).map(([name, number]) => {
@@ -91,15 +115,20 @@ export async function runPlain(options: PlainOptions): Promise<number> {
     process.on(name as NodeJS.Signals, handler);
     return [name as NodeJS.Signals, handler] as const;
   });
+  process.on('SIGHUP', onHangUp);
 
   return new Promise((resolve) => {
     session.on('exit', ({ status }) => {
       stdin.off('data', onInput);
-      stdin.off('end', onInputEnd);
+      stdin.off('end', onEnd);
+      stdin.off('error', onHangUp);
+      stdout.off('error', onHangUp);
       stdin.pause();
       stdout.off('resize', onResize);
       for (const [name, handler] of signalHandlers) process.off(name, handler);
+      process.off('SIGHUP', onHangUp);
       held.dispose();
+      if (hungUp) dieOfHangUp();
       restore();
       resolve(status);
     });

@@ -14,6 +14,7 @@ import type { Widgets } from 'blessed';
 import { isAbsolute, relative as relativePath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CkptyError, ExitCode } from '../base/errors.js';
+import { dieOfHangUp } from '../base/hang-up.js';
 import type { CheckpointAction, CheckpointOutcome } from '../host/events.js';
 import { workingDirectory } from '../host/processes.js';
 import { Session } from '../host/session.js';
@@ -24,7 +25,7 @@ import { listImages, type ImageEntry } from './images.js';
 import { KeyRouter } from './key-router.js';
 import { DEFAULT_PREFIX, keyName, PrefixReader, type HostCommand } from './keys.js';
 import { ModeMirror } from './mode-mirror.js';
-import { dieOfHangUp, OuterTerminal } from './outer-terminal.js';
+import { OuterTerminal } from './outer-terminal.js';
 import { ask, showHelp, showImageList } from './overlays.js';
 import { DEFAULT_SCROLLBACK, TerminalPane } from './pane.js';
 import { browseScrollback } from './scrollback.js';
@@ -45,9 +46,6 @@ export interface TerminalOptions {
   /** Record the session (`--record`, `--record-input`); status lines stay out, they are not in the pane. */
   record?: { path: string; input: boolean };
 }
-
-/** A shell that ignores SIGHUP on quit gets SIGKILL after this long. */
-const QUIT_GRACE_MS = 2000;
 
 export async function runTerminal(options: TerminalOptions): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -112,7 +110,6 @@ class TerminalApp {
   private readonly modes = new ModeMirror();
   private readonly outer: OuterTerminal;
   private overlayOpen = false;
-  private forceKill: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly screen: Widgets.Screen,
@@ -139,11 +136,11 @@ class TerminalApp {
     });
     this.outer = new OuterTerminal({
       keys: (data) => this.keys.feed(data),
-      terminate: () => this.hangUp(),
+      terminate: () => this.session.hangUp(),
       hungUp: () => {
         // Draw nothing more on a terminal that is not there.
         this.view.stop();
-        this.hangUp();
+        this.session.hangUp();
       },
     });
   }
@@ -285,23 +282,15 @@ class TerminalApp {
   private quit(): void {
     const job = this.session.foregroundJob();
     if (!job) {
-      this.hangUp();
+      this.session.hangUp();
       return;
     }
     this.openOverlay((done) =>
       ask(this.screen, `${describeJob(job.members)} is running. Quit anyway (it gets SIGHUP)?`, (yes) => {
         done();
-        if (yes) this.hangUp();
+        if (yes) this.session.hangUp();
       }),
     );
-  }
-
-  /** Ends the session the way closing a terminal does; the exit event finishes run(). */
-  private hangUp(): void {
-    this.session.kill('SIGHUP');
-    clearTimeout(this.forceKill);
-    this.forceKill = setTimeout(() => this.session.kill('SIGKILL'), QUIT_GRACE_MS);
-    this.forceKill.unref();
   }
 
   private resize(): void {
@@ -312,7 +301,6 @@ class TerminalApp {
   }
 
   private tearDown(): void {
-    clearTimeout(this.forceKill);
     this.foreground.dispose();
     this.outer.detach();
     this.view.stop();

@@ -65,16 +65,3 @@ export class OuterTerminal {
     this.handlers.hungUp();
   };
 }
-
-/**
- * Ends ckpty as SIGHUP ends any program whose terminal went away. Exiting
- * normally would not do: Node restores the terminal's modes at exit and aborts
- * (with a core dump) when the terminal is gone (tcsetattr fails with EIO).
- */
-export function dieOfHangUp(): never {
-  process.removeAllListeners('SIGHUP');
-  process.kill(process.pid, 'SIGHUP');
-  // Another thread may take the signal: wait here (not in the event loop) for it to end us.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
-  throw new Error('SIGHUP did not end the process');
-}
