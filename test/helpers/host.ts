@@ -131,8 +131,14 @@ export class TestTerminal {
     await this.waitFor(PROMPT_AT_END, { after });
   }
 
-  kill(signal = 'SIGKILL'): void {
-    if (!this.ended) this.term.kill(signal);
+  /**
+   * End the program as closing its terminal does (a ckpty session then ends its job and
+   * removes its socket's directory), with SIGKILL after 3 s if it is still there.
+   */
+  kill(signal = 'SIGHUP'): void {
+    if (this.ended) return;
+    this.term.kill(signal);
+    if (signal !== 'SIGKILL') setTimeout(() => this.kill('SIGKILL'), 3000).unref();
   }
 }
 
