@@ -104,6 +104,13 @@ describe('ckpty shell in the user terminal', () => {
     const waited = run('sleep 0.3; echo slept\n');
     expect(waited.status).toBe(0);
     expect(waited.stdout).toContain('slept');
+    // Every reader in turn gets its end of file, as from a pipe: the job, then the shell.
+    const job = run('python3 -q\nprint(6 * 7)\n');
+    expect(job.status).toBe(0);
+    expect(job.stdout).toMatch(/^42\r$/m);
+    const cat = run('cat\nhello\n');
+    expect(cat.status).toBe(0);
+    expect(cat.stdout).toContain('hello\r\n');
   });
 
   it('drops keys typed as the program ends, and ends with its status', async () => {

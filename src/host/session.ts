@@ -254,42 +254,48 @@ export class Session extends EventEmitter<SessionEventMap> {
 
   /**
    * The keyboard has no more to say (piped input ended): once the program has read
-   * what it was sent and waits for more, send it an end of file, as script(1) does.
+   * what it was sent and waits for more, send it an end of file, as script(1) does, and
+   * one more to each job (or the shell) that waits in front after it, as a pipe would
+   * give every later reader its end of file (`printf 'cat\nhello\n' | ckpty shell`: cat
+   * ends, then the shell). One each: a program that reads on after its end of file
+   * (IGNOREEOF, a REPL's "use exit()") is not sent one for ever.
    * Not before it waits: an end of file that the kernel takes in canonical mode and the
    * program reads after switching to raw mode (bash between a command and its next
    * prompt) arrives as a NUL byte, and the shell would wait for ever. Never, if the
    * program does not read what it was sent: EOF is not glued to unread input.
    */
   async endInput(): Promise<void> {
-    const started = Date.now();
-    let waiting = 0; // looks in a row that found it waiting
+    const ended = new Set<number>(); // process groups sent their end of file
+    let started = Date.now();
+    let waiting = 0; // looks in a row that found the same group waiting
+    let last: number | undefined;
     while (!this.closed) {
       let queued: number;
+      let pgrp: number;
       try {
         queued = slaveQueuedInput(this.pty.slavePath);
+        pgrp = foregroundPgrp(this.pty.masterFd);
       } catch {
         return; // the slave is gone
       }
-      waiting = queued === 0 && this.jobWaitsForInput() ? waiting + 1 : 0;
+      const waits = queued === 0 && !ended.has(pgrp) && this.waitsForInput(pgrp);
+      waiting = waits && pgrp === last ? waiting + 1 : waits ? 1 : 0;
+      last = pgrp;
       // Twice, a few ms apart: not a read passed through on the way to a mode switch.
       if (waiting >= 2) {
         const eof = this.termios().cc[VEOF] || CTRL_D;
         this.write(Buffer.from([eof]));
-        return;
+        ended.add(pgrp);
+        waiting = 0;
+        started = Date.now();
       }
       const pause = Date.now() - started < END_INPUT_QUICK_MS ? 20 : 250;
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
-  /** Whether a process of the foreground job (or the shell) waits for input; yes when that is not ours to see. */
-  private jobWaitsForInput(): boolean {
-    let pgrp: number;
-    try {
-      pgrp = foregroundPgrp(this.pty.masterFd);
-    } catch {
-      return false;
-    }
+  /** Whether a process of the group (the foreground job or the shell) waits for input; yes when that is not ours to see. */
+  private waitsForInput(pgrp: number): boolean {
     return jobProcesses(pgrp, this.pty.pid).some((member) => waitsForInput(member) !== false);
   }
 
