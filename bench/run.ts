@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanupNow, installCleanupHandlers } from './lib/cleanup.js';
-import { BENCH_DIR, compileFixtures, createWorkDir, detectFeatures, installTmuxIfMissing, type BenchContext } from './lib/context.js';
+import { BENCH_DIR, compileFixtures, createWorkDir, detectFeatures, installTmuxIfMissing, useOwnTmpDir, type BenchContext } from './lib/context.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { PreviousResults, Results } from './lib/results.js';
 import { renderReport } from './lib/report.js';
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
   installCleanupHandlers();
   const started = performance.now();
   const workDir = createWorkDir(options.dir);
+  useOwnTmpDir();
   const machine = describeMachine(options.dir);
   // A smoke run (the test suite's) changes nothing on the machine.
   if (!options.quick && options.only.some((s) => s === 'keys' || s === 'throughput')) installTmuxIfMissing();

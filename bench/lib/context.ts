@@ -4,7 +4,8 @@
  * the compiled fixtures, and which native programs and tools are there.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { track } from './cleanup.js';
@@ -62,6 +63,19 @@ export function createWorkDir(parent: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   track.path(dir);
   return dir;
+}
+
+/**
+ * Sessions put their control socket's directory in $TMPDIR (or $XDG_RUNTIME_DIR) and
+ * remove it when they end, but the bench ends its subjects with SIGKILL: this run's
+ * sessions, in process and as subjects, get a temporary directory of their own, removed
+ * with the rest. Short (in /tmp, not under --dir): a socket's path is at most 107 bytes.
+ */
+export function useOwnTmpDir(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'ckpty-bench-'));
+  track.path(dir);
+  process.env.TMPDIR = dir;
+  delete process.env.XDG_RUNTIME_DIR;
 }
 
 /** cc the C fixtures into the work dir (the same flags as tty/). */
