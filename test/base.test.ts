@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findProgram } from '../src/base/find-program.js';
 import { jsonLine, LineSplitter } from '../src/base/json-lines.js';
+import * as nodePty from 'node-pty';
+import { ROOT } from './helpers/fixtures.js';
 import { CLI } from './helpers/thaw.js';
 
 describe('JSON lines', () => {
@@ -58,5 +60,33 @@ describe('the ckpty command, read by a program that stops early', () => {
     const run = spawnSync('bash', ['-c', `{ sleep 0.3; '${CLI}' --help; } | true; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(`status ${128 + constants.signals.SIGPIPE}\n`);
+  });
+});
+
+describe('a terminal that hangs up as ckpty ends', () => {
+  // Node puts its terminals' modes back at exit and aborts (SIGABRT, or SIGSEGV printing
+  // its backtrace) when one has hung up. A session can end just as its terminal goes: its
+  // front end then ends by SIGHUP instead (dieOfHangUpAtExit). Here a Node process on a
+  // pty whose master closes takes the SIGHUP, as a session front end does, and exits
+  // normally 100 ms later; without the guard it shows what Node does (no core file).
+  const how = (signal: number | undefined): string =>
+    signal === constants.signals.SIGHUP ? 'SIGHUP' : signal === constants.signals.SIGABRT || signal === constants.signals.SIGSEGV ? 'crash' : `signal ${signal}`;
+  it.each([
+    ['with dieOfHangUpAtExit: ends by SIGHUP', true, 'SIGHUP'],
+    ['without it: Node crashes', false, 'crash'],
+  ])('%s', async (_name, guarded, expected) => {
+    const program = [
+      `const { dieOfHangUpAtExit } = await import(${JSON.stringify(join(ROOT, 'dist/base/hang-up.js'))});`,
+      guarded ? 'dieOfHangUpAtExit();' : '',
+      "process.on('SIGHUP', () => setTimeout(() => process.exit(0), 100));",
+      "process.stdout.write('ready\\n');",
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const term = nodePty.spawn('prlimit', ['--core=0', '--', process.execPath, '--input-type=module', '-e', program], { cols: 80, rows: 24, cwd: tmpdir() });
+    const exit = new Promise<{ exitCode: number; signal?: number }>((resolve) => term.onExit(resolve));
+    await new Promise<void>((resolve) => term.onData((data) => data.includes('ready') && resolve()));
+    // node-pty's UnixTerminal.destroy (not in IPty's types) closes the master: the kernel hangs the terminal up.
+    (term as unknown as { destroy(): void }).destroy();
+    expect(how((await exit).signal)).toBe(expected);
   });
 });

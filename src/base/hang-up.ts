@@ -2,6 +2,7 @@
  * How ckpty ends when its own terminal hangs up (the window closed): by SIGHUP, as any
  * program whose terminal went away, once its session's job has ended.
  */
+import { isatty } from 'node:tty';
 
 /**
  * Dies of SIGHUP. Exiting normally would not do: Node restores the terminal's modes at
@@ -13,4 +14,17 @@ export function dieOfHangUp(): never {
   // Another thread may take the signal: wait here (not in the event loop) for it to end us.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
   throw new Error('SIGHUP did not end the process');
+}
+
+/**
+ * From now on, an exit while a terminal of ckpty's (stdin, stdout, stderr) has hung up
+ * ends by SIGHUP instead: the front ends' own paths do so, this catches the hang-up that
+ * comes as the session ends. Called after the session's own exit work is registered
+ * (its socket's directory), which runs first. isatty() is false on a hung-up terminal.
+ */
+export function dieOfHangUpAtExit(): void {
+  const terminals = [0, 1, 2].filter((fd) => isatty(fd));
+  process.once('exit', () => {
+    if (terminals.some((fd) => !isatty(fd))) dieOfHangUp();
+  });
 }

@@ -5,8 +5,9 @@
  * modes are put back before ckpty exits. When the terminal itself goes away (SIGHUP, EIO),
  * the program is hung up too, and ckpty ends by SIGHUP once it has ended.
  */
+import { isatty } from 'node:tty';
 import { ExitCode } from '../base/errors.js';
-import { dieOfHangUp } from '../base/hang-up.js';
+import { dieOfHangUp, dieOfHangUpAtExit } from '../base/hang-up.js';
 import {
   BRKINT,
   CS8,
@@ -53,6 +54,7 @@ export async function runPlain(options: PlainOptions): Promise<number> {
   if (options.record) recordSession(session, { ...options.record, statusLines: !options.quiet, command: options.file });
 
   const restore = outerTerminalGuard();
+  dieOfHangUpAtExit();
   const line = new OutputLine();
   // The terminal hung up (its window closed): nothing more is read from it or written to it.
   let hungUp = false;
@@ -91,11 +93,7 @@ export async function runPlain(options: PlainOptions): Promise<number> {
     hungUp = true;
     stdin.off('data', onInput);
     stdin.pause();
-    try {
-      restore();
-    } catch {
-      // The terminal went with its modes.
-    }
+    restore();
     session.hangUp();
   };
   stdin.on('data', onInput);
@@ -137,8 +135,9 @@ export async function runPlain(options: PlainOptions): Promise<number> {
 
 /**
  * Put the outer terminal in raw mode; the returned function restores its settings
- * exactly and may be called any number of times. It also runs at process exit and on
- * an uncaught exception, so no path out of ckpty leaves the terminal raw.
+ * exactly (unless it hung up: its modes went with it) and may be called any number of
+ * times. It also runs at process exit and on an uncaught exception, so no path out of
+ * ckpty leaves the terminal raw.
  */
 function outerTerminalGuard(): () => void {
   const { stdin } = process;
@@ -150,7 +149,7 @@ function outerTerminalGuard(): () => void {
   const restore = (): void => {
     if (restored) return;
     restored = true;
-    writeTerminalSettings(stdin.fd, saved, true);
+    if (isatty(stdin.fd)) writeTerminalSettings(stdin.fd, saved, true);
   };
   process.once('exit', restore);
   process.once('uncaughtException', (err) => {

@@ -14,7 +14,7 @@ import type { Widgets } from 'blessed';
 import { isAbsolute, relative as relativePath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CkptyError, ExitCode } from '../base/errors.js';
-import { dieOfHangUp } from '../base/hang-up.js';
+import { dieOfHangUp, dieOfHangUpAtExit } from '../base/hang-up.js';
 import type { CheckpointAction, CheckpointOutcome } from '../host/events.js';
 import { workingDirectory } from '../host/processes.js';
 import { Session } from '../host/session.js';
@@ -80,6 +80,7 @@ export async function runTerminal(options: TerminalOptions): Promise<number> {
       ...(options.snapshot !== undefined && { snapshot: options.snapshot }),
     });
     if (options.record) recordSession(session, { ...options.record, statusLines: false, command: shell });
+    dieOfHangUpAtExit();
   } catch (err) {
     screen.destroy();
     throw new CkptyError(`cannot start ${options.shell ?? 'the shell'}: ${(err as Error).message}`, ExitCode.notFound);
