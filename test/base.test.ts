@@ -1,12 +1,12 @@
-/** The shared base: JSON-lines framing, the execvp-style program lookup, the command's end when its reader goes. */
+/** The shared base: JSON-lines framing, the execvp-style program lookup, the command's end when its reader goes or its terminal hangs up. */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as nodePty from 'node-pty';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findProgram } from '../src/base/find-program.js';
 import { jsonLine, LineSplitter } from '../src/base/json-lines.js';
-import * as nodePty from 'node-pty';
 import { ROOT } from './helpers/fixtures.js';
 import { CLI } from './helpers/thaw.js';
 
