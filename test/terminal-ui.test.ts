@@ -2,6 +2,7 @@
  * `ckpty` (the full-screen terminal) used as a user would: inside tmux, with
  * keystrokes, looking at the screen. Real bash, python3, vim, stty.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -270,13 +271,19 @@ while True: print("ti" "ck", flush=True); time.sleep(0.2)' | cat`);
 
   // Closing a terminal window: the terminal hangs up (ckpty reads EOF), and the shell that
   // ran ckpty sends it SIGHUP. Either way the job gets SIGHUP and ckpty ends by SIGHUP,
-  // in the full-screen terminal and in plain mode (`ckpty shell`) alike.
+  // in the full-screen terminal and in plain mode (`ckpty shell`) alike. `kill` (SIGTERM)
+  // or SIGINT end the session the same way, with the terminal still there: ckpty then
+  // exits with 128 + the signal and gives the terminal back as it was.
   it.each([
-    ['terminal closed', 'full-screen', []],
-    ['SIGHUP from the parent shell', 'full-screen', []],
-    ['terminal closed', 'plain mode', ['shell']],
-    ['SIGHUP from the parent shell', 'plain mode', ['shell']],
-  ])('%s (%s): the session is hung up, ckpty ends by SIGHUP without a crash and removes its socket', async (how, _mode, args) => {
+    ['terminal closed', 'full-screen', 129, []],
+    ['SIGHUP from the parent shell', 'full-screen', 129, []],
+    ['terminal closed', 'plain mode', 129, ['shell']],
+    ['SIGHUP from the parent shell', 'plain mode', 129, ['shell']],
+    ['SIGTERM', 'full-screen', 143, []],
+    ['SIGINT', 'full-screen', 130, []],
+    ['SIGTERM', 'plain mode', 143, ['shell']],
+    ['SIGINT', 'plain mode', 130, ['shell']],
+  ])('%s (%s): the session is hung up, ckpty ends with status %i without a crash and removes its socket', async (how, _mode, status, args) => {
     const rig = await start({ args });
     rig.type('echo pid=$$');
     rig.keys('Enter');
@@ -290,16 +297,22 @@ while True: print("ti" "ck", flush=True); time.sleep(0.2)' | cat`);
     if (how === 'terminal closed') {
       rig.closeTerminal();
     } else {
-      process.kill(ckptyPid, 'SIGHUP');
+      process.kill(ckptyPid, how.startsWith('SIGHUP') ? 'SIGHUP' : how);
     }
     const deadline = Date.now() + 10_000;
     while ((rig.exitStatus() === undefined || existsSync(`/proc/${sleepPid}`)) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(rig.exitStatus()).toBe(String(128 + 1));
+    expect(rig.exitStatus()).toBe(String(status));
     expect(existsSync(`/proc/${sleepPid}`)).toBe(false);
     expect(existsSync(join(rig.home, 'core'))).toBe(false);
     expect(existsSync(dirname(socket))).toBe(false);
     expect(rig.stderr()).toBe('');
+    if (status === 128 + 1) return;
+    // Normal screen, cursor shown, cursor keys and keypad normal; the line discipline cooked again.
+    expect(rig.tmux('display-message', '-p', '-t', 'ui', '#{alternate_on} #{cursor_flag} #{keypad_cursor_flag} #{keypad_flag}').trim()).toBe('0 1 0 0');
+    const paneTty = rig.tmux('display-message', '-p', '-t', 'ui', '#{pane_tty}').trim();
+    const words = execFileSync('stty', ['-a', '-F', paneTty], { encoding: 'utf8' }).split(/[\s;]+/);
+    expect(['icanon', 'isig', 'echo', 'opost', 'icrnl'].filter((word) => !words.includes(word))).toEqual([]);
   });
 });

@@ -131,6 +131,7 @@ describe('OuterTerminal', () => {
     const handlers = { keys: vi.fn(), terminate: vi.fn(), hungUp: vi.fn() };
     const listeners = () => ({
       SIGTERM: process.listenerCount('SIGTERM'),
+      SIGINT: process.listenerCount('SIGINT'),
       SIGHUP: process.listenerCount('SIGHUP'),
       stdinData: stdin.listenerCount('data'),
       stdinEnd: stdin.listenerCount('end'),

@@ -1,6 +1,7 @@
 /**
  * How ckpty ends when its own terminal hangs up (the window closed): by SIGHUP, as any
- * program whose terminal went away, once its session's job has ended.
+ * program whose terminal went away, once its session's job has ended. And when it is
+ * told to end (SIGTERM, SIGINT): its session's program is hung up in the same way.
  */
 import { isatty } from 'node:tty';
 
@@ -27,4 +28,19 @@ export function dieOfHangUpAtExit(): void {
   process.once('exit', () => {
     if (terminals.some((fd) => !isatty(fd))) dieOfHangUp();
   });
+}
+
+/** Signals that tell ckpty to end; its exit status is then 128 + the number, as a shell reports a death by them. */
+const ENDING_SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * Calls `end` with ckpty's exit status whenever SIGINT or SIGTERM comes; returns the
+ * function that stops listening.
+ */
+export function onEndingSignal(end: (status: number) => void): () => void {
+  const handlers = Object.entries(ENDING_SIGNALS).map(([name, number]) => [name as NodeJS.Signals, (): void => end(128 + number)] as const);
+  for (const [name, handler] of handlers) process.on(name, handler);
+  return () => {
+    for (const [name, handler] of handlers) process.off(name, handler);
+  };
 }

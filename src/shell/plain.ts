@@ -3,11 +3,12 @@
  * terminal goes raw (the session's kernel pty does the line discipline), and whatever
  * happens — the program ends, ckpty gets SIGTERM/SIGHUP/SIGINT, or a bug throws — its
  * modes are put back before ckpty exits. When the terminal itself goes away (SIGHUP, EIO),
- * the program is hung up too, and ckpty ends by SIGHUP once it has ended.
+ * the program is hung up too, and ckpty ends by SIGHUP once it has ended; SIGTERM and
+ * SIGINT hang it up the same way, and ckpty then exits with 143 or 130.
  */
 import { isatty } from 'node:tty';
 import { ExitCode } from '../base/errors.js';
-import { dieOfHangUp, dieOfHangUpAtExit } from '../base/hang-up.js';
+import { dieOfHangUp, dieOfHangUpAtExit, onEndingSignal } from '../base/hang-up.js';
 import {
   BRKINT,
   CS8,
@@ -43,9 +44,6 @@ export interface PlainOptions extends SessionOptions {
   /** Record the session (`--record`, `--record-input`). */
   record?: { path: string; input: boolean };
 }
-
-/** Signals that end ckpty at once (SIGHUP waits for the program: onHangUp). */
-const TERMINATING_SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 
 /** Run the session to its end; resolves to the exit status ckpty should have. */
 export async function runPlain(options: PlainOptions): Promise<number> {
@@ -104,14 +102,13 @@ export async function runPlain(options: PlainOptions): Promise<number> {
   stdout.on('error', onHangUp);
   if (stdout.isTTY) stdout.on('resize', onResize);
 
-  const signalHandlers = Object.entries(TERMINATING_SIGNALS).map(([name, number]) => {
-    const handler = (): void => {
-      restore();
-      session.kill('SIGHUP');
-      process.exit(128 + number);
-    };
-    process.on(name as NodeJS.Signals, handler);
-    return [name as NodeJS.Signals, handler] as const;
+  // SIGTERM, SIGINT: the program is hung up as by a closing terminal (which stays: its
+  // modes come back at the end), and ckpty ends with 128 + the signal once it has gone.
+  let endedBy: number | undefined;
+  const stopSignals = onEndingSignal((status) => {
+    endedBy ??= status;
+    stdin.off('data', onInput);
+    session.hangUp();
   });
   process.on('SIGHUP', onHangUp);
 
@@ -123,12 +120,12 @@ export async function runPlain(options: PlainOptions): Promise<number> {
       stdout.off('error', onHangUp);
       stdin.pause();
       stdout.off('resize', onResize);
-      for (const [name, handler] of signalHandlers) process.off(name, handler);
+      stopSignals();
       process.off('SIGHUP', onHangUp);
       held.dispose();
       if (hungUp) dieOfHangUp();
       restore();
-      resolve(status);
+      resolve(endedBy ?? status);
     });
   });
 }

@@ -111,6 +111,8 @@ class TerminalApp {
   private readonly modes = new ModeMirror();
   private readonly outer: OuterTerminal;
   private overlayOpen = false;
+  /** ckpty's exit status when a signal told it to end (the program's otherwise). */
+  private endedBy: number | undefined;
 
   constructor(
     private readonly screen: Widgets.Screen,
@@ -137,7 +139,10 @@ class TerminalApp {
     });
     this.outer = new OuterTerminal({
       keys: (data) => this.keys.feed(data),
-      terminate: () => this.session.hangUp(),
+      terminate: (status) => {
+        this.endedBy ??= status;
+        this.session.hangUp();
+      },
       hungUp: () => {
         // Draw nothing more on a terminal that is not there.
         this.view.stop();
@@ -179,7 +184,7 @@ class TerminalApp {
       this.tearDown();
     }
     if (this.outer.hungUp) dieOfHangUp();
-    return status;
+    return this.endedBy ?? status;
   }
 
   private command(command: HostCommand): void {

@@ -3,12 +3,13 @@
  * it is watched for going away. Every listener added here, to the process and to the
  * terminal's streams, is removed by detach(), whichever way the session ends.
  */
+import { onEndingSignal } from '../base/hang-up.js';
 
 export interface OuterTerminalHandlers {
   /** Keyboard bytes, read raw. */
   keys(data: Buffer): void;
-  /** SIGTERM: end the session as closing the terminal would. */
-  terminate(): void;
+  /** SIGTERM or SIGINT: end the session, and ckpty with `status` (128 + the signal). */
+  terminate(status: number): void;
   /** The terminal hung up (SIGHUP, end of file or EIO on it); called once. */
   hungUp(): void;
 }
@@ -21,6 +22,7 @@ export interface OuterStreams {
 
 export class OuterTerminal {
   private gone = false;
+  private stopSignals: (() => void) | undefined;
 
   constructor(
     private readonly handlers: OuterTerminalHandlers,
@@ -37,7 +39,7 @@ export class OuterTerminal {
     stdin.setRawMode(true);
     stdin.on('data', this.handlers.keys);
     stdin.resume();
-    process.on('SIGTERM', this.handlers.terminate);
+    this.stopSignals = onEndingSignal(this.handlers.terminate);
     process.on('SIGHUP', this.lost);
     // A hung-up terminal reads as end of file (or EIO) and fails writes with EIO.
     stdin.on('end', this.lost);
@@ -49,7 +51,7 @@ export class OuterTerminal {
   detach(): void {
     const { stdin, stdout } = this.streams;
     stdin.off('data', this.handlers.keys);
-    process.off('SIGTERM', this.handlers.terminate);
+    this.stopSignals?.();
     process.off('SIGHUP', this.lost);
     stdin.off('end', this.lost);
     stdin.off('error', this.lost);
