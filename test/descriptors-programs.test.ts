@@ -7,7 +7,7 @@
  *   - ed (its buffer is a deleted temporary file), tail -f (inotify, a log that grows
  *     while frozen) and emacs (timers, pipes, its terminal) through a real terminal.
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
@@ -88,6 +88,49 @@ describe('pipes between the processes of a job', () => {
     process.kill(thawedPid(run.pid, pid), 'SIGUSR1');
     expect((await run.ended).code).toBe(0);
     expect(python.output()).toBe('ready\nparent got child to parent and through the pipe\nchild got parent to child\nchild ended 0\n');
+  });
+});
+
+describe('files of the proc filesystem', () => {
+  /**
+   * A program holding /proc files open, as top and htop do, frozen by root and thawed (as
+   * the user if given: the thaw then mounts a proc of its own, where those files have
+   * other device numbers). What it reads from them after the thaw.
+   */
+  async function readAfterThaw(user?: TestUser): Promise<string> {
+    const dir = tempDir('ckpty-procfs', user);
+    const out = join(dir, 'out');
+    writeFileSync(
+      join(dir, 'program.py'),
+      [
+        'import signal',
+        'signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})',
+        "stat, meminfo, loadavg = (open(f'/proc/{name}', 'rb', buffering=0) for name in ('stat', 'meminfo', 'loadavg'))",
+        'meminfo.read(3)',
+        "print('ready', flush=True)",
+        'signal.sigwait({signal.SIGUSR1})',
+        'print(stat.read(4), meminfo.tell(), meminfo.read(5), len(loadavg.read().split()), flush=True)',
+      ].join('\n'),
+    );
+    const job = startProcess('/bin/bash', ['-c', `exec >${out} 2>&1; exec /usr/bin/python3 program.py`], { user, cwd: dir });
+    await until(() => existsSync(out) && readFileSync(out, 'latin1') === 'ready\n', 10_000, 'the program to be ready');
+    const frozen = await freezeProcess(job.pid, { output: join(dir, 'procfs.ckpt') });
+    expect(await job.exited).toEqual({ code: FROZEN_EXIT_STATUS, signal: null });
+    const run = startThaw(frozen.path, user ? { user, cli: join(cliRootFor(user), 'bin/ckpty') } : {});
+    const { pid } = await run.result;
+    process.kill(thawedPid(run.pid, pid), 'SIGUSR1');
+    const end = await run.ended;
+    expect(end.stderr).toBe('');
+    expect(end.code).toBe(0);
+    return readFileSync(out, 'latin1');
+  }
+
+  it('/proc/stat, /proc/meminfo and /proc/loadavg are open again, each at its offset', async () => {
+    expect(await readAfterThaw()).toBe("ready\nb'cpu ' 3 b'Total' 5\n");
+  });
+
+  it('the same as the unprivileged user, whose thaw has a proc of its own', async () => {
+    expect(await readAfterThaw(testUser())).toBe("ready\nb'cpu ' 3 b'Total' 5\n");
   });
 });
 

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/timerfd.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,15 +122,26 @@ static int64_t mtime_ns(const struct stat *st)
 }
 
 /*
+ * A file of the proc filesystem is what its path names (/proc/stat, /proc/meminfo):
+ * no one can put another file there, and its device and inode numbers do not say
+ * which it is. A thaw with the job's own IDs mounts a proc of its own (another device).
+ */
+static bool on_procfs(int fd)
+{
+	struct statfs fs;
+	return fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
+/*
  * Is st the file (REG, DIR) or device (CHR) the image had open? An inode number may
  * come back for another file (one freed, then reused): the type must be the same too.
  */
-static bool same_file(const struct ckpt_ofile *o, const struct stat *st)
+static bool same_file(const struct ckpt_ofile *o, const struct stat *st, bool procfs)
 {
 	if (o->kind == CKPT_OF_CHR)
 		return S_ISCHR(st->st_mode) && (uint32_t)st->st_rdev == o->rdev;
 	bool same_type = (o->flags & O_PATH) || (o->kind == CKPT_OF_DIR ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode));
-	return same_type && st->st_dev == o->dev && st->st_ino == o->ino;
+	return same_type && (procfs || (st->st_dev == o->dev && st->st_ino == o->ino));
 }
 
 /* A regular file or directory reopened by path: gone, replaced, too short for a writer, or only changed (a note). */
@@ -151,8 +164,9 @@ static void check_path_file(struct thaw *t, size_t i, struct problems *p)
 			close(fd);
 		return;
 	}
+	bool procfs = on_procfs(fd);
 	close(fd);
-	if (!same_file(o, &st)) {
+	if (!same_file(o, &st, procfs)) {
 		problem(p, true, "%s (open as %s) is another file than at the freeze", path, who);
 		return;
 	}
@@ -160,7 +174,7 @@ static void check_path_file(struct thaw *t, size_t i, struct problems *p)
 		return;
 	uint64_t size = (uint64_t)st.st_size;
 	/* A writer at an offset past the end would leave a hole; an appending one writes at the end anyway. */
-	if (writes(o->flags) && !(o->flags & O_APPEND) && size < o->pos) {
+	if (!procfs && writes(o->flags) && !(o->flags & O_APPEND) && size < o->pos) {
 		problem(p, true, "%s (open as %s) is now %llu bytes, shorter than the offset %llu it writes at", path, who,
 			(unsigned long long)size, (unsigned long long)o->pos);
 		return;
@@ -170,6 +184,9 @@ static void check_path_file(struct thaw *t, size_t i, struct problems *p)
 		problem(p, false, "%s (open as %s) cannot be opened %s", path, who, mode == R_OK ? "for reading" : "for writing");
 		return;
 	}
+	/* The kernel's files change all the time (and say size 0). */
+	if (procfs)
+		return;
 	if (size > o->size)
 		problem(&t->notes, true, "%s grew by %llu bytes while frozen", path, (unsigned long long)(size - o->size));
 	else if (size < o->size)
@@ -187,7 +204,7 @@ static void check_device(struct thaw *t, size_t i, struct problems *p)
 	struct stat st;
 	if (stat(path, &st) < 0)
 		problem(p, true, "%s (open as %s) no longer exists", path, who);
-	else if (!same_file(o, &st))
+	else if (!same_file(o, &st, false))
 		problem(p, true, "%s (open as %s) is another device than at the freeze", path, who);
 }
 
@@ -362,7 +379,7 @@ static int reopen_path(const struct thaw *t, const struct ckpt_ofile *o, struct 
 	if (fd < 0)
 		return ck_fail(e, open_failure_class(errno), errno, "fds", path, "cannot open %s again", path);
 	struct stat st;
-	bool same = fstat(fd, &st) == 0 && same_file(o, &st);
+	bool same = fstat(fd, &st) == 0 && same_file(o, &st, on_procfs(fd));
 	int err = 0;
 	if (!same)
 		err = ESTALE;
