@@ -194,15 +194,49 @@ describe('a freeze that cannot be written leaves the process running and no file
     await expectRunsOn(proc);
   });
 
-  it("another user's process: refused as ptrace refuses it, with the reason", async () => {
+  it('a process a debugger traces: refused, naming the debugger, as root and as its user', async () => {
     const user = testUser();
+    const counter = await buildFixture('counter');
+    for (const owner of [undefined, user]) {
+      // gdb runs the counter as its traced child; with no terminal, in gdb's own process group.
+      const gdb = startProcess('gdb', ['-q', '-batch', '-ex', 'run', '--args', counter, '10'], { user: owner });
+      const pid = Number((await gdb.waitFor(/ready pid=(\d+)/, 20_000))[1]);
+      const out = join(tempDir('ckpty-out', owner), 'x.ckpt');
+      const run = await runCli(['freeze', '-o', out, String(pid)], { root: owner ? cliRootFor(owner) : ROOT, uid: owner?.uid, gid: owner?.gid });
+      expect(run.stderr).toBe(`ckpty: cannot freeze counter[${pid}]: it is being traced by process ${gdb.pid} (a debugger?)\n`);
+      expect(run.status).toBe(ExitCode.unsupported);
+      expect(existsSync(out)).toBe(false);
+      await expectRunsOn(gdb);
+      stopProcesses(); // its whole group: killed alone, gdb would leave the counter running
+    }
+  });
+
+  it("another user's process, or one that is not dumpable: refused as ptrace refuses it, with the reason", async () => {
+    const user = testUser();
+    const cli = join(cliRootFor(user), 'bin/ckpty');
+    const freeze = (args: string[]) => spawnSync(cli, ['freeze', ...args], { uid: user.uid, gid: user.gid, cwd: tempDir('ckpty-cwd', user), encoding: 'utf8' });
     const proc = await ticker('counter', ['10']);
     const out = join(tempDir('ckpty-out', user), 'x.ckpt');
-    const cli = join(cliRootFor(user), 'bin/ckpty');
-    const run = spawnSync(cli, ['freeze', '-o', out, String(proc.pid)], { uid: user.uid, gid: user.gid, encoding: 'utf8' });
-    expect(run.status).toBe(ExitCode.permission);
-    expect(run.stderr).toBe(`ckpty: cannot freeze counter[${proc.pid}]: it belongs to another user (uid 0); only root may freeze it\n`);
+    // With -o, and with the image named in its directory, which is not ours to open either.
+    for (const args of [['-o', out], []]) {
+      const run = freeze([...args, String(proc.pid)]);
+      expect(run.stderr).toBe(`ckpty: cannot freeze counter[${proc.pid}]: it belongs to another user (uid 0); only root may freeze it\n`);
+      expect(run.status).toBe(ExitCode.permission);
+    }
     expect(existsSync(out)).toBe(false);
     await expectRunsOn(proc);
+
+    // The user's own process, which asked not to be traced (prctl PR_SET_DUMPABLE 0).
+    const undumpable = startProcess('python3', ['-c', 'import ctypes, time; ctypes.CDLL(None).prctl(4, 0); print("ready", flush=True); time.sleep(60)'], { user });
+    await undumpable.waitFor(/ready/);
+    for (const args of [['-o', out], []]) {
+      const run = freeze([...args, String(undumpable.pid)]);
+      expect(run.stderr).toBe(
+        `ckpty: cannot freeze python3[${undumpable.pid}]: it is not dumpable (it asked not to be traced, as ssh-agent does, or it changed its IDs); only root may freeze it\n`,
+      );
+      expect(run.status).toBe(ExitCode.permission);
+    }
+    expect(existsSync(out)).toBe(false);
+    expect(undumpable.state()).toBe('S');
   });
 });

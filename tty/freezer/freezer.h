@@ -164,6 +164,12 @@ int job_seize(struct job *job, const struct job_spec *spec, struct ck_error *e);
 /* Scan /proc now for the next job_seize (the spare, while it waits for a request). */
 void job_look_ahead(void);
 
+/*
+ * Why we may not trace process pid (ptrace or /proc refused it with err): a debugger
+ * holds it, it is another user's, or it is not dumpable. Fails e at stage; returns -1.
+ */
+int job_untraceable(pid_t pid, int err, const char *stage, struct ck_error *e);
+
 /* Put "comm[pid]: " before e's message unless pid is the process named (whose name the caller gives). */
 void job_blame(const struct job *job, pid_t pid, const char *comm, struct ck_error *e);
 

@@ -188,27 +188,41 @@ void job_blame(const struct job *job, pid_t pid, const char *comm, struct ck_err
 	ck_reword(e, who, "");
 }
 
-/* Why ptrace refused us a task: a debugger holds it, or it is another user's. */
+int job_untraceable(pid_t pid, int err, const char *stage, struct ck_error *e)
+{
+	char *status = NULL;
+	int tracer = 0;
+	unsigned owner = 0;
+	bool owner_known = false;
+	if (procfs_read(pid, "status", &status, NULL) == 0) {
+		/* Each value is read before the next lookup reuses procfs_field's buffer. */
+		const char *v = procfs_field(status, "TracerPid");
+		tracer = v ? atoi(v) : 0;
+		v = procfs_field(status, "Uid");
+		owner_known = v && sscanf(v, "%u", &owner) == 1;
+	}
+	free(status);
+	/* A process that is not dumpable has the files in its /proc directory shown as root's. */
+	char file[32];
+	struct stat st;
+	snprintf(file, sizeof file, "/proc/%d/status", (int)pid);
+	bool undumpable = owner_known && owner == getuid() && stat(file, &st) == 0 && st.st_uid != owner;
+	if (tracer != 0)
+		return ck_fail(e, CK_UNSUPPORTED, err, stage, "", "it is being traced by process %d (a debugger?)", tracer);
+	if (owner_known && owner != getuid())
+		return ck_fail(e, CK_PERMISSION, err, stage, "", "it belongs to another user (uid %u); only root may freeze it", owner);
+	if (undumpable)
+		return ck_fail(e, CK_PERMISSION, err, stage, "", "it is not dumpable (it asked not to be traced, as ssh-agent does, or it changed its IDs); only root may freeze it");
+	return ck_fail(e, CK_PERMISSION, err, stage, "", "not allowed to trace it");
+}
+
+/* Why ptrace refused us a task (job_untraceable), or that it is gone. */
 static int seize_failure(struct job *job, int err, pid_t pid, const char *comm, struct ck_error *e)
 {
-	if (err == -EPERM || err == -EACCES) {
-		char *status = NULL;
-		const char *tracer = NULL, *uids = NULL;
-		if (procfs_read(pid, "status", &status, NULL) == 0) {
-			tracer = procfs_field(status, "TracerPid");
-			uids = procfs_field(status, "Uid");
-		}
-		unsigned owner = 0;
-		if (tracer && atoi(tracer) != 0)
-			ck_fail(e, CK_UNSUPPORTED, -err, "seize", "", "it is being traced by process %d (a debugger?)", atoi(tracer));
-		else if (uids && sscanf(uids, "%u", &owner) == 1 && owner != getuid())
-			ck_fail(e, CK_PERMISSION, -err, "seize", "", "it belongs to another user (uid %u); only root may freeze it", owner);
-		else
-			ck_fail(e, CK_PERMISSION, -err, "seize", "", "not allowed to trace it");
-		free(status);
-	} else {
+	if (err == -EPERM || err == -EACCES)
+		job_untraceable(pid, -err, "seize", e);
+	else
 		ck_fail(e, err == -ESRCH ? CK_NOT_FOUND : CK_IO, -err, "seize", "", "cannot stop it");
-	}
 	job_blame(job, pid, comm, e);
 	return -1;
 }

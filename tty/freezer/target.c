@@ -181,6 +181,8 @@ static int open_directory(struct target *tg, const struct target_spec *spec, str
 				       "the current directory of process %d was deleted: give the image a path with `ckpty freeze %d -o FILE`",
 				       (int)spec->in_cwd_of, (int)spec->in_cwd_of);
 		from = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (from < 0 && (errno == EACCES || errno == EPERM))
+			return job_untraceable(spec->in_cwd_of, errno, "target", e);
 		if (from < 0)
 			return ck_fail(e, errno == ENOENT ? CK_NOT_FOUND : CK_PERMISSION, errno, "target", tg->path,
 				       "cannot open the current directory of process %d", (int)spec->in_cwd_of);
