@@ -359,12 +359,12 @@ static int read_exactly(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* A frame's header on stdin: a length and a newline. -1 at the end of stdin or for anything else. */
-static int read_length(size_t *len)
+/* A frame's header: a length and a newline. -1 at the end of fd or for anything else. */
+static int read_length(int fd, size_t *len)
 {
 	char header[32];
 	size_t used = 0;
-	while (used + 1 < sizeof header && read_exactly(0, header + used, 1) == 0 && header[used] != '\n')
+	while (used + 1 < sizeof header && read_exactly(fd, header + used, 1) == 0 && header[used] != '\n')
 		used++;
 	if (used == 0 || header[used] != '\n')
 		return -1;
@@ -405,7 +405,7 @@ static void report_serve_failure(const char *error, int err)
 static int forward_screen(int to)
 {
 	size_t len;
-	if (read_length(&len) || len > CKPT_MAX_SCREEN_SIZE)
+	if (read_length(0, &len) || len > CKPT_MAX_SCREEN_SIZE)
 		return -1;
 	bool reading = true;
 	char chunk[16 << 10];
@@ -426,7 +426,7 @@ static int forward_screen(int to)
  */
 struct spare {
 	pid_t pid;
-	int args; /* the request's arguments, each ending in NUL, then EOF */
+	int args; /* the request's arguments frame, as serve() read it */
 	int screen; /* the screen, then EOF (--screen-stdin) */
 	int reply; /* its --report line */
 };
@@ -447,14 +447,16 @@ static int spare_run(int args_fd)
 	struct pollfd request = { .fd = args_fd, .events = POLLIN };
 	if (poll(&request, 1, LOOK_AHEAD_DELAY_MS) == 0)
 		job_look_ahead();
-	struct buf args = { 0 };
-	if (buf_read_fd(&args, args_fd, MAX_ARGS_LEN) || args.len == 0 || args.data[args.len - 1] != 0)
+	/* Framed, so the spare starts once it has them, not when serve() closes the pipe. */
+	size_t len;
+	char *text;
+	if (read_length(args_fd, &len) || len == 0 || len > MAX_ARGS_LEN || !(text = malloc(len)) ||
+	    read_exactly(args_fd, text, len) || text[len - 1] != 0)
 		return 0;
 	uint64_t started = now_ns();
 	char *argv[64] = { "ckpty-freezer", "--report", "--screen-stdin" };
 	int argc = 3;
-	char *text = (char *)args.data;
-	for (size_t at = 0; at < args.len && argc < 63; at += strlen(text + at) + 1)
+	for (size_t at = 0; at < len && argc < 63; at += strlen(text + at) + 1)
 		argv[argc++] = text + at;
 	return run(argc, argv, started);
 }
@@ -513,7 +515,14 @@ static bool spare_gone(struct spare *s)
  */
 static int serve_one(struct spare *s, const char *args, size_t args_len)
 {
-	write_all(s->args, args, args_len);
+	/* One write: the spare wakes to the whole frame. */
+	char *frame = malloc(args_len + 32);
+	if (frame) {
+		int header = snprintf(frame, 32, "%zu\n", args_len);
+		memcpy(frame + header, args, args_len);
+		write_all(s->args, frame, (size_t)header + args_len);
+		free(frame);
+	}
 	close(s->args);
 	int framed = forward_screen(s->screen);
 	close(s->screen);
@@ -550,7 +559,7 @@ static int serve(void)
 		if (!spare.pid)
 			spare_start(&spare); /* if it fails, it is tried again when the request comes */
 		size_t args_len;
-		if (read_length(&args_len))
+		if (read_length(0, &args_len))
 			return 0;
 		if (args_len > MAX_ARGS_LEN)
 			return CK_USAGE;
