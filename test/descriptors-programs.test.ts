@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { buildFixture, childPids, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
+import { buildFixture, childPids, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
 import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
@@ -41,7 +41,7 @@ describe('pipes between the processes of a job', () => {
     const frozen = await freezeProcess(job.pid, { job: true, output: join(dir, 'pipeline.ckpt') });
     expect(frozen.members.map((m) => m.comm).sort()).toEqual(['awk', 'bash', 'seq']);
     expect(await job.exited).toEqual({ code: FROZEN_EXIT_STATUS, signal: null });
-    const run = startThaw(frozen.path, user ? { user, cli: join(cliRootFor(user), 'bin/ckpty') } : {});
+    const run = startThaw(frozen.path, { user });
     const end = await run.ended;
     expect(end.stderr).toBe('');
     expect(end.code).toBe(0);
@@ -116,7 +116,7 @@ describe('files of the proc filesystem', () => {
     await until(() => existsSync(out) && readFileSync(out, 'latin1') === 'ready\n', 10_000, 'the program to be ready');
     const frozen = await freezeProcess(job.pid, { output: join(dir, 'procfs.ckpt') });
     expect(await job.exited).toEqual({ code: FROZEN_EXIT_STATUS, signal: null });
-    const run = startThaw(frozen.path, user ? { user, cli: join(cliRootFor(user), 'bin/ckpty') } : {});
+    const run = startThaw(frozen.path, { user });
     const { pid } = await run.result;
     process.kill(thawedPid(run.pid, pid), 'SIGUSR1');
     const end = await run.ended;

@@ -14,7 +14,6 @@ import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
 import {
   ROOT,
   buildFixture,
-  cliRootFor,
   startProcess,
   stopProcesses,
   tempDir,
@@ -92,7 +91,7 @@ async function frozenAndThawed(
   expect(await fixture.exited).toEqual({ code: FROZEN_EXIT_STATUS, signal: null });
   options.between?.();
   const user = options.user;
-  const run = startThaw(image, user ? { user, cli: join(cliRootFor(user), 'bin/ckpty') } : {});
+  const run = startThaw(image, { user });
   const result = await run.result;
   options.after?.();
   return { lines: await ask(fixture, thawedPid(run.pid, result.pid)), changes: result.changes };

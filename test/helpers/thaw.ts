@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThawResult } from '../../src/thawer/native.js';
-import { childPids, ROOT, type TestUser } from './fixtures.js';
+import { childPids, cliRootFor, ROOT, type TestUser } from './fixtures.js';
 
 /** The `ckpty` command (bin/ckpty): `thaw` runs natively, the rest in Node. */
 export const CLI = join(ROOT, 'bin/ckpty');
@@ -35,7 +35,7 @@ const groups = new Set<number>();
 
 export interface ThawOptions {
   user?: TestUser;
-  /** The CLI to run (a copy the user can read); default the checkout's. */
+  /** The CLI to run; default the checkout's, or one `user` can read (cliRootFor). */
   cli?: string;
   args?: string[];
 }
@@ -43,7 +43,8 @@ export interface ThawOptions {
 /** `ckpty thaw --json IMAGE` in its own process group, no terminal. */
 export function startThaw(image: string, options: ThawOptions = {}): ThawRun {
   const args = ['thaw', ...(options.args ?? ['--json']), image];
-  const child: ChildProcess = spawn(options.cli ?? CLI, args, {
+  const cli = options.cli ?? (options.user ? join(cliRootFor(options.user), 'bin/ckpty') : CLI);
+  const child: ChildProcess = spawn(cli, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     uid: options.user?.uid,
