@@ -202,16 +202,15 @@ int job_untraceable(pid_t pid, int err, const char *stage, struct ck_error *e)
 		owner_known = v && sscanf(v, "%u", &owner) == 1;
 	}
 	free(status);
-	/* A process that is not dumpable has the files in its /proc directory shown as root's. */
-	char file[32];
-	struct stat st;
-	snprintf(file, sizeof file, "/proc/%d/status", (int)pid);
-	bool undumpable = owner_known && owner == getuid() && stat(file, &st) == 0 && st.st_uid != owner;
 	if (tracer != 0)
 		return ck_fail(e, CK_UNSUPPORTED, err, stage, "", "it is being traced by process %d (a debugger?)", tracer);
 	if (owner_known && owner != getuid())
 		return ck_fail(e, CK_PERMISSION, err, stage, "", "it belongs to another user (uid %u); only root may freeze it", owner);
-	if (undumpable)
+	/* Ours, but not dumpable: the files in its /proc directory are then shown as root's. */
+	char file[32];
+	struct stat st;
+	snprintf(file, sizeof file, "/proc/%d/status", (int)pid);
+	if (owner_known && stat(file, &st) == 0 && st.st_uid != owner)
 		return ck_fail(e, CK_PERMISSION, err, stage, "", "it is not dumpable (it asked not to be traced, as ssh-agent does, or it changed its IDs); only root may freeze it");
 	return ck_fail(e, CK_PERMISSION, err, stage, "", "not allowed to trace it");
 }
