@@ -233,7 +233,7 @@ describe('leave: the terminal goes back to the modes the shell had at its prompt
     const leave = model.leave();
     await model.write(Buffer.from(leave.bytes));
     await write(term, `\x1b[?2004hck$ prog\r\n\x1b[?2004l\r\x1b[?1049h\x1b[?1h\x1b=\x1b[?1003h\x1b[?1006h\x1b[?1004h\x1b[?25l\x1b[5 q\x1b[4h\x1b[?7l\x1b[3;8r\x1b[1;41mbusy${leave.bytes}`);
-    expect(leave.column).toBe(0);
+    expect(leave.alternateLeft).toBe(true);
     for (const screen of [model.term, term]) {
       expect(readModes(screen)).toEqual(shell);
       expect(cursorOf(screen)).toEqual([0, 1]);
@@ -246,7 +246,22 @@ describe('leave: the terminal goes back to the modes the shell had at its prompt
     const model = await afterJob('plain output\r\n');
     expect(model.leave()).toEqual({ bytes: '' });
     expect(readModes(model.term)).toEqual(defaultModes(ROWS));
-    const vim = await afterJob('\x1b[?2004h\x1b[33mtext');
+    const vim = await afterJob('\x1b[?2004h\x1b[33mtext\r\n');
     expect(vim.leave()).toEqual({ bytes: '\x1b[0m\x1b[?2004l' });
+  });
+
+  it("a job that left the cursor after its text: the shell's prompt starts the next line", async () => {
+    for (const [output, bytes] of [
+      ['>>> ', '\r\n'],
+      ['\x1b[1mbold', '\x1b[0m\r\n'],
+      ['half\x1b[?1049h\x1b[5;10Hfull', '\x1b[?1049l\r\n'],
+      ['x'.repeat(COLS), '\r\n'],
+    ] as const) {
+      const model = await afterJob(output);
+      const leave = model.leave();
+      expect(leave.bytes).toBe(bytes);
+      await model.write(Buffer.from(leave.bytes));
+      expect(model.term.buffer.active.cursorX).toBe(0);
+    }
   });
 });

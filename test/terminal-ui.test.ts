@@ -146,6 +146,17 @@ describe('ckpty full-screen terminal', () => {
     rig.keys('C-c');
   });
 
+  it("^E at python3's prompt: the shell's prompt comes back on a line of its own, not after `>>> `", async () => {
+    const rig = await start({ cols: 100, rows: 30 });
+    rig.type('python3 -q');
+    rig.keys('Enter');
+    await rig.waitFor((s) => /^>>>$/m.test(s), "python3's prompt");
+    rig.keys('C-e');
+    await rig.waitFor(() => /froze python3\[\d+\]/.test(rig.statusLine()), 'the freeze report');
+    await rig.waitFor((s) => /^ck\$/m.test(s.split('>>>')[1] ?? ''), "the shell's prompt after python3's");
+    expect(rig.screen()).toMatch(/^>>>\nck\$$/m);
+  });
+
   it('the prefix command s takes a snapshot: the image is written and the job runs on', async () => {
     const rig = await start({ cols: 100, rows: 30 });
     rig.type(COUNTER);

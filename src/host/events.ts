@@ -64,9 +64,9 @@ export interface SessionEventMap {
   keyChanged: [change: KeyChange];
   /**
    * After a freeze, the terminal left the job's alternate screen (those bytes came as
-   * output just before): the cursor is at `column` of a line of the normal screen.
+   * output just before): the cursor is at the start of a line of the normal screen.
    */
-  left: [where: { column: number }];
+  left: [];
   /** A `ckpty thaw` run inside the session brought a program back. */
   thawed: [notice: ThawNotice];
   resize: [size: { cols: number; rows: number }];

@@ -37,10 +37,10 @@ export class OutputLine {
     if (this.line) this.line = Buffer.from(this.line);
   }
 
-  /** The cursor was put at `column` of a line this has not seen (the normal screen came back). */
-  restart(column: number): void {
+  /** The cursor was put at the start of a line this has not seen (the normal screen came back). */
+  restart(): void {
     this.keyMark = undefined;
-    this.line = column === 0 ? Buffer.alloc(0) : undefined;
+    this.line = Buffer.alloc(0);
   }
 
   /** The checkpoint key's echo has just been written. */
@@ -61,7 +61,8 @@ export class OutputLine {
     const before = line.subarray(0, mark ?? 0);
     const after = line.subarray(mark ?? 0);
     this.line = Buffer.from(after);
-    const parts: Buffer[] = [Buffer.from('\r\x1b[K')];
+    // At the start of an empty line there is nothing to rewrite.
+    const parts: Buffer[] = line.length > 0 ? [Buffer.from('\r\x1b[K')] : [];
     // What came before the key stays above the status, unless nothing of it shows.
     if (replayWidth(before, columns) !== 0) parts.push(before, Buffer.from('\r\n'));
     parts.push(status, after);

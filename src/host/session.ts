@@ -480,7 +480,7 @@ export class Session extends EventEmitter<SessionEventMap> {
       if (outcome?.kind === 'froze') {
         const leave = await screen.then(([, leave]) => leave, () => undefined);
         if (leave?.bytes) this.show(Buffer.from(leave.bytes));
-        if (leave?.column !== undefined) this.emit('left', { column: leave.column });
+        if (leave?.alternateLeft) this.emit('left');
       }
       if (outcome) this.announce(outcome);
       return outcome;

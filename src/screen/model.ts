@@ -51,12 +51,14 @@ export interface Frame {
 }
 
 /**
- * After a freeze: the bytes that put the terminal back, and, when they leave the
- * alternate screen, the column the cursor is at on the normal one.
+ * After a freeze: the bytes that put the terminal back. They end at the start of a line,
+ * so that the shell's prompt does not follow the job's last output on its line (as after
+ * `>>> ` in python3). `alternateLeft`: they leave the alternate screen, for a line the
+ * output so far did not show.
  */
 export interface Leave {
   bytes: string;
-  column?: number;
+  alternateLeft?: true;
 }
 
 /** How a screen is painted again: the program's own screen, the whole normal screen, or its lines. */
@@ -221,7 +223,8 @@ export class ScreenModel {
    * to the ones the shell had at its prompt — the normal screen, the cursor, key
    * encodings, mouse and focus reporting, the scroll region, default attributes.
    * Bracketed paste goes off if the job left it on: a shell's line editor turns it on
-   * again with its next prompt (and off before it runs a command).
+   * again with its next prompt (and off before it runs a command). A cursor left after
+   * text goes to the next line.
    */
   leave(): Leave {
     const now = readModes(this.term);
@@ -232,7 +235,9 @@ export class ScreenModel {
     // Leaving the alternate screen brings the normal screen's region back.
     const region = leavesAlternate ? { ...now, scrollRegion: scrollRegion(this.term, 'normal') } : now;
     out += regionChange(region, back, true) + modeChanges(now, back);
-    return leavesAlternate ? { bytes: out, column: this.term.buffer.normal.cursorX } : { bytes: out };
+    // The region's change keeps the cursor, and the modes' do not move it.
+    if (this.term.buffer[leavesAlternate ? 'normal' : 'active'].cursorX !== 0) out += '\r\n';
+    return leavesAlternate ? { bytes: out, alternateLeft: true } : { bytes: out };
   }
 
   /**

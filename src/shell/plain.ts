@@ -67,7 +67,7 @@ export async function runPlain(options: PlainOptions): Promise<number> {
     }
   });
   session.on('key', () => line.markKey());
-  session.on('left', ({ column }) => line.restart(column));
+  session.on('left', () => line.restart());
   const held = new HeldStatus(
     session,
     (text) => write(line.place(text, session.cols)),
