@@ -265,7 +265,12 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		words_job(label, sizeof label, pid, names, comms && names ? n : 1, live);
 		words_bytes(size, sizeof size, t->img.file_size);
 		words_ms(ms, sizeof ms, now - started);
-		fprintf(stderr, "ckpty: thawed %s from %s (%s, %s)%s\r\n", label, path, size, ms,
+		/* The image's PID is kept inside a namespace; the user's shell and kill know the outer one. */
+		char outside[160] = "";
+		if (outer_pid > 0 && outer_pid != pid)
+			snprintf(outside, sizeof outside, "; %s is PID %d outside its pid namespace", comm,
+				 (int)outer_pid);
+		fprintf(stderr, "ckpty: thawed %s from %s (%s, %s)%s%s\r\n", label, path, size, ms, outside,
 			t->stats.fpu_only ? "; its AVX registers did not fit this CPU, only x87/SSE came back" : "");
 		/* What changed outside the image while frozen, and what the job comes back with instead. */
 		if (t->notes.count)
