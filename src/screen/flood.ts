@@ -102,3 +102,9 @@ export function skippable(data: Uint8Array, keepLines: number): Skip[] {
   closeRun(start, bytes.length);
   return skips;
 }
+
+/** Whether `data` is plain text throughout: none of the bytes that end a run, nor a C1 lead byte. */
+export function isPlainText(data: Uint8Array): boolean {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
+  return [ESC, SO, SI, C1_LEAD].every((byte) => bytes.indexOf(byte) < 0);
+}

@@ -17,7 +17,7 @@ import type { IBufferCell, IMarker, Terminal } from '@xterm/headless';
 import serializeAddon from '@xterm/addon-serialize';
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { readRow, sameRow, type RowCells } from './cells.js';
-import { skippable } from './flood.js';
+import { isPlainText, skippable } from './flood.js';
 import { defaultAttributes, onRowsChanged, parserAtRest, plainCharset, scrollRegion } from './internals.js';
 import { defaultModes, modeChanges, readModes, regionChange, type ScreenModes } from './modes.js';
 
@@ -81,6 +81,8 @@ export class ScreenModel {
   private baseline: ScreenModes;
   /** Nothing is known about where the job began until the first mark. */
   private addressed = true;
+  /** Plain text write() left for the next write or flush(). */
+  private deferred: Uint8Array | undefined;
   /** Buffer line shown at the top while browsing the history; undefined when live. */
   private scrollTop: number | undefined;
   /** The view's rows as the last frame sent them. */
@@ -122,19 +124,35 @@ export class ScreenModel {
   /**
    * Parses `data`, leaving out what a flood of plain text would only scroll away
    * (flood.ts) where the parser is between sequences and the whole screen scrolls.
-   * Resolves once parsed.
+   * Resolves once parsed. With `defer`, plain text after the last part left out waits
+   * (copied) until the next write, which may show that it can be left out too, or
+   * until flush(): under a flood that nobody watches, the lines a write keeps would
+   * otherwise be parsed once per write, only to scroll away with the next one.
    */
-  async write(data: Uint8Array): Promise<void> {
+  async write(data: Uint8Array, defer = false): Promise<void> {
     const keepLines = this.scrollback + 2 * this.term.rows;
     // Fewer bytes than line feeds to keep: nothing to leave out (a keystroke's echo).
-    if (data.length <= keepLines) return this.parse(data);
+    const skips = data.length <= keepLines ? [] : skippable(data, keepLines);
+    // The deferred text is plain, and the parser rests before it with the whole screen
+    // scrolling: a run of plain text from data's start that is left out covers it too.
+    if (skips[0]?.start === 0) this.deferred = undefined;
+    else await this.flush();
     let at = 0;
-    for (const skip of skippable(data, keepLines)) {
+    for (const skip of skips) {
       await this.parse(data.subarray(at, skip.start));
       const { top, bottom } = scrollRegion(this.term);
       at = parserAtRest(this.term) && top === 0 && bottom === this.term.rows - 1 ? skip.end : skip.start;
     }
-    await this.parse(data.subarray(at));
+    const rest = data.subarray(at);
+    if (defer && at > 0 && at === skips.at(-1)?.end && isPlainText(rest)) this.deferred = Buffer.from(rest);
+    else await this.parse(rest);
+  }
+
+  /** Parses what write() deferred: before anything reads or changes the screen. */
+  async flush(): Promise<void> {
+    const deferred = this.deferred;
+    this.deferred = undefined;
+    if (deferred) await this.parse(deferred);
   }
 
   private parse(data: Uint8Array): Promise<void> {

@@ -99,14 +99,21 @@ async function run(): Promise<void> {
     const end = nearer(ring.end, limit);
     if (end !== ring.read) {
       const bytes = (end - ring.read) >>> 0;
-      for (const piece of ring.pieces(end)) await model.write(piece);
+      // A flood nobody watches (no frames): its last lines may wait for the next write (ScreenModel.write).
+      const defer = !framesOn && bytes >= FLOOD_BYTES;
+      for (const piece of ring.pieces(end)) await model.write(piece, defer);
       roomAwaited = ring.release(end) || roomAwaited;
       flooding = bytes >= FLOOD_BYTES;
       changed = true;
+    } else if (flooding) {
+      // A frame's time without output: the flood is over.
+      flooding = false;
+      await model.flush();
     }
     // At a request's place: handle it if it has arrived (its message schedules a run), then go on.
     const next = ring.atFence ? requests.shift() : undefined;
     if (!next) break;
+    await model.flush();
     handle(next);
     ring.passFence();
   }
