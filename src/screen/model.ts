@@ -136,7 +136,7 @@ export class ScreenModel {
     // The deferred text is plain, and the parser rests before it with the whole screen
     // scrolling: a run of plain text from data's start that is left out covers it too.
     if (skips[0]?.start === 0) this.deferred = undefined;
-    else await this.flush();
+    else if (this.deferred) await this.flush();
     let at = 0;
     for (const skip of skips) {
       await this.parse(data.subarray(at, skip.start));

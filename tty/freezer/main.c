@@ -513,16 +513,10 @@ static bool spare_gone(struct spare *s)
  * pipe we fill from the screen's frame: the session makes the screen while the job is
  * being seized and captured.
  */
-static int serve_one(struct spare *s, const char *args, size_t args_len)
+static int serve_one(struct spare *s, const char *frame, size_t frame_len)
 {
 	/* One write: the spare wakes to the whole frame. */
-	char *frame = malloc(args_len + 32);
-	if (frame) {
-		int header = snprintf(frame, 32, "%zu\n", args_len);
-		memcpy(frame + header, args, args_len);
-		write_all(s->args, frame, (size_t)header + args_len);
-		free(frame);
-	}
+	write_all(s->args, frame, frame_len);
 	close(s->args);
 	int framed = forward_screen(s->screen);
 	close(s->screen);
@@ -563,21 +557,25 @@ static int serve(void)
 			return 0;
 		if (args_len > MAX_ARGS_LEN)
 			return CK_USAGE;
-		char *args = malloc(args_len + 1);
-		if (!args || read_exactly(0, args, args_len)) {
-			free(args);
-			return args ? 0 : CK_INTERNAL;
+		/* The frame as it came, its header again in front, for serve_one to pass on whole. */
+		char header[32];
+		size_t header_len = (size_t)snprintf(header, sizeof header, "%zu\n", args_len);
+		char *frame = malloc(header_len + args_len);
+		if (!frame || read_exactly(0, frame + header_len, args_len)) {
+			free(frame);
+			return frame ? 0 : CK_INTERNAL;
 		}
+		memcpy(frame, header, header_len);
 		/* A spare that died while it waited (killed, out of memory) is replaced first. */
 		int unavailable = (!spare.pid || spare_gone(&spare)) && spare_start(&spare) ? errno : 0;
 		int framed;
 		if (!unavailable)
-			framed = serve_one(&spare, args, args_len);
+			framed = serve_one(&spare, frame, header_len + args_len);
 		else {
 			framed = forward_screen(-1);
 			report_serve_failure("cannot start the freezer", unavailable);
 		}
-		free(args);
+		free(frame);
 		if (framed)
 			return 0;
 	}
