@@ -14,6 +14,7 @@ import { unreadOutput } from '../src/host/native.js';
 import { spawnPty } from '../src/host/pty.js';
 import { Session } from '../src/host/session.js';
 import { buildFixture, ROOT, tempDir, testUser, until } from './helpers/fixtures.js';
+import { markersOf, readCast } from './helpers/recorder.js';
 import { CKPTY, PROMPT, TestTerminal, sessionCliFor, startShellSession, stopSessions, testEnvironment } from './helpers/host.js';
 
 const OUTER_PROMPT = 'OUTER$ ';
@@ -136,25 +137,38 @@ describe('ckpty shell in the user terminal', () => {
     }
   });
 
-  it('works for an unprivileged user: the control channel and the key', async () => {
+  it('works for an unprivileged user: the control channel, the key, and a thaw told by the PID the host knows', async () => {
     const user = testUser();
     const cwd = tempDir('ckpty-session', user);
     const counter = await buildFixture('counter');
     const cli = sessionCliFor(user);
+    const cast = join(cwd, 'session.cast');
     const term = new TestTerminal(
       'runuser',
-      ['-u', user.name, '--', 'prlimit', '--core=unlimited', '--', cli, 'shell', '--', 'bash', '--norc', '--noprofile'],
+      ['-u', user.name, '--', 'prlimit', '--core=unlimited', '--', cli, 'shell', '--record', cast, '--', 'bash', '--norc', '--noprofile'],
       { cwd, env: testEnvironment(cwd) },
     );
     try {
       await term.prompt();
       expect(await term.run('id -un; stty ckpt ^T; stty -a | grep -o "ckpt = ^T"')).toBe(`${user.name}\nckpt = ^T\n`);
-      const mark = term.mark();
+      let mark = term.mark();
       term.type(`${counter}\r`);
       const [, pid] = await term.waitFor(/ready pid=(\d+)/, { after: mark });
       term.type('\x14');
       await term.waitFor(new RegExp(`ckpt: froze counter\\[${pid}\\] -> ${cwd}/counter.ckpt`), { after: mark });
       expect(statSync(join(cwd, 'counter.ckpt')).uid).toBe(user.uid);
+      // The user's thaw keeps the counter's PID inside a pid namespace; the session's host,
+      // outside it, is told the PID it sees: the one its next freeze names.
+      mark = term.mark();
+      term.type(`${cli} thaw counter.ckpt\r`);
+      const [, outer] = await term.waitFor(new RegExp(`thawed counter\\[${pid}\\] from ${cwd}/counter.ckpt .*; counter is PID (\\d+) outside its pid namespace`), { after: mark });
+      await term.waitFor(/count \d+/, { after: mark });
+      term.type('\x14');
+      await term.waitFor(new RegExp(`ckpt: froze counter\\[${outer}\\] -> ${cwd}/counter\\S*\\.ckpt`), { after: mark });
+      await term.prompt(mark);
+      term.type('exit 0\r');
+      expect(await term.exited).toEqual({ exitCode: 0 });
+      expect(markersOf(readCast(cast)).filter((marker) => marker.startsWith('thawed'))).toEqual([`thawed counter[${outer}] from ${cwd}/counter.ckpt`]);
     } finally {
       term.kill();
     }

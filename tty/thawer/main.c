@@ -239,7 +239,8 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		names[i] = comms[i].text;
 	}
 	const char *comm = comms ? comms[0].text : "?";
-	tell_session_host(pid, comm, path);
+	/* The session host lives outside the job's pid namespace: it knows the job by the outer PID. */
+	tell_session_host(outer_pid > 0 ? outer_pid : pid, comm, path);
 	if (o->json) {
 		printf("{\"pid\":%d,\"outerPid\":%d,\"ids\":\"%s\",\"comm\":", (int)pid, (int)outer_pid, id_modes[t->ids]);
 		jsonw_string(stdout, comm);
