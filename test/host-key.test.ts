@@ -180,6 +180,32 @@ describe('the checkpoint key', () => {
     await term.prompt(mark);
   });
 
+  it('prints a refusal at once after `clear` (the job writes lines), holds it with a bell while a job places its text by position', async () => {
+    const term = await startShellSession({ cwd: tempDir('ckpty-host'), cols: 160 });
+    await term.run('ulimit -S -c 0');
+    const refusal = /ckpt: counter\[\d+\] not frozen: its core file size limit/;
+    let mark = term.mark();
+    term.type(`clear; ${counter} 100\r`);
+    await term.waitFor(/count 2\r\n/, { after: mark });
+    term.type(CTRL_E);
+    await term.waitFor(refusal, { after: mark });
+    expect(term.since(mark)).not.toContain('\x07');
+    term.type('\x03');
+    await term.prompt(mark);
+
+    mark = term.mark();
+    term.type(`printf '\\033[5;1H'; ${counter} 100\r`);
+    await term.waitFor(/count 2\r\n/, { after: mark });
+    term.type(CTRL_E);
+    await term.waitFor(/\x07/, { after: mark });
+    const counted = lastCount(term.since(mark));
+    await until(() => lastCount(term.since(mark)) > counted + 3, 3000, 'the counter to count on');
+    expect(term.since(mark)).not.toMatch(refusal);
+    term.type('\x03');
+    await term.waitFor(refusal, { after: mark });
+    await term.prompt(mark);
+  });
+
   it('flushes typed-ahead input unless noflsh', async () => {
     const term = await startShellSession({ cwd: tempDir('ckpty-host') });
     await startCounter(term);

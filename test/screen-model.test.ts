@@ -239,6 +239,24 @@ describe('repaint: the screen comes back as it was', () => {
   });
 });
 
+describe('owned: a status line would be printed into the program\'s screen', () => {
+  it.each([
+    ['lines (a REPL)', 'Python 3.11\r\n>>> ', false, 'lines'],
+    ['the alternate screen (less)', '\x1b[?1049h\x1b[Hpage 1\r\n', true, 'alternate'],
+    ['text placed by position on the normal screen (top)', '\x1b[H\x1b[2Jtop - 10:00\r\n\x1b[4;1H    1 root init', true, 'screen'],
+    ['lines after `clear` (xterm\'s: home, erase the screen and the history), then gdb', '\x1b[H\x1b[2J\x1b[3JGNU gdb 13.1\r\n(gdb) ', false, 'screen'],
+    ['lines after the linux console\'s clear (home, erase below)', '\x1b[H\x1b[Jbc 1.07\r\n', false, 'screen'],
+    ['lines after erasing the screen, then placed by position', '\x1b[2J\x1b[H\x1b[5;1Hstatus', true, 'screen'],
+    ['erasing below mid-screen (a redraw of its end)', 'one\r\ntwo\x1b[1;1H\x1b[2;1H\x1b[J', true, 'screen'],
+    ['erasing the history only, on a screen it draws', '\x1b[3;1Hdrawn\x1b[3J', true, 'screen'],
+  ])('%s', async (_what, job, owned, repaint) => {
+    const model = await afterJob(job);
+    expect(model.owned()).toBe(owned);
+    // What a thaw paints is another question: after any addressing, the whole screen.
+    expect(model.repaintKind()).toBe(repaint);
+  });
+});
+
 describe('leave: the terminal goes back to the modes the shell had at its prompt', () => {
   it('the normal screen at the line below the command, cursor shown, keys and mouse as before, default attributes', async () => {
     const model = await afterJob(

@@ -81,6 +81,11 @@ export class ScreenModel {
   private baseline: ScreenModes;
   /** Nothing is known about where the job began until the first mark. */
   private addressed = true;
+  /**
+   * Whether the job places text by position since it last cleared the screen: `clear`
+   * followed by lines (gdb's prompt) is a screen the job addressed, not one it draws.
+   */
+  private drawing = true;
   /** Plain text write() left for the next write or flush(). */
   private deferred: Uint8Array | undefined;
   /** Buffer line shown at the top while browsing the history; undefined when live. */
@@ -103,10 +108,23 @@ export class ScreenModel {
     if (events.title) this.term.onTitleChange(events.title);
     if (events.bell) this.term.onBell(events.bell);
     const parser = this.term.parser;
-    const addressing = (): boolean => ((this.addressed = true), false);
-    for (const final of ADDRESSING_CSI) parser.registerCsiHandler({ final }, addressing);
+    const addressing = (): boolean => ((this.addressed = this.drawing = true), false);
+    for (const final of ADDRESSING_CSI) parser.registerCsiHandler({ final }, final === 'J' ? (params) => this.erasing(params) : addressing);
     parser.registerEscHandler({ final: 'M' }, addressing);
     onRowsChanged(this.term, (rows) => this.rowsChanged(rows?.start ?? 0, rows?.end ?? Infinity));
+  }
+
+  /**
+   * ED: erasing the whole screen (or all of it from the home position) starts it afresh;
+   * erasing the history (3, after 2 in `clear`) leaves the screen as it was.
+   */
+  private erasing(params: (number | number[])[]): boolean {
+    const { cursorX, cursorY } = this.term.buffer.active;
+    const which = params[0] ?? 0;
+    this.addressed = true;
+    if (which === 2 || (which === 0 && cursorX === 0 && cursorY === 0)) this.drawing = false;
+    else if (which !== 3) this.drawing = true;
+    return false;
   }
 
   private rowsChanged(first: number, last: number): void {
@@ -176,16 +194,16 @@ export class ScreenModel {
     this.marker?.dispose();
     this.marker = this.term.registerMarker(0);
     this.baseline = readModes(this.term);
-    this.addressed = false;
+    this.addressed = this.drawing = false;
   }
 
   modes(): ScreenModes {
     return readModes(this.term);
   }
 
-  /** Whether a program owns the screen: the alternate screen, or cursor addressing since the prompt. */
+  /** Whether a program owns the screen: the alternate screen, or text placed by position since the prompt or the last clear. */
   owned(): boolean {
-    return this.addressed || this.term.buffer.active.type === 'alternate';
+    return this.drawing || this.term.buffer.active.type === 'alternate';
   }
 
   repaintKind(): RepaintKind {
