@@ -247,6 +247,7 @@ describe('owned: a status line would be printed into the program\'s screen', () 
     ['lines after `clear` (xterm\'s: home, erase the screen and the history), then gdb', '\x1b[H\x1b[2J\x1b[3JGNU gdb 13.1\r\n(gdb) ', false, 'screen'],
     ['lines after the linux console\'s clear (home, erase below)', '\x1b[H\x1b[Jbc 1.07\r\n', false, 'screen'],
     ['lines after erasing the screen, then placed by position', '\x1b[2J\x1b[H\x1b[5;1Hstatus', true, 'screen'],
+    ['a loop that clears and writes lines again (`while :; do clear; date; sleep 1; done`)', '\x1b[H\x1b[2J\x1b[3JThu Dec  3\r\n\x1b[H\x1b[2J\x1b[3JThu Dec  3\r\n', true, 'screen'],
     ['erasing below mid-screen (a redraw of its end)', 'one\r\ntwo\x1b[1;1H\x1b[2;1H\x1b[J', true, 'screen'],
     ['erasing the history only, on a screen it draws', '\x1b[3;1Hdrawn\x1b[3J', true, 'screen'],
   ])('%s', async (_what, job, owned, repaint) => {

@@ -84,8 +84,11 @@ export class ScreenModel {
   /**
    * Whether the job places text by position since it last cleared the screen: `clear`
    * followed by lines (gdb's prompt) is a screen the job addressed, not one it draws.
+   * A job that clears again redraws its screen (a `clear; date` loop): it draws.
    */
   private drawing = true;
+  /** Times the job cleared the screen since the prompt. */
+  private clears = 0;
   /** Plain text write() left for the next write or flush(). */
   private deferred: Uint8Array | undefined;
   /** Buffer line shown at the top while browsing the history; undefined when live. */
@@ -115,14 +118,14 @@ export class ScreenModel {
   }
 
   /**
-   * ED: erasing the whole screen (or all of it from the home position) starts it afresh;
-   * erasing the history (3, after 2 in `clear`) leaves the screen as it was.
+   * ED: erasing the whole screen (or all of it from the home position) starts it afresh,
+   * the first time; erasing the history (3, after 2 in `clear`) leaves the screen as it was.
    */
   private erasing(params: (number | number[])[]): boolean {
     const { cursorX, cursorY } = this.term.buffer.active;
     const which = params[0] ?? 0;
     this.addressed = true;
-    if (which === 2 || (which === 0 && cursorX === 0 && cursorY === 0)) this.drawing = false;
+    if (which === 2 || (which === 0 && cursorX === 0 && cursorY === 0)) this.drawing = ++this.clears > 1;
     else if (which !== 3) this.drawing = true;
     return false;
   }
@@ -195,6 +198,7 @@ export class ScreenModel {
     this.marker = this.term.registerMarker(0);
     this.baseline = readModes(this.term);
     this.addressed = this.drawing = false;
+    this.clears = 0;
   }
 
   modes(): ScreenModes {

@@ -1,7 +1,8 @@
 /**
  * Plain mode never draws over a program's screen. A status line for a job that runs on
  * (a refusal, a snapshot) while a program owns the screen — the alternate screen (less,
- * watch, man, mc) or a screen it addresses by position since it was cleared (top) — would be printed into it,
+ * watch, man, mc) or a screen it draws by position or clears again and again (top, a
+ * `clear; date` loop; lines after one `clear` are not drawn) — would be printed into it,
  * so the terminal rings its bell and the line waits until the normal screen is back (or
  * the shell waits at its prompt again), then goes on a line of its own as usual.
  */
