@@ -5,10 +5,12 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { askHost } from '../src/base/control-protocol.js';
+import { sweepStale } from '../src/host/control.js';
 import { DEFAULT_PASS } from '../src/host/pass-list.js';
 import { unreadOutput } from '../src/host/native.js';
 import { spawnPty } from '../src/host/pty.js';
@@ -224,6 +226,58 @@ describe('the control channel', () => {
       expect(session.key).toBe(5);
     } finally {
       session.kill('SIGKILL');
+    }
+  });
+
+  it("removes the socket directories of this user's killed sessions at a start, and nothing else", async () => {
+    const base = tempDir('ckpty-runtime');
+    chmodSync(base, 0o700);
+    const old = new Date(Date.now() - 5 * 60_000);
+    /** base/ckpty-NAME with `control` in it, made by `make`, dated `when`. */
+    const socketDirectory = async (name: string, make: (path: string) => Promise<void> | void, when = old): Promise<string> => {
+      const directory = join(base, `ckpty-${name}`);
+      mkdirSync(directory, { mode: 0o700 });
+      await make(join(directory, 'control'));
+      utimesSync(directory, when, when);
+      return directory;
+    };
+    // A session killed by SIGKILL: its socket stays, nobody listens.
+    const killed = (path: string): void => {
+      const listenAndDie = `require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))`;
+      expect(spawnSync(process.execPath, ['-e', listenAndDie, path]).signal).toBe('SIGKILL');
+      expect(statSync(path).isSocket()).toBe(true);
+    };
+    const live = createServer();
+    const stale = await socketDirectory('Stale1', killed);
+    const keep = [
+      await socketDirectory('Young1', killed, new Date()), // a session starting now
+      await socketDirectory('Live01', (path) => new Promise<void>((resolve) => live.listen(path, resolve))),
+      await socketDirectory('Extra1', (path) => {
+        killed(path);
+        writeFileSync(join(dirname(path), 'notes'), 'not a socket directory\n');
+      }),
+      await socketDirectory('File01', (path) => writeFileSync(path, '')),
+      await socketDirectory('Other1', (path) => {
+        killed(path);
+        chownSync(dirname(path), testUser().uid, testUser().gid);
+      }),
+      await socketDirectory('toolong', killed),
+    ];
+    const runtime = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = base;
+    const session = await Session.start({ file: 'sleep', args: ['30'] }).finally(() => {
+      if (runtime === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = runtime;
+    });
+    try {
+      expect(dirname(await sessionSocket(session))).toMatch(new RegExp(`^${base}/ckpty-`));
+      await until(() => !existsSync(stale), 5000, 'the killed session\'s directory to go');
+      await sweepStale(base); // once more, to its end: what it keeps is kept
+      for (const directory of keep) expect(existsSync(join(directory, 'control')), directory).toBe(true);
+      expect(readdirSync(base).filter((name) => name.startsWith('ckpty-'))).toHaveLength(keep.length + 1); // and the session's own
+    } finally {
+      session.kill('SIGKILL');
+      live.close();
     }
   });
 });
