@@ -258,8 +258,9 @@ describe('the control channel', () => {
       }),
       await socketDirectory('File01', (path) => writeFileSync(path, '')),
       await socketDirectory('Other1', (path) => {
+        const user = testUser();
         killed(path);
-        chownSync(dirname(path), testUser().uid, testUser().gid);
+        chownSync(dirname(path), user.uid, user.gid);
       }),
       await socketDirectory('toolong', killed),
     ];

@@ -27,6 +27,8 @@ const SI = 0x0f;
 /** UTF-8 lead byte of U+0080..U+00BF, among which the C1 controls U+0080..U+009F (CSI is U+009B). */
 const C1_LEAD = 0xc2;
 const C1_CSI = 0x9b;
+/** The bytes that end a run of plain text wherever they are (a C1 lead byte only before a C1 control). */
+const RUN_ENDS = [ESC, SO, SI];
 /** `[` after ESC: a control sequence, ended by a byte in 0x40..0x7e. */
 const CSI_INTRODUCER = 0x5b;
 
@@ -92,7 +94,7 @@ export function skippable(data: Uint8Array, keepLines: number): Skip[] {
     }
     skips.push({ start, end: feed + 1 });
   };
-  const ends = [ESC, SO, SI].map((byte) => new NextOf(bytes, byte));
+  const ends = RUN_ENDS.map((byte) => new NextOf(bytes, byte));
   const leads = new NextOf(bytes, C1_LEAD);
   let start = 0;
   for (let boundary = nextBoundary(bytes, 0, ends, leads); boundary; boundary = nextBoundary(bytes, start, ends, leads)) {
@@ -106,5 +108,5 @@ export function skippable(data: Uint8Array, keepLines: number): Skip[] {
 /** Whether `data` is plain text throughout: none of the bytes that end a run, nor a C1 lead byte. */
 export function isPlainText(data: Uint8Array): boolean {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
-  return [ESC, SO, SI, C1_LEAD].every((byte) => bytes.indexOf(byte) < 0);
+  return [...RUN_ENDS, C1_LEAD].every((byte) => bytes.indexOf(byte) < 0);
 }

@@ -239,8 +239,9 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		names[i] = comms[i].text;
 	}
 	const char *comm = comms ? comms[0].text : "?";
-	/* The session host lives outside the job's pid namespace: it knows the job by the outer PID. */
-	tell_session_host(outer_pid > 0 ? outer_pid : pid, comm, path);
+	/* The job as its parent's pid namespace (the session host's, the user's shell's) knows it. */
+	pid_t seen_pid = outer_pid > 0 ? outer_pid : pid;
+	tell_session_host(seen_pid, comm, path);
 	if (o->json) {
 		printf("{\"pid\":%d,\"outerPid\":%d,\"ids\":\"%s\",\"comm\":", (int)pid, (int)outer_pid, id_modes[t->ids]);
 		jsonw_string(stdout, comm);
@@ -268,9 +269,8 @@ static void print_thawed(const struct options *o, const struct thaw *t, pid_t pi
 		words_ms(ms, sizeof ms, now - started);
 		/* The image's PID is kept inside a namespace; the user's shell and kill know the outer one. */
 		char outside[160] = "";
-		if (outer_pid > 0 && outer_pid != pid)
-			snprintf(outside, sizeof outside, "; %s is PID %d outside its pid namespace", comm,
-				 (int)outer_pid);
+		if (seen_pid != pid)
+			snprintf(outside, sizeof outside, "; %s is PID %d outside its pid namespace", comm, (int)seen_pid);
 		fprintf(stderr, "ckpty: thawed %s from %s (%s, %s)%s%s\r\n", label, path, size, ms, outside,
 			t->stats.fpu_only ? "; its AVX registers did not fit this CPU, only x87/SSE came back" : "");
 		/* What changed outside the image while frozen, and what the job comes back with instead. */
