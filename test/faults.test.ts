@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FREEZER_PATH } from '../src/freezer/native.js';
 import { openImage } from '../src/image/file.js';
-import { buildFixture, cliRootFor, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
+import { buildFixture, cliRootFor, procState, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
 import { CLI, privateCopy, processesRunning, stopThaws } from './helpers/thaw.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
 
@@ -29,15 +29,6 @@ afterEach(() => {
 function procStatus(pid: number, field: string): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/status`, 'latin1').match(new RegExp(`^${field}:\\s*(\\S+)`, 'm'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
     return undefined;
   }

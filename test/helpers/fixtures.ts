@@ -170,7 +170,8 @@ function wrapCommand(file: string, args: string[], coreLimit = 'unlimited'): [st
   return ['prlimit', [`--core=${coreLimit}`, '--', file, ...args]];
 }
 
-function procState(pid: number): string | undefined {
+/** A process's state letter from /proc/PID/stat (R, S, T …); undefined once it is gone. */
+export function procState(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
