@@ -29,14 +29,22 @@ function state(model: ScreenModel): { rows: string[]; cursor: { x: number; y: nu
   return { rows, cursor: { x: buffer.cursorX, y: buffer.cursorY } };
 }
 
+/** Where a character would print if it printed as it is: at the cursor, or for one waiting to wrap at the next row's start. */
+function landing(model: ScreenModel): { x: number; y: number } {
+  const { cursorX: x, cursorY: y } = model.term.buffer.active;
+  return x < COLS ? { x, y } : { x: 0, y: y + 1 };
+}
+
 /**
- * The oracle: print 'ab' (short of the last column) at the cursor and look whether only
- * those cells changed, to the text in the default attributes, and the cursor moved past them.
+ * The oracle: print 'ab' (no further than the last column) where it would land and look
+ * whether only those cells changed, to the text in the default attributes, and the
+ * cursor moved past them (waiting to wrap after the last column).
  */
 async function printsAsIs(model: ScreenModel): Promise<boolean> {
   const before = state(model);
-  const { x, y } = before.cursor;
-  const text = 'ab'.slice(0, Math.max(1, COLS - 1 - x));
+  const { x, y } = landing(model);
+  if (y >= model.rows) return false;
+  const text = 'ab'.slice(0, COLS - x);
   await model.write(bytes(text));
   const after = state(model);
   const expected = before.rows[y]!.split('|');
@@ -61,13 +69,19 @@ describe('where the model says plain text prints as it is', () => {
     ['with DEC graphics shifted in as G1', '\x1b)0\x0e', false],
     ['after US ASCII is back', '\x1b(0\x1b(B', true],
     ['in insert mode', 'abc\r\x1b[4h', false],
-    ['with the cursor waiting to wrap', 'x'.repeat(COLS), false],
     ['one column before the last', `\x1b[1;${COLS - 1}H`, true],
+    ['on the last column', `\x1b[1;${COLS}H`, true],
+    ['with the cursor waiting to wrap (at the next row)', 'x'.repeat(COLS), true],
+    ['waiting to wrap on the last row (it scrolls)', `\x1b[5;1H${'x'.repeat(COLS)}`, false],
+    ['waiting to wrap on the scroll region\'s bottom (it scrolls)', `\x1b[1;3r\x1b[3;1H${'x'.repeat(COLS)}`, false],
+    ['waiting to wrap below the scroll region', `\x1b[1;3r\x1b[4;1H${'x'.repeat(COLS)}`, true],
+    ['waiting to wrap below the scroll region on the last row (it stays there)', `\x1b[1;3r\x1b[5;1H${'x'.repeat(COLS)}`, false],
+    ['at the last column with autowrap off', `\x1b[?7l${'x'.repeat(COLS)}`, false],
   ];
   for (const [what, setup, plain] of cases) {
     it(`${what}: ${plain ? 'yes' : 'no'}, as printing there shows`, async () => {
       const model = await modelAfter(`some text\r\n${setup}`);
-      expect(model.printsPlainAt()).toEqual(plain ? { x: model.term.buffer.active.cursorX, y: model.term.buffer.active.cursorY } : undefined);
+      expect(model.printsPlainAt()).toEqual(plain ? landing(model) : undefined);
       expect(await printsAsIs(model)).toBe(plain);
     });
   }
@@ -104,7 +118,7 @@ function frame(plain: Frame['plain'], ys: number[] = []): Frame {
 }
 
 describe('printing ahead of the worker', () => {
-  it('goes ahead only when the last frame accounts for all output and requests, for printable ASCII short of the last column', () => {
+  it('goes ahead only when the last frame accounts for all output and requests, for printable ASCII up to the last column', () => {
     const ahead = new PrintAhead(() => COLS);
     expect(ahead.write(bytes('a'), 0, 0)).toBeUndefined(); // no frame yet
     ahead.frame(frame({ x: 2, y: 1 }), { output: 100, requests: 3 });
@@ -116,11 +130,17 @@ describe('printing ahead of the worker', () => {
     ahead.frame(frame({ x: 2, y: 1 }), { output: 100, requests: 3 });
     expect(ahead.write(bytes('\xe9'), 100, 3)).toBeUndefined();
     ahead.frame(frame({ x: 2, y: 1 }), { output: 100, requests: 3 });
-    expect(ahead.write(bytes('x'.repeat(COLS - 2)), 100, 3)).toBeUndefined(); // would reach the last column
+    expect(ahead.write(bytes('x'.repeat(COLS - 1)), 100, 3)).toBeUndefined(); // would pass the last column
     ahead.frame(frame({ x: 2, y: 1 }), { output: 100, requests: 3 });
     expect(ahead.write(bytes('x'.repeat(COLS - 3)), 100, 3)).toEqual({ x: 2, y: 1, text: 'x'.repeat(COLS - 3) });
     ahead.frame(frame(undefined), { output: 117, requests: 3 });
     expect(ahead.write(bytes('a'), 117, 3)).toBeUndefined(); // the frame says no
+    // Up to the last column: it goes, and the cursor then waits to wrap, which only the next frame places.
+    ahead.frame(frame({ x: 2, y: 1 }), { output: 100, requests: 3 });
+    expect(ahead.write(bytes('x'.repeat(COLS - 2)), 100, 3)).toEqual({ x: 2, y: 1, text: 'x'.repeat(COLS - 2) });
+    expect(ahead.write(bytes('y'), 100 + COLS - 2, 3)).toBeUndefined();
+    ahead.frame(frame({ x: 0, y: 2 }), { output: 100 + COLS - 2, requests: 3 });
+    expect(ahead.write(bytes('y'), 100 + COLS - 2, 3)).toEqual({ x: 0, y: 2, text: 'y' });
   });
 
   it('chains prints, stops after output that did not go ahead, and wraps with the ring positions', () => {
@@ -148,5 +168,8 @@ describe('printing ahead of the worker', () => {
     const caught = frame({ x: 7, y: 2 }, [2]);
     expect(ahead.frame(caught, { output: 14, requests: 0 })).toBe(caught);
     expect(ahead.write(bytes('e'), 14, 0)).toEqual({ x: 7, y: 2, text: 'e' });
+    // A print up to the last column puts a frame behind it on that column, as the model shows a cursor waiting to wrap.
+    expect(ahead.write(bytes('x'.repeat(COLS - 8)), 15, 0)).toEqual({ x: 8, y: 2, text: 'x'.repeat(COLS - 8) });
+    expect(ahead.frame(frame({ x: 8, y: 2 }, [2]), { output: 15, requests: 0 }).cursor).toEqual({ x: COLS - 1, y: 2, visible: true });
   });
 });

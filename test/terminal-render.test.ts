@@ -349,14 +349,24 @@ describe('text printed ahead of its frame (a real screen worker; src/screen/prin
         await reference.write(Buffer.from(data));
         await settle();
       };
-      const same = (): void => expect(compareScreens(reference.term, r.outer, rows).mismatches.slice(0, 8)).toEqual([]);
+      /** The same cells, and the cursor where the program's terminal shows it (one waiting to wrap on the last column). */
+      const same = (): void => {
+        expect(compareScreens(reference.term, r.outer, rows).mismatches.slice(0, 8)).toEqual([]);
+        const inner = reference.term.buffer.active;
+        const outer = r.outer.buffer.active;
+        expect({ x: outer.cursorX, y: outer.cursorY }).toEqual({ x: Math.min(inner.cursorX, cols - 1), y: inner.cursorY });
+      };
       /** Typed text echoed: on the outer terminal at once (synchronously) or not; the same screen once settled. */
       const echo = async (text: string, ahead: boolean): Promise<void> => {
         await settle();
         const painted = view.rowsPainted;
         const before = r.written().length;
+        const at = reference.printsPlainAt();
         emulator.write(Buffer.from(text));
-        expect(r.written().slice(before).includes(text), `'${text}' ahead`).toBe(ahead);
+        const written = r.written().slice(before);
+        expect(written.includes(text), `'${text}' ahead`).toBe(ahead);
+        // Up to the last column: the cursor goes back onto it (our terminal must not wait to wrap either).
+        if (ahead && at && at.x + text.length === cols) expect(written.endsWith(`\x1b[${at.y + 1};${cols}H`), `'${text}' then the cursor`).toBe(true);
         await reference.write(Buffer.from(text));
         await settle();
         if (ahead) expect(view.rowsPainted, `rows painted after '${text}'`).toBe(painted);
@@ -385,10 +395,10 @@ describe('text printed ahead of its frame (a real screen worker; src/screen/prin
       await output('\x1b[10G');
       await echo('w', true);
       await output(`\x1b[${cols - 1}G`);
-      await echo('ab', false); // would reach the last column
+      await echo('abc', false); // would pass the last column
       await output(`\x1b[${cols - 1}G`);
       await echo('a', true);
-      await echo('b', false);
+      await echo('b', true); // up to the last column: the cursor waits there to wrap
       await output('\r\n');
       /** Output after `cover` (undone by `uncover`): not ahead; the same screen once uncovered. */
       const notAheadUnder = async (cover: () => void, uncover: () => void): Promise<void> => {
@@ -413,6 +423,22 @@ describe('text printed ahead of its frame (a real screen worker; src/screen/prin
         () => pane.scrollBy(-3),
         () => pane.scrollToBottom(),
       );
+      // A cursor waiting to wrap: the next character goes ahead where it moves down without scrolling.
+      await output(`\x1b[3;${cols}H`);
+      await echo('d', true);
+      await echo('e', true); // at the next row's start
+      await output(`\x1b[${rows};${cols}H`);
+      await echo('f', true);
+      await echo('g', false); // the last row: wrapping scrolls the screen
+      await output(`\x1b[2;4r\x1b[4;${cols}H`);
+      await echo('i', true);
+      await echo('j', false); // the scroll region's bottom: wrapping scrolls the region
+      await output(`\x1b[${rows};${cols}H`);
+      await echo('p', true);
+      await echo('q', false); // below the region on the last row: it stays on that row
+      await output(`\x1b[r\x1b[?7l\x1b[1;${cols}H`);
+      await echo('m', true);
+      await echo('n', false); // autowrap off: it takes the last column again
     } finally {
       emulator.dispose();
       reference.dispose();

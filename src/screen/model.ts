@@ -46,6 +46,7 @@ export interface Frame {
   /**
    * Where printable ASCII written now would print as it is, in the default attributes,
    * moving the cursor right and nothing else; undefined when it would not (see printsPlainAt).
+   * Not always the cursor: one waiting to wrap is shown on the last column.
    */
   plain: { x: number; y: number } | undefined;
 }
@@ -364,11 +365,13 @@ export class ScreenModel {
   /**
    * Where the next printable ASCII character lands as it is, on the live view: the
    * parser between sequences, default attributes, US ASCII, no insert mode, no
-   * synchronized update under way, the cursor on a column (not past the last one,
-   * waiting to wrap). Text printed there changes those cells and the cursor only.
+   * synchronized update under way. Text printed there, up to the last column, changes
+   * those cells and the cursor only. A cursor waiting to wrap (past the last column)
+   * prints at the start of the next row when that moves down without scrolling:
+   * autowrap on, the cursor neither on the scroll region's bottom nor on the last row.
    */
   printsPlainAt(): { x: number; y: number } | undefined {
-    const { modes } = this.term;
+    const { modes, cols, rows } = this.term;
     const buffer = this.term.buffer.active;
     const plain =
       this.scrollTop === undefined &&
@@ -376,9 +379,12 @@ export class ScreenModel {
       defaultAttributes(this.term) &&
       plainCharset(this.term) &&
       !modes.insertMode &&
-      !modes.synchronizedOutputMode &&
-      buffer.cursorX < this.term.cols;
-    return plain ? { x: buffer.cursorX, y: buffer.cursorY } : undefined;
+      !modes.synchronizedOutputMode;
+    if (!plain) return undefined;
+    const { cursorX: x, cursorY: y } = buffer;
+    if (x < cols) return { x, y };
+    const wraps = modes.wraparoundMode && y !== scrollRegion(this.term).bottom && y + 1 < rows;
+    return wraps ? { x: 0, y: y + 1 } : undefined;
   }
 
   dispose(): void {

@@ -2,10 +2,10 @@
  * Plain text shown ahead of the screen worker. A keystroke's echo otherwise reaches the
  * outer terminal only after two hops between threads (the worker parses it and sends a
  * frame back). Yet when the last frame accounts for everything written and asked so far,
- * and says that printable ASCII would print plainly at the cursor (ScreenModel's
- * printsPlainAt), the result of such text is certain: those cells and the cursor, nothing
- * else. The painter may then draw it at once; the worker's frame for it follows and
- * changes nothing.
+ * and says where printable ASCII would print plainly (ScreenModel's printsPlainAt: at the
+ * cursor, or at the start of the next row for one waiting to wrap), the result of such
+ * text up to the last column is certain: those cells and the cursor, nothing else. The
+ * painter may then draw it at once; the worker's frame for it follows and changes nothing.
  *
  * Prints chain: the position after one is where the next prints, so a run of keys typed
  * faster than frames come still goes ahead. A frame that does not account for a print yet
@@ -38,6 +38,11 @@ function printable(data: Uint8Array): boolean {
   return data.length > 0;
 }
 
+/** Where the cursor shows after a print: past its text, or on the last column when the text reaches it (waiting to wrap). */
+export function cursorAfter({ x, y, text }: Ahead, cols: number): { x: number; y: number } {
+  return { x: Math.min(x + text.length, cols - 1), y };
+}
+
 export class PrintAhead {
   /** Where plain text prints after what `accounted` covers; undefined when not certain. */
   private plain: { x: number; y: number } | undefined;
@@ -60,7 +65,7 @@ export class PrintAhead {
       cells: this.printed.filter((print) => print.y === y).reduce((row, print) => printedOn(row, print.x, print.text), cells),
     }));
     const last = this.printed.at(-1)!;
-    return { ...frame, rows, cursor: { ...frame.cursor, x: last.x + last.text.length, y: last.y }, plain: this.plain };
+    return { ...frame, rows, cursor: { ...frame.cursor, ...cursorAfter(last, this.cols()) }, plain: this.plain };
   }
 
   /**
@@ -71,11 +76,13 @@ export class PrintAhead {
     const { plain, accounted } = this;
     this.plain = undefined;
     if (!plain || !accounted || accounted.requests !== requests || this.end() !== at) return undefined;
-    // The last character must not reach the last column: the cursor would wait there to wrap.
-    if (!printable(data) || plain.x + data.length >= this.cols()) return undefined;
+    const cols = this.cols();
+    if (!printable(data) || plain.x + data.length > cols) return undefined;
     const print = { x: plain.x, y: plain.y, text: Buffer.from(data).toString('latin1') };
     this.printed.push({ ...print, end: (at + data.length) >>> 0 });
-    this.plain = { x: plain.x + data.length, y: plain.y };
+    // Text up to the last column leaves the cursor waiting to wrap: whether the next
+    // character then wraps plainly (no scroll) is for the worker's next frame to say.
+    this.plain = plain.x + data.length < cols ? { x: plain.x + data.length, y: plain.y } : undefined;
     return print;
   }
 

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_ATTR, printedOn, sameRow, type RowCells } from '../screen/cells.js';
 import type { Frame } from '../screen/model.js';
-import type { Ahead } from '../screen/print-ahead.js';
+import { cursorAfter, type Ahead } from '../screen/print-ahead.js';
 
 /** Where the frames come from: the session's Emulator (a ScreenModel in-process in tests). */
 export interface FrameSource {
@@ -126,13 +126,13 @@ export class TerminalPane extends EventEmitter<PaneEvents> {
   /**
    * Text printed ahead of its frame, put into the rows shown and into blessed's `row`
    * (what the screen should show) and `drawn` (what the outer terminal shows), at `left`;
-   * the cursor moves past it. Only where those cells show the pane's own (no overlay over
+   * the cursor moves past it (or onto the last column). Only where those cells show the pane's own (no overlay over
    * them, nothing waiting to be drawn) and no wide character is cut in two: whether it was.
    */
   printAhead(row: BlessedCell[], drawn: BlessedCell[], left: number, { x, y, text }: Ahead): boolean {
     const shown = this.shown[y];
     const end = x + text.length;
-    if (!shown || end >= this.cols) return false;
+    if (!shown || end > this.cols) return false;
     for (let at = x; at <= end; at++) {
       // '' is the second half of a wide character: neither half may be overwritten alone.
       if (shown.text[at] === '') return false;
@@ -149,7 +149,7 @@ export class TerminalPane extends EventEmitter<PaneEvents> {
       }
     }
     this.shown[y] = printed;
-    this.cursorAt = { ...this.cursorAt, x: end, y };
+    this.cursorAt = { ...this.cursorAt, ...cursorAfter({ x, y, text }, this.cols) };
     return true;
   }
 

@@ -79,6 +79,9 @@ export class PaneView {
     if (program.y !== y || program.x !== x) program.cup(y, x);
     program._write(ahead.text);
     program.x = x + ahead.text.length;
+    // After the pane's last column: on it, as the program's terminal shows a cursor waiting to wrap (ours may not be).
+    const cursorX = left + this.pane.cursor().x;
+    if (program.x !== cursorX) program.cup(y, cursorX);
     program.flush();
   }
 
