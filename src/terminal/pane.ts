@@ -126,8 +126,9 @@ export class TerminalPane extends EventEmitter<PaneEvents> {
   /**
    * Text printed ahead of its frame, put into the rows shown and into blessed's `row`
    * (what the screen should show) and `drawn` (what the outer terminal shows), at `left`;
-   * the cursor moves past it (or onto the last column). Only where those cells show the pane's own (no overlay over
-   * them, nothing waiting to be drawn) and no wide character is cut in two: whether it was.
+   * the cursor moves past it (or onto the last column). Only where those cells show the
+   * pane's own (no overlay over them, nothing waiting to be drawn) and no wide character
+   * is cut in two: whether it was.
    */
   printAhead(row: BlessedCell[], drawn: BlessedCell[], left: number, { x, y, text }: Ahead): boolean {
     const shown = this.shown[y];
