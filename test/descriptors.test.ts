@@ -14,6 +14,7 @@ import { freezeProcess, type FreezeOptions } from '../src/freezer/freeze.js';
 import {
   ROOT,
   buildFixture,
+  procState,
   startProcess,
   stopProcesses,
   tempDir,
@@ -58,12 +59,7 @@ async function start(kinds: string[], dir: string, user?: TestUser): Promise<Fix
 
 /** Blocked in its sigsuspend: a signal now is handled there. */
 function waiting(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat[stat.lastIndexOf(')') + 2] === 'S';
-  } catch {
-    return false;
-  }
+  return procState(pid) === 'S';
 }
 
 /** Ask the fixture (SIGUSR1) and return what it reports: the lines before "done". */

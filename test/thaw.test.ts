@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freezeProcess } from '../src/freezer/freeze.js';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
-import { buildFixture, startProcess, stopProcesses, tempDir, until, type TestProcess } from './helpers/fixtures.js';
+import { buildFixture, procState, startProcess, stopProcesses, tempDir, until, type TestProcess } from './helpers/fixtures.js';
 import type { ThawResult } from '../src/thawer/native.js';
 import { startThaw, stopThaws, type ThawRun } from './helpers/thaw.js';
 
@@ -33,8 +33,7 @@ async function frozen(proc: TestProcess, dir: string, name = 'image.ckpt'): Prom
 /** Blocked in a syscall (a signal now ends its pause: one sent earlier would be handled before it). */
 function asleep(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat[stat.lastIndexOf(')') + 2] === 'S' && !readFileSync(`/proc/${pid}/syscall`, 'latin1').startsWith('running');
+    return procState(pid) === 'S' && !readFileSync(`/proc/${pid}/syscall`, 'latin1').startsWith('running');
   } catch {
     return false;
   }
