@@ -392,6 +392,32 @@ describe.each(AS)('the whole foreground job, as $who', ({ user }) => {
     expect(await js.shell.status()).toBe(3);
   });
 
+  it('a job whose processes are children of its first: none is left once frozen, so a thaw straight after keeps their PIDs', async () => {
+    const js = await startJobShell(user());
+    js.shell.type("sh -c 'cat | cat; echo pipe done'\r");
+    await until(() => comms(groupMembers(js.shell.foreground())).join() === 'cat,cat,sh', 5000, 'sh and its two cats');
+    const job = js.shell.foreground();
+    const { image, report } = await freezeForegroundJob(js, 'cats.ckpt');
+    const pids = members(report).map((m) => m.pid);
+    expect(comms(members(report))).toEqual(['cat', 'cat', 'sh']);
+    // The cats' parent collected them before it ended: left to init, they would stay
+    // zombies until it reaps them (a second or more on these machines).
+    expect(groupMembers(job)).toEqual([]);
+    expect(pids.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
+    const line = await thawInShell(js, image);
+    // Root keeps the image's PIDs in this pid namespace when they are free; the user's thaw
+    // is in a namespace of its own.
+    expect(/outside its pid namespace/.test(line)).toBe(js.user !== undefined);
+    if (!js.user) expect(groupMembers(js.shell.foreground()).map((p) => p.pid).sort()).toEqual([...pids].sort());
+    await jobReading(js, 'cat');
+    js.shell.mark();
+    js.shell.type('ping\r');
+    await js.shell.waitFor(/ping\r\n(?:[^\r\n]*\r\n)*ping\r\n/);
+    js.shell.type('\x04');
+    await js.shell.waitFor(/pipe done\r\n[\s\S]*\$ $/);
+    expect(await js.shell.status()).toBe(0);
+  });
+
   it('^Z stops a thawed pipeline whole, fg continues it whole, ^C ends it', async () => {
     const js = await startJobShell(user());
     js.shell.type(`bash -c 'i=0; while :; do i=$((i + 1)); echo "tick $i"; sleep 0.1; done' | cat -n\r`);

@@ -587,7 +587,7 @@ int infect_arm_exitkill(struct infect *t)
 
 int infect_exit_begin(struct infect *t, int status)
 {
-	if (!t->code_addr || t->state != INFECT_HELD)
+	if (!t->code_addr || (t->state != INFECT_HELD && t->state != INFECT_INJECTING))
 		return -EINVAL;
 	struct user_regs_struct r = t->regs;
 	r.rip = t->code_addr;

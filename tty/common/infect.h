@@ -6,7 +6,7 @@
  *   DETACHED --infect_seize/adopt--> HELD --infect_syscall--> INJECTING
  *   INJECTING --infect_hold--> HELD            (its own registers and mask back)
  *   HELD/INJECTING --infect_resume/release--> DETACHED   (runs on as it was)
- *   HELD --infect_exit_begin--> ENDING --infect_exit_finish--> DETACHED (gone)
+ *   HELD/INJECTING --infect_exit_begin--> ENDING --infect_exit_finish--> DETACHED (gone)
  *
  * HELD is the safe state: the task is stopped with its own registers and signal
  * mask, so if we die there the kernel lets it go and it runs on untouched. We stay
@@ -123,10 +123,10 @@ int infect_release(struct infect *t);
 int infect_arm_exitkill(struct infect *t);
 
 /*
- * HELD -> ENDING: run exit_group(status) in the task up to its exit stop, from where
- * its end is certain (the kernel frees its memory afterwards, a tenth of a second for
- * a GiB: we need not wait for that). The task still holds its files at the stop.
- * 0 or -errno; on error it is still HELD.
+ * HELD (or INJECTING) -> ENDING: run exit_group(status) in the task up to its exit
+ * stop, from where its end is certain (the kernel frees its memory afterwards, a tenth
+ * of a second for a GiB: we need not wait for that). The task still holds its files at
+ * the stop. 0 or -errno; on error it is as it was.
  */
 int infect_exit_begin(struct infect *t, int status);
 

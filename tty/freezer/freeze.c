@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,8 +110,46 @@ static bool killed_meanwhile(pid_t pid)
 	int status;
 	while (waitpid(pid, &status, __WALL) < 0)
 		if (errno != EINTR)
-			return false;
+			return errno == ECHILD; /* collected already, by the wait of an injected syscall */
 	return WIFEXITED(status) || WIFSIGNALED(status);
+}
+
+/*
+ * Before member p's children in the job end (children first, in end_job), p has the
+ * kernel collect them as they end (SIGCHLD ignored), and collects those that had ended
+ * already. Left to init once p ends, they would keep their PIDs and their group's until
+ * init reaps them, which some inits do in batches a second apart (these machines' does),
+ * and a thaw straight after would wait for them, then give the job new IDs. p ends next:
+ * nothing depends on its SIGCHLD any more (the image has the disposition it had). Only
+ * children in p's own pid namespace: their PIDs are the ones p knows them by. A courtesy
+ * to the next thaw: whatever fails here, p ends as it would have.
+ */
+static void collect_children_as_they_end(struct job *job, size_t p)
+{
+	const struct capture *parent = &job->members[p];
+	struct infect *t = &job->members[p].threads[0].t;
+	bool children = false;
+	for (size_t i = 0; i < job->nmembers; i++)
+		children |= job->members[i].parent == (int)p && job->members[i].ns_ppid == parent->ns_pid;
+	if (!children || !parent->ns_pid)
+		return;
+	/* The kernel's struct sigaction, put below the red zone of p's stack: free stack. */
+	const struct {
+		uint64_t handler, flags, restorer, mask;
+	} ignore = { (uint64_t)(uintptr_t)SIG_IGN, 0, 0, 0 };
+	uint64_t at = (t->regs.rsp - 128 - sizeof ignore) & ~15ull;
+	long ret, args[6] = { SIGCHLD, (long)at, 0, sizeof ignore.mask, 0, 0 };
+	int err = infect_write(t, at, &ignore, sizeof ignore);
+	if (!err)
+		err = infect_syscall(t, SYS_rt_sigaction, args, &ret);
+	for (size_t i = 0; i < job->nmembers && !err; i++) {
+		const struct capture *c = &job->members[i];
+		if (c->zombie && c->parent == (int)p && c->ns_ppid == parent->ns_pid) {
+			long collect[6] = { c->ns_pid, 0, __WALL | WNOHANG, 0, 0, 0 };
+			err = infect_syscall(t, SYS_wait4, collect, &ret);
+		}
+	}
+	infect_hold(t);
 }
 
 /*
@@ -129,6 +168,9 @@ static int end_job(struct job *job, const struct freeze_request *r, struct targe
 	int err = for_each_task(job, infect_arm_exitkill);
 	fault_point("armed");
 	int ret = err ? ck_fail(e, CK_IO, -err, "exit", "", "cannot arm the job to end") : target_sync_name(tg, e);
+	for (size_t i = 0; i < job->nmembers && !ret; i++)
+		if (!job->members[i].zombie)
+			collect_children_as_they_end(job, i);
 	for (size_t i = job->nmembers; i-- > 0 && !ret;) {
 		struct capture *c = &job->members[i];
 		if (c->zombie)
