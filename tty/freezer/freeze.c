@@ -4,6 +4,7 @@
  */
 #include "fault.h"
 #include "freeze.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -153,6 +154,27 @@ static void collect_children_as_they_end(struct job *job, size_t p)
 }
 
 /*
+ * Until member p's children in the job are gone (collected as they ended, above), up to
+ * CHILDREN_GONE_MS: a parent that ended first would hand a child still ending to init
+ * all the same. A child ends in well under a millisecond unless it frees much memory (a
+ * tenth of a second for a GiB); one still there after that is left to init.
+ */
+#define CHILDREN_GONE_MS 50
+static void await_children_gone(const struct job *job, size_t p)
+{
+	const struct timespec pause = { 0, 100 * 1000 };
+	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + CHILDREN_GONE_MS * 1000000ull;
+	for (size_t i = 0; i < job->nmembers; i++) {
+		const struct capture *c = &job->members[i];
+		if (c->parent != (int)p)
+			continue;
+		struct procfs_stat st;
+		while (procfs_stat_read(c->pid, &st) == 0 && st.state != 'Z' && clock_ns(CLOCK_MONOTONIC) < deadline)
+			nanosleep(&pause, NULL);
+	}
+}
+
+/*
  * The job must end now that its image has its name: every task armed at once, so that
  * from here our death kills them too (then the directory is synced, which can take a
  * while); then exit_group in each process, up to its exit stop, where its terminal is
@@ -176,6 +198,7 @@ static int end_job(struct job *job, const struct freeze_request *r, struct targe
 		if (c->zombie)
 			continue;
 		int tty = capture_grab_terminal(c);
+		await_children_gone(job, i);
 		if ((err = infect_exit_begin(&c->threads[0].t, r->exit_status)) == -ESRCH && killed_meanwhile(c->pid)) {
 			c->threads[0].t.state = INFECT_DETACHED;
 			collect_threads(c);
