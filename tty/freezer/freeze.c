@@ -111,8 +111,15 @@ static bool killed_meanwhile(pid_t pid)
 	int status;
 	while (waitpid(pid, &status, __WALL) < 0)
 		if (errno != EINTR)
-			return errno == ECHILD; /* collected already, by the wait of an injected syscall */
+			return errno == ECHILD; /* collected already: an injection's wait saw it end */
 	return WIFEXITED(status) || WIFSIGNALED(status);
+}
+
+/* Is c a child of member p in p's own pid namespace, where p knows it by its ns_pid? */
+static bool collectable_child(const struct job *job, const struct capture *c, size_t p)
+{
+	int32_t parent = job->members[p].ns_pid;
+	return c->parent == (int)p && parent && c->ns_ppid == parent;
 }
 
 /*
@@ -121,18 +128,16 @@ static bool killed_meanwhile(pid_t pid)
  * already. Left to init once p ends, they would keep their PIDs and their group's until
  * init reaps them, which some inits do in batches a second apart (these machines' does),
  * and a thaw straight after would wait for them, then give the job new IDs. p ends next:
- * nothing depends on its SIGCHLD any more (the image has the disposition it had). Only
- * children in p's own pid namespace: their PIDs are the ones p knows them by. A courtesy
- * to the next thaw: whatever fails here, p ends as it would have.
+ * nothing depends on its SIGCHLD any more (the image has the disposition it had). A
+ * courtesy to the next thaw: whatever fails here, p ends as it would have.
  */
 static void collect_children_as_they_end(struct job *job, size_t p)
 {
-	const struct capture *parent = &job->members[p];
 	struct infect *t = &job->members[p].threads[0].t;
 	bool children = false;
 	for (size_t i = 0; i < job->nmembers; i++)
-		children |= job->members[i].parent == (int)p && job->members[i].ns_ppid == parent->ns_pid;
-	if (!children || !parent->ns_pid)
+		children |= collectable_child(job, &job->members[i], p);
+	if (!children)
 		return;
 	/* The kernel's struct sigaction, put below the red zone of p's stack: free stack. */
 	const struct {
@@ -145,7 +150,7 @@ static void collect_children_as_they_end(struct job *job, size_t p)
 		err = infect_syscall(t, SYS_rt_sigaction, args, &ret);
 	for (size_t i = 0; i < job->nmembers && !err; i++) {
 		const struct capture *c = &job->members[i];
-		if (c->zombie && c->parent == (int)p && c->ns_ppid == parent->ns_pid) {
+		if (c->zombie && collectable_child(job, c, p)) {
 			long collect[6] = { c->ns_pid, 0, __WALL | WNOHANG, 0, 0, 0 };
 			err = infect_syscall(t, SYS_wait4, collect, &ret);
 		}
@@ -166,7 +171,7 @@ static void await_children_gone(const struct job *job, size_t p)
 	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + CHILDREN_GONE_MS * 1000000ull;
 	for (size_t i = 0; i < job->nmembers; i++) {
 		const struct capture *c = &job->members[i];
-		if (c->parent != (int)p)
+		if (!collectable_child(job, c, p))
 			continue;
 		struct procfs_stat st;
 		while (procfs_stat_read(c->pid, &st) == 0 && st.state != 'Z' && clock_ns(CLOCK_MONOTONIC) < deadline)
