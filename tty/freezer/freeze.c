@@ -268,17 +268,16 @@ static int read_screen(struct buf *screen, struct ck_error *e)
 
 int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_error *e)
 {
-	memset(out, 0, sizeof *out);
-	out->restored = true;
+	freeze_outcome_init(out);
 	struct job job = { .rules = r->rules, .flags = r->snapshot ? CKPT_PROC_SNAPSHOT : 0 };
-	struct target tg;
-	if (target_open(&tg, &r->target, e)) {
-		snprintf(out->path, sizeof out->path, "%s", tg.path);
-		target_close(&tg);
+	struct target *tg = &out->target;
+	if (target_open(tg, &r->target, e)) {
+		snprintf(out->path, sizeof out->path, "%s", tg->path);
+		target_close(tg);
 		job_free(&job);
 		return -1;
 	}
-	snprintf(out->path, sizeof out->path, "%s", tg.path);
+	snprintf(out->path, sizeof out->path, "%s", tg->path);
 
 	/* Signals that can be held wait until the job is ended or released (SIGKILL cannot: main.c). */
 	sigset_t all, before;
@@ -294,22 +293,22 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 	failed = failed || capture_job(&job, e) || (r->screen_on_stdin && read_screen(&job.screen, e));
 	stage[0] = clock_ns(CLOCK_MONOTONIC) - at;
 	at += stage[0];
-	failed = failed || image_write(&job, tg.fd, &out->bytes, e);
+	failed = failed || image_write(&job, tg->fd, &out->bytes, e);
 	stage[1] = clock_ns(CLOCK_MONOTONIC) - at;
 	at += stage[1];
-	failed = failed || target_commit(&tg, e);
+	failed = failed || target_commit(tg, e);
 	stage[2] = clock_ns(CLOCK_MONOTONIC) - at;
 	at += stage[2];
 	fault_point("named");
 	int err;
 	if (!failed) {
 		if (r->snapshot) {
-			if (!(failed = target_sync_name(&tg, e)) && (err = resume_job(&job)))
+			if (!(failed = target_sync_name(tg, e)) && (err = resume_job(&job)))
 				/* The image is complete; a process may not have got its registers back. */
 				failed = ck_fail(e, CK_NOT_RESTORED, -err, "resume", "", "cannot resume the job");
-		} else if ((failed = end_job(&job, r, &tg, e))) {
+		} else if ((failed = end_job(&job, r, tg, e))) {
 			/* Some run on: an image of a live job under the final name would thaw as a twin. */
-			target_remove_final(&tg);
+			target_remove_final(tg);
 		}
 	}
 	if (failed && (err = job_release(&job))) {
@@ -319,7 +318,7 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 	uint64_t finished = clock_ns(CLOCK_MONOTONIC);
 	stage[3] = finished - at;
 	out->seized_ns = finished - seized;
-	target_close(&tg);
+	target_close_file(tg);
 	/* A signal held back may end us now: the processes and the files are in their final state. */
 	sigprocmask(SIG_SETMASK, &before, NULL);
 	if (!failed && describe_job(&job, out))
@@ -328,8 +327,14 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 	return failed ? -1 : 0;
 }
 
+void freeze_outcome_init(struct freeze_outcome *out)
+{
+	*out = (struct freeze_outcome){ .restored = true, .target = { .dirfd = -1, .fd = -1 } };
+}
+
 void freeze_outcome_free(struct freeze_outcome *out)
 {
 	free(out->members);
 	out->members = NULL;
+	target_close(&out->target);
 }

@@ -37,11 +37,16 @@ struct freeze_outcome {
 	bool restored; /* after a failure: every task is as it was seized */
 	uint64_t seized_ns; /* how long the job was held */
 	uint64_t stage_ns[4]; /* capture, copy (write), sync (commit), end (or resume) */
+	struct target target; /* its directory stays open for target_sweep, until freeze_outcome_free */
 };
+
+/* An outcome before freeze_run fills it in: nothing found yet, no directory open. */
+void freeze_outcome_init(struct freeze_outcome *out);
 
 /* Run the request; on failure e says why and out->restored whether the job is untouched. */
 int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_error *e);
 
+/* Free the outcome and close the image's directory. */
 void freeze_outcome_free(struct freeze_outcome *out);
 
 uint64_t clock_ns(clockid_t clock);

@@ -332,7 +332,8 @@ static int run(int argc, char **argv, uint64_t started)
 {
 	struct command c;
 	struct ck_error e = { 0 };
-	struct freeze_outcome outcome = { .restored = true };
+	struct freeze_outcome outcome;
+	freeze_outcome_init(&outcome);
 	int failed = parse_args(argc, argv, &c, &e);
 	if (!failed && c.check_template)
 		return 0;
@@ -342,6 +343,8 @@ static int run(int argc, char **argv, uint64_t started)
 	else
 		print_result(&c, &outcome, (double)(now_ns() - started) / 1e6);
 	fflush(stdout);
+	/* Reported first: the caller (a session's key) need not wait for this. */
+	target_sweep(&outcome.target);
 	freeze_outcome_free(&outcome);
 	return failed ? exit_code_of(e.cls) : 0;
 }

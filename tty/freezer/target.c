@@ -262,7 +262,6 @@ int target_open(struct target *tg, const struct target_spec *spec, struct ck_err
 	intended_path(tg, spec);
 	int ret = open_directory(tg, spec, e) || check_final_name(tg, e);
 	if (!ret) {
-		remove_stale_temporaries(tg);
 		/* Unnamed until committed: if we die, the kernel frees it. */
 		tg->fd = openat(tg->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 		int err = tg->fd < 0 ? errno : 0;
@@ -337,14 +336,29 @@ int target_remove_final(struct target *tg)
 	return unlinkat(tg->dirfd, tg->base, 0) < 0 ? -errno : 0;
 }
 
-void target_close(struct target *tg)
+void target_close_file(struct target *tg)
 {
 	if (tg->fd >= 0)
 		close(tg->fd);
 	if (tg->dirfd >= 0 && tg->tmpname[0])
 		unlinkat(tg->dirfd, tg->tmpname, 0);
+	tg->fd = -1;
+	tg->tmpname[0] = 0;
+}
+
+void target_sweep(struct target *tg)
+{
+	if (tg->dirfd < 0)
+		return;
+	struct fs_rights self = act_as_owner(tg);
+	remove_stale_temporaries(tg);
+	act_as_self(self);
+}
+
+void target_close(struct target *tg)
+{
+	target_close_file(tg);
 	if (tg->dirfd >= 0)
 		close(tg->dirfd);
-	tg->fd = tg->dirfd = -1;
-	tg->tmpname[0] = 0;
+	tg->dirfd = -1;
 }

@@ -62,6 +62,16 @@ int target_sync_name(struct target *tg, struct ck_error *e);
 /* Undo a commit (the process could not be ended: its image must not exist twice). */
 int target_remove_final(struct target *tg);
 
+/* Close the image file; an uncommitted image disappears. The directory stays open. */
+void target_close_file(struct target *tg);
+
+/*
+ * Remove this image's named temporaries whose writer is dead (.NAME.PID.N.tmp: a
+ * freezer killed while one existed). It reads the whole directory (6 ms for 30,000
+ * names), so it runs once the freeze has been reported, not before the seize.
+ */
+void target_sweep(struct target *tg);
+
 /* Close everything; an uncommitted image disappears. */
 void target_close(struct target *tg);
 
