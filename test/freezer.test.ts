@@ -319,6 +319,54 @@ describe("a session's resident freezer", () => {
     expect(await screenOf(third.path)).toBe(large);
   });
 
+  it('answers a request whose spare was killed mid-freeze as failed, leaves the process running, and keeps the next request and its screen in step', async () => {
+    const counter = await buildFixture('counter');
+    const dir = tempDir('ckpty-resident');
+    // Every spare of this resident stops itself once it has seized its job (tty/common/fault.h).
+    const before = new Set(residents());
+    process.env.CKPTY_FAULT_STOP = 'seized';
+    const stopping = new ResidentFreezer();
+    try {
+      stopping.start();
+    } finally {
+      delete process.env.CKPTY_FAULT_STOP;
+    }
+    let resident = 0;
+    await until(() => (resident = residents().find((pid) => !before.has(pid)) ?? 0) > 0, 5000, 'the resident freezer');
+    const stoppedSpare = async (): Promise<number> => {
+      let spare = 0;
+      await until(() => (spare = childPids(resident).find((pid) => readStat(pid)?.state === 'T') ?? 0) > 0, 10_000, 'a spare stopped at the seize');
+      return spare;
+    };
+    try {
+      const proc = startProcess(counter, ['10'], { cwd: dir });
+      await proc.waitFor(/count 2\n/);
+      // Killed while it holds the job, before it has read the request's screen (sent later).
+      let sendScreen: (screen: Uint8Array) => void = () => undefined;
+      const screen = new Promise<Uint8Array>((resolve) => (sendScreen = resolve));
+      const first = freezeProcess(proc.pid, { output: join(dir, 'first.ckpt'), screen }, stopping);
+      process.kill(await stoppedSpare(), 'SIGKILL');
+      sendScreen(new TextEncoder().encode('the screen of the failed request'));
+      await expect(first).rejects.toThrow('the freezer ended without an answer');
+      expect(existsSync(join(dir, 'first.ckpt'))).toBe(false);
+      const [printed, later] = await lineCountAfter(proc, 500);
+      expect(later).toBeGreaterThan(printed);
+
+      // The next request is served, with its own screen: the frames stayed in step.
+      const paint = '\x1b[H\x1b[2Jcount 9\r\n';
+      const second = freezeProcess(proc.pid, { output: join(dir, 'second.ckpt'), screen: Promise.resolve(new TextEncoder().encode(paint)) }, stopping);
+      process.kill(await stoppedSpare(), 'SIGCONT');
+      const frozen = await second;
+      expect((await proc.exited).code).toBe(FROZEN_EXIT_STATUS);
+      expect(new TextDecoder().decode((await openImage(frozen.path)).screen ?? undefined)).toBe(paint);
+    } finally {
+      stopping.stop();
+      // A spare left stopped (a failed expectation above) would hold its job for ever.
+      for (const spare of childPids(resident)) process.kill(spare, 'SIGKILL');
+    }
+    await until(() => gone(resident), 5000, 'the resident freezer to end');
+  });
+
   it('has a child waiting before a request comes, answers requests made together in order, replaces a child killed while it waits, and leaves no process when stopped', async () => {
     const counter = await buildFixture('counter');
     const dir = tempDir('ckpty-resident');
