@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS } from '../src/base/errors.js';
 import { freezeProcess } from '../src/freezer/freeze.js';
-import { buildFixture, childPids, startProcess, stopProcesses, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
+import { buildFixture, childPids, startProcess, stopProcesses, syscallOf, tempDir, testUser, until, type TestProcess, type TestUser } from './helpers/fixtures.js';
 import { startThaw, stopThaws, thawedPid } from './helpers/thaw.js';
 import { freezeForeground, startShell, thawInShell as thaw } from './helpers/thaw-shell.js';
 
@@ -135,15 +135,22 @@ describe('files of the proc filesystem', () => {
 });
 
 describe('time', () => {
-  /** Seconds a 3 s wait of this kind still takes when frozen after 1 s and thawed 1 s later. */
+  /**
+   * Seconds a 3 s wait of this kind still takes when frozen 1 s into it and thawed 1 s
+   * later: from the wait's start (the program blocked in it, however long a loaded machine
+   * takes to start it) and from the thaw's report (the program released), so that neither
+   * start-up counts as time waited.
+   */
   async function waitAfterThaw(command: string, args: string[]): Promise<number> {
     const dir = tempDir('ckpty-sleep');
     const waiter = startProcess(command, args);
+    await until(() => syscallOf(waiter.pid) !== undefined, 10_000, 'the program to wait');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const { path } = await freezeProcess(waiter.pid, { output: join(dir, 'waiter.ckpt') });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const thawed = Date.now();
     const run = startThaw(path);
+    await run.result;
+    const thawed = Date.now();
     expect((await run.ended).code).toBe(0);
     return (Date.now() - thawed) / 1000;
   }
