@@ -140,4 +140,22 @@ describe('cleaning up', () => {
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     rmSync(join(dir, 'counter.ckpt'));
   });
+
+  it('a directory with no room for the image file: a dead writer\'s temporary there goes first, and the freeze succeeds', async () => {
+    // A filesystem of 8 inodes, every one taken, one of them by a dead writer's temporary.
+    const dir = tempDir('ckpty-full');
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,nr_inodes=8', 'tmpfs', dir]).status).toBe(0);
+    try {
+      const stale = join(dir, '.counter.ckpt.999999.0.tmp');
+      spawnSync('sh', ['-c', `head -c 4096 /dev/zero > ${stale}; i=0; while : > ${dir}/filler$i; do i=$((i + 1)); done 2>/dev/null`]);
+      expect(spawnSync('sh', ['-c', `: > ${dir}/one-more`]).status).not.toBe(0);
+      const program = startProcess(await buildFixture('counter'), [], { cwd: dir });
+      await program.waitFor(/count 2/);
+      const frozen = await freezeProcess(program.pid, { output: join(dir, 'counter.ckpt') });
+      expect(frozen.path).toBe(join(dir, 'counter.ckpt'));
+      expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      spawnSync('umount', ['--lazy', dir]);
+    }
+  });
 });

@@ -343,7 +343,7 @@ static int run(int argc, char **argv, uint64_t started)
 	else
 		print_result(&c, &outcome, (double)(now_ns() - started) / 1e6);
 	fflush(stdout);
-	/* Reported first: the caller (a session's key) need not wait for this. */
+	/* After the report: a session's status line does not wait for it (a command's exit does). */
 	target_sweep(&outcome.target);
 	freeze_outcome_free(&outcome);
 	return failed ? exit_code_of(e.cls) : 0;

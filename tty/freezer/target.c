@@ -212,17 +212,19 @@ static bool writer_is_gone(const char *name, size_t prefix_len)
 
 /*
  * Named temporaries exist only where O_TMPFILE does not, or for an instant before a
- * rename. Remove those of this image whose writer died (a freezer killed meanwhile).
+ * rename. Remove those of this image whose writer died (a freezer killed meanwhile);
+ * returns how many.
  */
-static void remove_stale_temporaries(struct target *tg)
+static int remove_stale_temporaries(struct target *tg)
 {
 	int fd = openat(tg->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
+	int removed = 0;
 	char prefix[NAME_MAX + 3];
 	size_t prefix_len = (size_t)snprintf(prefix, sizeof prefix, ".%s.", tg->base);
 	struct dirent *de;
@@ -234,9 +236,10 @@ static void remove_stale_temporaries(struct target *tg)
 		    fstatat(tg->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 		    st.st_uid != (uid_t)setfsuid((uid_t)-1))
 			continue;
-		unlinkat(tg->dirfd, de->d_name, 0);
+		removed += unlinkat(tg->dirfd, de->d_name, 0) == 0;
 	}
 	closedir(dir);
+	return removed;
 }
 
 static int create_named_temporary(struct target *tg)
@@ -252,6 +255,19 @@ static int create_named_temporary(struct target *tg)
 	return tg->fd < 0 ? -errno : 0;
 }
 
+/* The image's file, unnamed until committed (if we die, the kernel frees it); an errno. */
+static int create_image_file(struct target *tg)
+{
+	tg->fd = openat(tg->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	int err = tg->fd < 0 ? errno : 0;
+	if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL) {
+		/* Named temporaries here, so a killed writer's may be whole images: they go first. */
+		remove_stale_temporaries(tg);
+		err = -create_named_temporary(tg);
+	}
+	return err;
+}
+
 int target_open(struct target *tg, const struct target_spec *spec, struct ck_error *e)
 {
 	memset(tg, 0, sizeof *tg);
@@ -262,11 +278,10 @@ int target_open(struct target *tg, const struct target_spec *spec, struct ck_err
 	intended_path(tg, spec);
 	int ret = open_directory(tg, spec, e) || check_final_name(tg, e);
 	if (!ret) {
-		/* Unnamed until committed: if we die, the kernel frees it. */
-		tg->fd = openat(tg->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-		int err = tg->fd < 0 ? errno : 0;
-		if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL)
-			err = -create_named_temporary(tg);
+		int err = create_image_file(tg);
+		/* Out of room: a dead writer's whole image may be what fills it. */
+		if ((err == ENOSPC || err == EDQUOT) && remove_stale_temporaries(tg) > 0)
+			err = create_image_file(tg);
 		if (err)
 			ret = refuse_directory(tg, err, e);
 	}

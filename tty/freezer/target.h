@@ -68,7 +68,9 @@ void target_close_file(struct target *tg);
 /*
  * Remove this image's named temporaries whose writer is dead (.NAME.PID.N.tmp: a
  * freezer killed while one existed). It reads the whole directory (6 ms for 30,000
- * names), so it runs once the freeze has been reported, not before the seize.
+ * names), so it runs once the freeze has been reported, not before the seize; before
+ * it only where O_TMPFILE is missing (every image is a named temporary there at first)
+ * or the image's file cannot be created for want of room.
  */
 void target_sweep(struct target *tg);
 
