@@ -362,7 +362,7 @@ describe("a session's resident freezer", () => {
     } finally {
       stopping.stop();
       // A spare left stopped (a failed expectation above) would hold its job for ever.
-      for (const spare of childPids(resident)) process.kill(spare, 'SIGKILL');
+      for (const spare of childPids(resident).filter((pid) => readStat(pid)?.state === 'T')) process.kill(spare, 'SIGKILL');
     }
     await until(() => gone(resident), 5000, 'the resident freezer to end');
   });
