@@ -225,6 +225,7 @@ static int remove_stale_temporaries(struct target *tg)
 		return 0;
 	}
 	int removed = 0;
+	tg->swept = true;
 	char prefix[NAME_MAX + 3];
 	size_t prefix_len = (size_t)snprintf(prefix, sizeof prefix, ".%s.", tg->base);
 	struct dirent *de;
@@ -280,7 +281,7 @@ int target_open(struct target *tg, const struct target_spec *spec, struct ck_err
 	if (!ret) {
 		int err = create_image_file(tg);
 		/* Out of room: a dead writer's whole image may be what fills it. */
-		if ((err == ENOSPC || err == EDQUOT) && remove_stale_temporaries(tg) > 0)
+		if ((err == ENOSPC || err == EDQUOT) && !tg->swept && remove_stale_temporaries(tg) > 0)
 			err = create_image_file(tg);
 		if (err)
 			ret = refuse_directory(tg, err, e);
@@ -363,7 +364,7 @@ void target_close_file(struct target *tg)
 
 void target_sweep(struct target *tg)
 {
-	if (tg->dirfd < 0)
+	if (tg->dirfd < 0 || tg->swept)
 		return;
 	struct fs_rights self = act_as_owner(tg);
 	remove_stale_temporaries(tg);

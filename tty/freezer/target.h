@@ -37,6 +37,7 @@ struct target {
 	int fd; /* the image being written */
 	int owner_uid, owner_gid;
 	bool committed;
+	bool swept; /* the dead writers' temporaries are gone already (target_sweep) */
 };
 
 /*
@@ -68,9 +69,10 @@ void target_close_file(struct target *tg);
 /*
  * Remove this image's named temporaries whose writer is dead (.NAME.PID.N.tmp: a
  * freezer killed while one existed). It reads the whole directory (6 ms for 30,000
- * names), so it runs once the freeze has been reported, not before the seize; before
- * it only where O_TMPFILE is missing (every image is a named temporary there at first)
- * or the image's file cannot be created for want of room.
+ * names), so it runs once per freeze, after the freeze has been reported, not before
+ * the seize; target_open has done it already (and this does nothing) where O_TMPFILE
+ * is missing (every image is a named temporary there at first) or the image's file
+ * could not be created for want of room.
  */
 void target_sweep(struct target *tg);
 
