@@ -278,12 +278,15 @@ describe("a session's resident freezer", () => {
   /** This process's resident freezers still running. */
   const residents = (): number[] => childPids(process.pid).filter((pid) => readStat(pid)?.comm === 'ckpty-freezer' && !gone(pid));
 
-  /** The resident's spare that waits for a request: its child asleep (the one that served the last request may still be ending). */
-  async function waitingSpare(resident: number): Promise<number> {
+  /** The resident's child in process state `state`, once there is one. */
+  async function spareIn(resident: number, state: string, what: string, timeoutMs = 5000): Promise<number> {
     let spare = 0;
-    await until(() => (spare = childPids(resident).find((pid) => readStat(pid)?.state === 'S') ?? 0) > 0, 5000, 'a spare waiting for its request');
+    await until(() => (spare = childPids(resident).find((pid) => readStat(pid)?.state === state) ?? 0) > 0, timeoutMs, what);
     return spare;
   }
+
+  /** The resident's spare that waits for a request: its child asleep (the one that served the last request may still be ending). */
+  const waitingSpare = (resident: number): Promise<number> => spareIn(resident, 'S', 'a spare waiting for its request');
 
   it('takes the screen after the request (the job is seized meanwhile), and keeps its frames in step through late, failed and unneeded screens', async () => {
     const counter = await buildFixture('counter');
@@ -333,11 +336,7 @@ describe("a session's resident freezer", () => {
     }
     let resident = 0;
     await until(() => (resident = residents().find((pid) => !before.has(pid)) ?? 0) > 0, 5000, 'the resident freezer');
-    const stoppedSpare = async (): Promise<number> => {
-      let spare = 0;
-      await until(() => (spare = childPids(resident).find((pid) => readStat(pid)?.state === 'T') ?? 0) > 0, 10_000, 'a spare stopped at the seize');
-      return spare;
-    };
+    const stoppedSpare = (): Promise<number> => spareIn(resident, 'T', 'a spare stopped at the seize', 10_000);
     try {
       const proc = startProcess(counter, ['10'], { cwd: dir });
       await proc.waitFor(/count 2\n/);
