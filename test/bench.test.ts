@@ -220,3 +220,17 @@ describe('an interrupted bench', () => {
     expect(processesUsing(join(dir, `.work-${run.pid}`))).toEqual([]);
   }, 120_000);
 });
+
+describe("the thaw section's repetitions", () => {
+  it('end a thaw only once the processes it killed are gone, the zombies of killed parents included', async () => {
+    const { PtyProcess } = (await import(join(root, 'dist-bench', 'lib', 'pty.js'))) as typeof import('../bench/lib/pty.js');
+    const { findDescendant } = (await import(join(root, 'dist-bench', 'lib', 'proc.js'))) as typeof import('../bench/lib/proc.js');
+    // A parent and its child below the pty's leader, as in a thawed pipeline: killed
+    // together, the child's zombie is left to init, which collects it when it will.
+    const pty = new PtyProcess('sh', ['-c', 'sh -c "sleep 300; :"; :']);
+    const sleeper = await findDescendant(pty.pid, 'sleep');
+    await pty.closeChildrenFirst();
+    // The number the next thaw of the same image wants is free again.
+    expect(existsSync(`/proc/${sleeper}`)).toBe(false);
+  }, 30_000);
+});

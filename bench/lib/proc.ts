@@ -10,6 +10,8 @@ export function sigkill(pid: number): void {
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The processes now running. */
 function allProcesses(): ProcStat[] {
   const found: ProcStat[] = [];
@@ -27,11 +29,19 @@ function descendsFrom(pid: number, root: number, parent: ReadonlyMap<number, num
   return false;
 }
 
-/** SIGKILL everything `root` started, directly or not, but not `root` itself. */
-export function killDescendants(root: number): void {
+/** SIGKILL everything `root` started, directly or not, but not `root` itself; returns their pids. */
+export function killDescendants(root: number): number[] {
   const processes = allProcesses();
   const parent = new Map(processes.map((p) => [p.pid, p.ppid]));
-  for (const p of processes) if (p.pid !== root && descendsFrom(p.pid, root, parent)) sigkill(p.pid);
+  const killed = processes.filter((p) => p.pid !== root && descendsFrom(p.pid, root, parent)).map((p) => p.pid);
+  for (const pid of killed) sigkill(pid);
+  return killed;
+}
+
+/** Wait until none of `pids` is left, zombies included (their numbers are free again), for at most `timeoutMs`. */
+export async function waitGone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (pids.some((pid) => readStat(pid) !== undefined) && performance.now() < deadline) await sleep(10);
 }
 
 /**
@@ -44,8 +54,6 @@ export function killSession(sid: number): void {
   const parent = new Map(processes.map((p) => [p.pid, p.ppid]));
   for (const p of processes) if (p.session === sid || descendsFrom(p.pid, sid, parent)) sigkill(p.pid);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A process named `comm` started (directly or not) by `root`; polled until it exists. */
 export async function findDescendant(root: number, comm: string, { timeoutMs = 10_000 } = {}): Promise<number> {

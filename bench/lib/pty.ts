@@ -4,7 +4,7 @@
  */
 import * as nodePty from 'node-pty';
 import { track, untrack } from './cleanup.js';
-import { killDescendants, killSession } from './proc.js';
+import { killDescendants, killSession, waitGone } from './proc.js';
 
 /** Text kept for expect(): enough for any prompt or answer, bounded for GiB-sized output. */
 const KEEP = 1 << 20;
@@ -122,14 +122,18 @@ export class PtyProcess {
   }
 
   /**
-   * End what the session leader started and let the leader end by itself, then close:
-   * a thaw collects its job's processes, where killing it with them leaves their zombies
-   * to init, holding the numbers the next thaw of the same image wants.
+   * End what the session leader started and let the leader end by itself, then close,
+   * and wait until those processes are gone: their numbers are the ones the next thaw of
+   * the same image wants. A thaw collects its job's processes, where killing it with them
+   * would leave their zombies to init; and in a job whose processes start one another (a
+   * pipeline), a killed parent leaves its child's zombie to init all the same, which
+   * collects it only every 1-2 s on some machines (a VM's minimal init).
    */
   async closeChildrenFirst(): Promise<void> {
-    killDescendants(this.pid);
+    const killed = killDescendants(this.pid);
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
     await this.close();
+    await waitGone(killed, 5000);
   }
 
   /** Kill the pty's whole session and wait for node-pty to notice. */
