@@ -70,7 +70,59 @@ describe('skippable: the parts of a flood that only scroll away', () => {
     expect(text('x\n\u009b31m\n\n')).toEqual(['\n']);
     expect(text('©\n©\n')).toEqual(['©\n']);
   });
+
+  it('finds the same parts as a byte-by-byte scan, in data of many scan windows with the bytes that end runs at their edges (seeded)', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const random = seededRandom(seed);
+      const int = (n: number): number => Math.floor(random() * n);
+      const data = Buffer.alloc(64 * 1024 + int(300 * 1024));
+      for (let i = 0; i < data.length; i++) data[i] = random() < 0.02 ? LF : 0x61 + int(26);
+      // Sparse or dense, and where a window of the scan ends or begins (64 KiB).
+      const specials = [0x1b, 0x0e, 0x0f, 0xc2];
+      const count = seed % 3 === 0 ? int(data.length / 20) : int(12);
+      for (let n = 0; n < count; n++) {
+        const edge = (1 + int(Math.floor(data.length / 65536))) * 65536 + int(5) - 2;
+        const at = Math.min(data.length - 1, random() < 0.5 ? edge : int(data.length));
+        data[at] = specials[int(specials.length)]!;
+        // After a lead byte: a C1 control (0x80-0x9f, 0x9b is CSI), or text (U+00A9's second byte).
+        if (data[at] === 0xc2 && at + 1 < data.length) data[at + 1] = [0x9b, 0x85, 0xa9][int(3)]!;
+        if (data[at] === 0x1b && at + 1 < data.length && random() < 0.5) data[at + 1] = 0x5b;
+      }
+      const keepLines = int(300);
+      expect(skippable(data, keepLines), `seed ${seed}`).toEqual(skippableByteByByte(data, keepLines));
+    }
+  });
 });
+
+const LF = 0x0a;
+
+/** flood.ts's rule, one byte at a time: the oracle for its memchr and window scan. */
+function skippableByteByByte(data: Buffer, keepLines: number): { start: number; end: number }[] {
+  const skips: { start: number; end: number }[] = [];
+  const closeRun = (start: number, end: number): void => {
+    const feeds: number[] = [];
+    for (let i = start; i < end; i++) if (data[i] === LF) feeds.push(i);
+    if (feeds.length > keepLines) skips.push({ start, end: feeds[feeds.length - keepLines - 1]! + 1 });
+  };
+  let start = 0;
+  for (let i = 0; i < data.length; i++) {
+    const byte = data[i]!;
+    const next = data[i + 1];
+    const c1 = byte === 0xc2 && (next === undefined || (next >= 0x80 && next <= 0x9f));
+    if (byte !== 0x1b && byte !== 0x0e && byte !== 0x0f && !c1) continue;
+    closeRun(start, i);
+    if ((byte === 0x1b && next === 0x5b) || (c1 && next === 0x9b)) {
+      let final = i + 2;
+      while (final < data.length - 1 && (data[final]! < 0x40 || data[final]! > 0x7e)) final++;
+      start = final + 1;
+    } else {
+      start = i + (c1 ? 2 : 1);
+    }
+    i = start - 1;
+  }
+  closeRun(start, data.length);
+  return skips;
+}
 
 /** A random terminal program's output: floods of lines and the sequences that change state in between. */
 function randomOutput(random: Random, cols: number, rows: number): string[] {

@@ -15,9 +15,9 @@
  * emulator before skipping. Runs start after a control sequence (CSI) as a whole, so that
  * a flood that begins with one (a colour) can still be left out.
  *
- * The scan uses Buffer's indexOf (memchr) for the few bytes that end a run and
- * lastIndexOf for the line feeds a run keeps: a flood costs a few memory scans, and a run
- * only as many steps as the line feeds it keeps.
+ * The scan uses Buffer's indexOf (memchr) for the few bytes that end a run, window by
+ * window, and lastIndexOf for the line feeds a run keeps: a flood is read from memory
+ * once, and a run costs only as many steps as the line feeds it keeps.
  */
 
 const LF = 0x0a;
@@ -38,35 +38,76 @@ export interface Skip {
   end: number;
 }
 
+/**
+ * The data is scanned in windows of this size: each kind of byte that ends a run is looked
+ * for in the same window before the scan moves on, so that a flood is read from memory
+ * once (the window stays in the core's cache for the other kinds), not once per kind.
+ */
+const WINDOW = 64 << 10;
+
+/** The window that holds position `at`: its start (positions in one piece of output, far below 2^31). */
+const windowOf = (at: number): number => at & -WINDOW;
+
 /** The next byte of one kind at or after a position, remembered until the scan passes it. */
 class NextOf {
-  private at = -2;
+  /** The next such byte at or after the scan's position, when found (else -1 or behind it). */
+  private found = -1;
+  /** Where the bytes looked at end: none of this kind between the scan's position and here. */
+  private clearTo = 0;
+  /** The window last looked in, and where it starts. */
+  private window: Buffer | undefined;
+  private windowStart = -1;
 
   constructor(
     private readonly data: Buffer,
     private readonly byte: number,
   ) {}
 
-  /** Position of the first such byte at or after `from`; -1 for none. */
-  from(from: number): number {
-    if (this.at !== -1 && this.at < from) this.at = this.data.indexOf(this.byte, from);
-    return this.at;
+  /**
+   * Position of the first such byte in [from, limit); -1 for none there. `from` never
+   * goes back. It looks to the end of limit's window: where other bytes end runs often
+   * (escape sequences), this kind is not looked for again at every one.
+   */
+  within(from: number, limit: number): number {
+    if (this.found >= from) return this.found < limit ? this.found : -1;
+    if (this.clearTo >= limit) return -1;
+    for (let start = Math.max(from, this.clearTo); start < limit; start = this.clearTo) {
+      const windowStart = windowOf(start);
+      const i = this.view(windowStart).indexOf(this.byte, start - windowStart);
+      if (i >= 0) {
+        this.found = this.clearTo = windowStart + i;
+        return this.found < limit ? this.found : -1;
+      }
+      this.clearTo = Math.min(this.data.length, windowStart + WINDOW);
+    }
+    return -1;
+  }
+
+  private view(windowStart: number): Buffer {
+    if (windowStart !== this.windowStart) {
+      this.windowStart = windowStart;
+      this.window = this.data.subarray(windowStart, windowStart + WINDOW);
+    }
+    return this.window!;
   }
 }
 
 /** Where the next run of plain text ends, and where the next one may start; undefined at the end. */
 function nextBoundary(data: Buffer, from: number, ends: NextOf[], leads: NextOf): { at: number; after: number } | undefined {
   let at = -1;
-  for (const next of ends) {
-    const i = next.from(from);
-    if (i >= 0 && (at < 0 || i < at)) at = i;
-  }
-  // A C1 lead byte ends a run when a C1 control follows (or nothing yet: the next piece says).
-  for (let i = leads.from(from); i >= 0 && (at < 0 || i < at); i = leads.from(i + 1)) {
-    const second = data[i + 1];
-    if (second === undefined || (second >= 0x80 && second <= 0x9f)) {
-      at = i;
-      break;
+  for (let start = from; at < 0 && start < data.length; start = windowOf(start) + WINDOW) {
+    const limit = Math.min(data.length, windowOf(start) + WINDOW);
+    for (const next of ends) {
+      const i = next.within(start, limit);
+      if (i >= 0 && (at < 0 || i < at)) at = i;
+    }
+    // A C1 lead byte ends a run when a C1 control follows (or nothing yet: the next piece says).
+    for (let i = leads.within(start, at < 0 ? limit : at); i >= 0; i = leads.within(i + 1, at < 0 ? limit : at)) {
+      const second = data[i + 1];
+      if (second === undefined || (second >= 0x80 && second <= 0x9f)) {
+        at = i;
+        break;
+      }
     }
   }
   if (at < 0) return undefined;
