@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { skippable } from '../src/screen/flood.js';
 import { ScreenModel } from '../src/screen/model.js';
 import { defaultModes, readModes } from '../src/screen/modes.js';
+import { createRing, RingReader, RingWriter } from '../src/screen/ring.js';
 import { seededRandom, type Random } from './helpers/prng.js';
 
 const { SerializeAddon: Serializer } = serializeAddon as unknown as { SerializeAddon: new () => SerializeAddon };
@@ -89,7 +90,18 @@ describe('skippable: the parts of a flood that only scroll away', () => {
         if (data[at] === 0x1b && at + 1 < data.length && random() < 0.5) data[at + 1] = 0x5b;
       }
       const keepLines = int(300);
-      expect(skippable(data, keepLines), `seed ${seed}`).toEqual(skippableByteByByte(data, keepLines));
+      const expected = skippableByteByByte(data, keepLines);
+      expect(skippable(data, keepLines), `seed ${seed}`).toEqual(expected);
+      // Told where such bytes may be (the ring's marks: 4 KiB blocks, some marked for nothing).
+      const marked = Array.from({ length: Math.ceil(data.length / 4096) }, (_, block) => {
+        const bytes = data.subarray(block * 4096, (block + 1) * 4096);
+        return random() < 0.1 || specials.some((byte) => bytes.includes(byte));
+      });
+      const nextMarked = (from: number): number => {
+        for (let block = Math.floor(from / 4096); block < marked.length; block++) if (marked[block]) return Math.max(from, block * 4096);
+        return data.length;
+      };
+      expect(skippable(data, keepLines, nextMarked), `seed ${seed}, with marks`).toEqual(expected);
     }
   });
 });
@@ -161,7 +173,7 @@ describe('a flood left out shows the same screen and history', () => {
   it.each([
     { how: 'each piece parsed at once', defer: false },
     { how: "each piece's last lines deferred to the next piece or a flush (a flood nobody watches)", defer: true },
-  ])('as every byte parsed, over random program output in random pieces (seeded): $how', async ({ defer }) => {
+  ])('as every byte parsed, over random program output in random pieces through the ring (seeded): $how', async ({ defer }) => {
     let skipped = 0;
     /** Pieces written while the model held deferred text, and how many of those left it out. */
     const deferred = { held: 0, leftOut: 0 };
@@ -175,18 +187,25 @@ describe('a flood left out shows the same screen and history', () => {
       const modelSerializer = new Serializer();
       model.term.loadAddon(modelSerializer as unknown as Parameters<Terminal['loadAddon']>[0]);
       const reference = terminal(cols, rows, history);
+      // Through the ring, as the worker takes it: in place, split where the ring wraps, with its marks.
+      const ring = createRing(32 << 10);
+      const [writer, reader] = [new RingWriter(ring), new RingReader(ring)];
       for (let at = 0; at < output.length; ) {
-        const piece = output.subarray(at, at + 1 + Math.floor(random() * 20_000));
-        const skips = skippable(piece, history + 2 * rows);
-        skipped += skips.reduce((sum, { start, end }) => sum + end - start, 0);
-        if (held(model)) {
-          deferred.held++;
-          if (skips[0]?.start === 0) deferred.leftOut++;
+        const length = writer.write(output.subarray(at, at + 1 + Math.floor(random() * 20_000)));
+        const end = reader.written;
+        for (const { bytes, nextMarked } of reader.pieces(end)) {
+          const skips = skippable(bytes, history + 2 * rows, nextMarked);
+          skipped += skips.reduce((sum, { start, end }) => sum + end - start, 0);
+          if (held(model)) {
+            deferred.held++;
+            if (skips[0]?.start === 0) deferred.leftOut++;
+          }
+          await model.write(bytes, defer, nextMarked);
         }
-        await model.write(piece, defer);
+        reader.release(end);
         // A request now and then reads the screen: it flushes first (worker.ts).
         if (random() < 0.1) await model.flush();
-        at += piece.length;
+        at += length;
       }
       await model.flush();
       await write(reference.term, output);

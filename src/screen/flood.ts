@@ -17,7 +17,9 @@
  *
  * The scan uses Buffer's indexOf (memchr) for the few bytes that end a run, window by
  * window, and lastIndexOf for the line feeds a run keeps: a flood is read from memory
- * once, and a run costs only as many steps as the line feeds it keeps.
+ * at most once, and a run costs only as many steps as the line feeds it keeps. Where the
+ * caller knows that a part holds none of the bytes that end a run (the screen ring's
+ * marks, ring.ts), that part is not read at all.
  */
 
 const LF = 0x0a;
@@ -31,6 +33,15 @@ const C1_CSI = 0x9b;
 const RUN_ENDS = [ESC, SO, SI];
 /** `[` after ESC: a control sequence, ended by a byte in 0x40..0x7e. */
 const CSI_INTRODUCER = 0x5b;
+
+/**
+ * The first offset at or after `from` where a byte that ends a run may be; the data's
+ * length when there is none after `from`.
+ */
+export type NextMarked = (from: number) => number;
+
+/** Nothing known: such a byte may be anywhere. */
+const anywhere: NextMarked = (from) => from;
 
 /** A part of the data that may be left out: [start, end). */
 export interface Skip {
@@ -61,17 +72,24 @@ class NextOf {
   constructor(
     private readonly data: Buffer,
     private readonly byte: number,
+    private readonly nextMarked: NextMarked,
   ) {}
 
   /**
    * Position of the first such byte in [from, limit); -1 for none there. `from` never
    * goes back. It looks to the end of limit's window: where other bytes end runs often
-   * (escape sequences), this kind is not looked for again at every one.
+   * (escape sequences), this kind is not looked for again at every one. What nextMarked
+   * rules out, it passes over unread.
    */
   within(from: number, limit: number): number {
     if (this.found >= from) return this.found < limit ? this.found : -1;
     if (this.clearTo >= limit) return -1;
     for (let start = Math.max(from, this.clearTo); start < limit; start = this.clearTo) {
+      const marked = this.nextMarked(start);
+      if (marked > start) {
+        this.clearTo = marked;
+        continue;
+      }
       const windowStart = windowOf(start);
       const i = this.view(windowStart).indexOf(this.byte, start - windowStart);
       if (i >= 0) {
@@ -95,14 +113,15 @@ class NextOf {
 /** Where the next run of plain text ends, and where the next one may start; undefined at the end. */
 function nextBoundary(data: Buffer, from: number, ends: NextOf[], leads: NextOf): { at: number; after: number } | undefined {
   let at = -1;
-  for (let start = from; at < 0 && start < data.length; start = windowOf(start) + WINDOW) {
-    const limit = Math.min(data.length, windowOf(start) + WINDOW);
+  for (let start = from, limit = 0; at < 0 && start < data.length; start = limit) {
+    limit = Math.min(data.length, windowOf(start) + WINDOW);
     for (const next of ends) {
       const i = next.within(start, limit);
       if (i >= 0 && (at < 0 || i < at)) at = i;
     }
     // A C1 lead byte ends a run when a C1 control follows (or nothing yet: the next piece says).
-    for (let i = leads.within(start, at < 0 ? limit : at); i >= 0; i = leads.within(i + 1, at < 0 ? limit : at)) {
+    const leadsLimit = at < 0 ? limit : at;
+    for (let i = leads.within(start, leadsLimit); i >= 0; i = leads.within(i + 1, leadsLimit)) {
       const second = data[i + 1];
       if (second === undefined || (second >= 0x80 && second <= 0x9f)) {
         at = i;
@@ -121,9 +140,10 @@ function nextBoundary(data: Buffer, from: number, ends: NextOf[], leads: NextOf)
 /**
  * The parts of `data` an emulator may leave out, in order: from each run of plain text
  * that holds more than `keepLines` line feeds, everything up to and including the line
- * feed that leaves exactly `keepLines` of them after it.
+ * feed that leaves exactly `keepLines` of them after it. `nextMarked` says where the
+ * bytes that end a run may be; only there is the data looked through for them.
  */
-export function skippable(data: Uint8Array, keepLines: number): Skip[] {
+export function skippable(data: Uint8Array, keepLines: number, nextMarked: NextMarked = anywhere): Skip[] {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
   const skips: Skip[] = [];
   const closeRun = (start: number, end: number): void => {
@@ -135,8 +155,8 @@ export function skippable(data: Uint8Array, keepLines: number): Skip[] {
     }
     skips.push({ start, end: feed + 1 });
   };
-  const ends = RUN_ENDS.map((byte) => new NextOf(bytes, byte));
-  const leads = new NextOf(bytes, C1_LEAD);
+  const ends = RUN_ENDS.map((byte) => new NextOf(bytes, byte, nextMarked));
+  const leads = new NextOf(bytes, C1_LEAD, nextMarked);
   let start = 0;
   for (let boundary = nextBoundary(bytes, 0, ends, leads); boundary; boundary = nextBoundary(bytes, start, ends, leads)) {
     closeRun(start, boundary.at);

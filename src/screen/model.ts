@@ -17,7 +17,7 @@ import type { IBufferCell, IMarker, Terminal } from '@xterm/headless';
 import serializeAddon from '@xterm/addon-serialize';
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { readRow, sameRow, type RowCells } from './cells.js';
-import { isPlainText, skippable } from './flood.js';
+import { isPlainText, skippable, type NextMarked } from './flood.js';
 import { defaultAttributes, onRowsChanged, parserAtRest, plainCharset, scrollRegion } from './internals.js';
 import { defaultModes, modeChanges, readModes, regionChange, type ScreenModes } from './modes.js';
 
@@ -150,11 +150,12 @@ export class ScreenModel {
    * (copied) until the next write, which may show that it can be left out too, or
    * until flush(): under a flood that nobody watches, the lines a write keeps would
    * otherwise be parsed once per write, only to scroll away with the next one.
+   * `nextMarked` (the ring's marks) says where in `data` bytes other than plain text may be.
    */
-  async write(data: Uint8Array, defer = false): Promise<void> {
+  async write(data: Uint8Array, defer = false, nextMarked?: NextMarked): Promise<void> {
     const keepLines = this.scrollback + 2 * this.term.rows;
     // Fewer bytes than line feeds to keep: nothing to leave out (a keystroke's echo).
-    const skips = data.length <= keepLines ? [] : skippable(data, keepLines);
+    const skips = data.length <= keepLines ? [] : skippable(data, keepLines, nextMarked);
     // The deferred text is plain, and the parser rests before it with the whole screen
     // scrolling: a run of plain text from data's start that is left out covers it too.
     if (skips[0]?.start === 0) this.deferred = undefined;

@@ -101,7 +101,7 @@ async function run(): Promise<void> {
       const bytes = (end - ring.read) >>> 0;
       // A flood nobody watches (no frames): its last lines may wait for the next write (ScreenModel.write).
       const defer = !framesOn && bytes >= FLOOD_BYTES;
-      for (const piece of ring.pieces(end)) await model.write(piece, defer);
+      for (const piece of ring.pieces(end)) await model.write(piece.bytes, defer, piece.nextMarked);
       roomAwaited = ring.release(end) || roomAwaited;
       flooding = bytes >= FLOOD_BYTES;
       changed = true;
