@@ -3,7 +3,7 @@
  * flush), stopped jobs, real programs (sleep, bc, python3) as root and as an
  * unprivileged user, through `ckpty freeze` as a user runs it.
  */
-import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FROZEN_EXIT_STATUS, ExitCode } from '../src/base/errors.js';
@@ -320,6 +320,42 @@ describe("a session's resident freezer", () => {
     const large = `\x1b[H${'x'.repeat(200_000)}`;
     const third = await freezeProcess(big.pid, { output: join(dir, 'big.ckpt'), screen: Promise.resolve(new TextEncoder().encode(large)) }, freezer);
     expect(await screenOf(third.path)).toBe(large);
+  });
+
+  it("writes the job's memory while its screen is still being made; the screen then joins the same image", async () => {
+    const dir = tempDir('ckpty-resident');
+    const marker = 'written-before-the-screen';
+    // Joined at run time: the marker is in the heap (a stored page), not in argv.
+    const code = `import time; m = "-".join(${JSON.stringify(marker.split('-'))}); print("ready", flush=True); time.sleep(60)`;
+    const proc = startProcess('python3', ['-c', code], { cwd: dir });
+    await proc.waitFor(/ready\n/);
+    freezer.start();
+    let resident = 0;
+    await until(() => (resident = residents()[0] ?? 0) > 0);
+    await waitingSpare(resident);
+    /** The files in dir the resident's children have open: the image, before it has a name. */
+    const unnamed = (): string[] =>
+      childPids(resident).flatMap((spare) => {
+        try {
+          return readdirSync(`/proc/${spare}/fd`)
+            .map((fd) => `/proc/${spare}/fd/${fd}`)
+            .filter((link) => readlinkSync(link).startsWith(`${dir}/`));
+        } catch {
+          return []; // the spare ended meanwhile
+        }
+      });
+    let sendScreen: (screen: Uint8Array) => void = () => undefined;
+    const screen = new Promise<Uint8Array>((resolve) => (sendScreen = resolve));
+    const frozen = freezeProcess(proc.pid, { output: join(dir, 'early.ckpt'), screen }, freezer);
+    await until(() => unnamed().some((link) => readFileSync(link).includes(marker)), 5000, 'the memory in the image before its screen came');
+    const paint = '\x1b[H\x1b[2Jready\r\n';
+    sendScreen(new TextEncoder().encode(paint));
+    const result = await frozen;
+    expect((await proc.exited).code).toBe(FROZEN_EXIT_STATUS);
+    const image = await openImage(result.path);
+    expect(new TextDecoder().decode(image.screen ?? undefined)).toBe(paint);
+    expect(readFileSync(result.path).includes(marker)).toBe(true);
+    expect(readelf(result.path)).toContain('NT_PRSTATUS');
   });
 
   it('answers a request whose spare was killed mid-freeze as failed, leaves the process running, and keeps the next request and its screen in step', async () => {

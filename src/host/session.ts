@@ -447,7 +447,8 @@ export class Session extends EventEmitter<SessionEventMap> {
    * it (and the status) come before anything the shell prints once its job has ended.
    * The freezer's request goes first, before the output is stopped and read to its end:
    * the freezer needs longer to reach the job than this does to drain it. The screen
-   * follows once the job's last output is painted (the freezer reads it after the capture).
+   * follows once the job's last output is painted (the freezer reads it once it has
+   * written the job's memory).
    */
   private async checkpointGroup(
     pgrp: number,

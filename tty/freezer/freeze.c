@@ -250,8 +250,8 @@ static int describe_job(const struct job *job, struct freeze_outcome *out)
 }
 
 /*
- * The screen, to the end of stdin, up to the format's bound. Read once the job is
- * captured: the session makes it (reads the job's last output, repaints) meanwhile.
+ * The screen, to the end of stdin, up to the format's bound. Read once member 0's
+ * pages are written: the session makes it (reads the job's last output, repaints) meanwhile.
  */
 static int read_screen(struct buf *screen, struct ck_error *e)
 {
@@ -290,10 +290,10 @@ int freeze_run(struct freeze_request *r, struct freeze_outcome *out, struct ck_e
 	uint64_t seized = clock_ns(CLOCK_MONOTONIC), at = seized;
 	fault_point("seized");
 	uint64_t *stage = out->stage_ns;
-	failed = failed || capture_job(&job, e) || (r->screen_on_stdin && read_screen(&job.screen, e));
+	failed = failed || capture_job(&job, e);
 	stage[0] = clock_ns(CLOCK_MONOTONIC) - at;
 	at += stage[0];
-	failed = failed || image_write(&job, tg->fd, &out->bytes, e);
+	failed = failed || image_write(&job, tg->fd, r->screen_on_stdin ? read_screen : NULL, &out->bytes, e);
 	stage[1] = clock_ns(CLOCK_MONOTONIC) - at;
 	at += stage[1];
 	failed = failed || target_commit(tg, e);

@@ -15,7 +15,7 @@ struct freeze_request {
 	struct target_spec target;
 	bool snapshot;
 	int exit_status; /* what the frozen processes end with */
-	bool screen_on_stdin; /* NT_CKPT_SCREEN comes on stdin, read once the job is captured */
+	bool screen_on_stdin; /* NT_CKPT_SCREEN comes on stdin, read once member 0's pages are written */
 	bool has_shell_modes; /* the terminal is left in shell_modes as the job ends */
 	struct ckpt_kernel_termios shell_modes;
 };
@@ -36,7 +36,7 @@ struct freeze_outcome {
 	size_t nmembers;
 	bool restored; /* after a failure: every task is as it was seized */
 	uint64_t seized_ns; /* how long the job was held */
-	uint64_t stage_ns[4]; /* capture, copy (write), sync (commit), end (or resume) */
+	uint64_t stage_ns[4]; /* capture, copy (write, waiting for the screen), sync (commit), end (or resume) */
 	struct target target; /* its directory stays open for target_sweep, until freeze_outcome_free */
 };
 

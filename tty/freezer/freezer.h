@@ -200,7 +200,13 @@ void capture_cook_terminal(const struct capture *c, int tty, const struct ckpt_k
 /* Mappings, mapped files' identities, and the runs of pages to store (pagemap). */
 int capture_memory(struct job *job, struct capture *c, struct ck_error *e);
 
-/* Write the job's image to fd (an empty regular file); *size gets the file's size. */
-int image_write(struct job *job, int fd, uint64_t *size, struct ck_error *e);
+/* Fills the screen (NT_CKPT_SCREEN) once it is ready; 0 or -1 with e set. */
+typedef int image_screen_fn(struct buf *screen, struct ck_error *e);
+
+/*
+ * Write the job's image to fd (an empty regular file); *size gets the file's size.
+ * read_screen, if not NULL, is called once member 0's pages are written.
+ */
+int image_write(struct job *job, int fd, image_screen_fn *read_screen, uint64_t *size, struct ck_error *e);
 
 #endif
