@@ -2,7 +2,9 @@
  * Builds ckpty job images (version 2) from the format definition, for the readers'
  * tests and as the fuzzers' seeds: exactly what tty/common/image.h specifies, with any
  * value in any field, and where every core, header, note and the data area lie so a
- * test can cut or damage the file there. The real images come from the freezer.
+ * test can cut or damage the file there. Each core has its notes before its pages, as
+ * images written before 2026-12-04 have them; the real images, which have them after
+ * their pages, come from the freezer.
  *
  * A job is members (live ones have a core, zombies none), the job's objects, open
  * files and watches, and the bytes of its data area. buildImage() makes a job of one

@@ -16,14 +16,18 @@
  *                        (offset from the start of the area, length)
  * A single process is a job of one member.
  *
- * One member's core:
+ * One member's core, as the freezer writes it (readers take each segment where its
+ * program header says; images up to 2026-12-04 have the notes before the pages):
  *   Elf64_Ehdr
  *   Elf64_Phdr[]         one PT_NOTE, then PT_LOADs (at most 0xfffe in all: 0xffff
  *                        is PN_XNUM)
- *   PT_NOTE data         standard notes first (gdb/readelf), then ckpty notes
  *   padding to 4096
  *   PT_LOAD data         one PT_LOAD per run of stored pages, within one mapping;
  *                        p_offset and p_vaddr page-aligned so the thawer can mmap it
+ *   PT_NOTE data         standard notes first (gdb/readelf), then ckpty notes; after
+ *                        the pages, so that member 0's are written while the session
+ *                        makes the screen (NT_CKPT_SCREEN)
+ *   padding to 4096
  *
  * Standard notes, in the order the kernel writes them (owner "CORE", NT_X86_XSTATE
  * "LINUX"): for the first thread NT_PRSTATUS, then NT_PRPSINFO, NT_SIGINFO, NT_AUXV,
