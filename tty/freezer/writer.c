@@ -582,13 +582,13 @@ int image_write(struct job *job, int fd, image_screen_fn *read_screen, uint64_t 
 	 */
 	struct capture *first = &job->members[0];
 	int ret = copy_member_pages(&cp, job, first, e);
-	if (!ret && read_screen)
-		ret = read_screen(&job->screen, e);
-	uint64_t planned = *size;
-	if (!ret && plan_image(job, &area, size))
-		ret = ck_fail(e, CK_INTERNAL, ENOMEM, "write", "", "out of memory");
-	if (!ret && *size != planned)
-		ret = reserve(fd, *size, e);
+	if (!ret && read_screen && !(ret = read_screen(&job->screen, e))) {
+		uint64_t planned = *size;
+		if (plan_image(job, &area, size))
+			ret = ck_fail(e, CK_INTERNAL, ENOMEM, "write", "", "out of memory");
+		else if (*size != planned)
+			ret = reserve(fd, *size, e);
+	}
 	for (size_t i = 0; i < job->nmembers && !ret; i++) {
 		struct capture *c = &job->members[i];
 		if (c->zombie)
