@@ -4,7 +4,7 @@
  * the previous results beside them, and the targets, writes a results file that parses,
  * and leaves no scratch directory or process behind.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,6 +198,33 @@ describe('npm run bench --quick', () => {
       if (target.pass === null) expect(target.measured, target.id).toMatch(/^not measured: \S/);
       else expect({ pass: typeof target.pass, finite: Number.isFinite(target.value) }, target.id).toEqual({ pass: 'boolean', finite: true });
     }
+  });
+
+  it("makes README's table from its results file: a line per target, with each run's figures and verdict", () => {
+    const table = spawnSync(process.execPath, [join(root, 'dist-bench', 'readme-table.js'), out, out], { encoding: 'utf8' });
+    expect(table.status, table.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toMatch(/^- `results\.json`: .+, \d+ cores, [\d.]+ GiB RAM, Linux .+; load average /);
+    expect(lines).toContain('| target | `results.json` | `results.json` | result |');
+    for (const target of report.targets) {
+      const verdict = target.pass === null ? 'n/a' : target.pass ? 'pass' : '**miss**';
+      const line = lines.find((l) => l.startsWith(`| ${target.text.replaceAll('|', '\\|')} |`));
+      expect(line, target.id).toBeDefined();
+      expect(line!.endsWith(` | ${verdict}, ${verdict} |`), line).toBe(true);
+      // Both runs' cells say what the target measured.
+      expect(line!.split(target.measured.replaceAll('|', '\\|')).length, line).toBe(3);
+    }
+    const gcore = lines.find((l) => l.startsWith('| bc: key path (resident freezer) '));
+    expect(gcore).toMatch(/ [\d.]+ ms vs [\d.]+ ms: [\d.]+x (faster|slower) \|/);
+  });
+
+  it('says why it cannot make a table from a file that is not a results file', () => {
+    const bad = join(scratch, 'not-results.json');
+    writeFileSync(bad, '{"rows": []}');
+    const table = spawnSync(process.execPath, [join(root, 'dist-bench', 'readme-table.js'), bad], { encoding: 'utf8' });
+    expect({ status: table.status, stdout: table.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(table.stderr).toBe(`bench:table: ${bad} is not a results file of npm run bench (no machine, rows or targets)\n`);
   });
 
   it('removes its scratch files and processes on the way out', () => {
