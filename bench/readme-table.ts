@@ -5,12 +5,11 @@
  *
  *   npm run bench:table -- FILE [FILE ...]
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { valueText } from './lib/headline.js';
 import { loadLine, machineLine, type Machine } from './lib/machine.js';
-import type { SavedRow } from './lib/results.js';
+import { readResultsFile, type SavedRow } from './lib/results.js';
 import type { Target } from './lib/targets.js';
 
 interface Run {
@@ -21,16 +20,17 @@ interface Run {
 }
 
 function load(file: string): Run {
-  let json: { machine?: Machine; rows?: SavedRow[]; targets?: Target[] };
+  let saved;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+    saved = readResultsFile(file);
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }
-  if (!json.machine || !Array.isArray(json.rows) || !Array.isArray(json.targets)) {
+  const { machine, rows, targets } = saved;
+  if (!machine || rows.size === 0 || !targets) {
     throw new Error(`${file} is not a results file of npm run bench (no machine, rows or targets)`);
   }
-  return { name: basename(file), machine: json.machine, rows: new Map(json.rows.map((row) => [row.id, row])), targets: json.targets };
+  return { name: basename(file), machine, rows, targets };
 }
 
 /** "14.4 ms vs 167 ms: 11.6x faster", or why the target was not measured. */
@@ -46,7 +46,7 @@ function cell(run: Run, target: Target | undefined): string {
 const verdict = (target: Target | undefined): string => (!target || target.pass === null ? 'n/a' : target.pass ? 'pass' : '**miss**');
 
 /** Markdown: the machine of each run, then the table. */
-export function readmeTable(runs: readonly Run[]): string {
+function readmeTable(runs: readonly Run[]): string {
   const machines = runs.map((run) => `- \`${run.name}\`: ${machineLine(run.machine)}; ${loadLine(run.machine)}`);
   const ids = [...new Set(runs.flatMap((run) => run.targets.map((t) => t.id)))];
   const header = ['target', ...runs.map((run) => `\`${run.name}\``), 'result'];

@@ -215,8 +215,8 @@ describe('npm run bench --quick', () => {
       // Both runs' cells say what the target measured.
       expect(line!.split(target.measured.replaceAll('|', '\\|')).length, line).toBe(3);
     }
-    const gcore = lines.find((l) => l.startsWith('| bc: key path (resident freezer) '));
-    expect(gcore).toMatch(/ [\d.]+ ms vs [\d.]+ ms: [\d.]+x (faster|slower) \|/);
+    const keyPath = lines.find((l) => l.startsWith('| bc: key path (resident freezer) '));
+    expect(keyPath).toMatch(/ [\d.]+ ms vs [\d.]+ ms: [\d.]+x (faster|slower) \|/);
   });
 
   it('says why it cannot make a table from a file that is not a results file', () => {

@@ -4,7 +4,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Machine } from './machine.js';
 import { summarize, type Latency, type Summary } from './stats.js';
+import type { Target } from './targets.js';
 
 export interface RowMeta {
   section: 'freeze' | 'thaw' | 'roundtrip' | 'keys' | 'throughput';
@@ -117,6 +119,25 @@ export function inRotation<T>(items: readonly T[], rep: number): T[] {
 /** A row as a results file keeps it: enough to print its value again. */
 export type SavedRow = Pick<Row, 'id' | 'unit' | 'kind' | 'values'>;
 
+/** A results file of `npm run bench`, as later readers use it. */
+export interface SavedResults {
+  date: string;
+  machine?: Machine;
+  /** By id; rows without an id or values are left out. */
+  rows: Map<string, SavedRow>;
+  targets?: Target[];
+}
+
+/** Reads a results file; throws (the file's or the parser's error) when it cannot be read. */
+export function readResultsFile(file: string): SavedResults {
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { date?: string; machine?: Machine; rows?: SavedRow[]; targets?: Target[] };
+  const rows = new Map<string, SavedRow>();
+  for (const row of json.rows ?? []) {
+    if (typeof row?.id === 'string' && Array.isArray(row.values)) rows.set(row.id, row);
+  }
+  return { date: json.date ?? '', machine: json.machine, rows, targets: Array.isArray(json.targets) ? json.targets : undefined };
+}
+
 /** The results of an earlier run, printed beside this run's ("No path gets slower than today's numbers"). */
 export class PreviousResults {
   constructor(
@@ -133,12 +154,8 @@ export class PreviousResults {
   /** A results file written by `npm run bench`; undefined (with the reason on stderr) when it cannot be read. */
   static load(file: string): PreviousResults | undefined {
     try {
-      const json = JSON.parse(readFileSync(file, 'utf8')) as { date?: string; rows?: SavedRow[] };
-      const rows = new Map<string, SavedRow>();
-      for (const row of json.rows ?? []) {
-        if (typeof row?.id === 'string' && Array.isArray(row.values)) rows.set(row.id, row);
-      }
-      return new PreviousResults(file, json.date ?? '', rows);
+      const { date, rows } = readResultsFile(file);
+      return new PreviousResults(file, date, rows);
     } catch (err) {
       process.stderr.write(`bench: cannot read the previous results ${file}: ${(err as Error).message}\n`);
       return undefined;
